@@ -1,0 +1,35 @@
+# Thin wrapper over CMake; every real rule lives in CMakeLists.txt.
+BUILD    ?= build
+ASAN     ?= build-asan
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE    ?= cmake
+CTEST    ?= ctest
+
+.PHONY: all check demo bench asan clean lint
+
+all: $(BUILD)/Makefile
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) -- --no-print-directory
+
+$(BUILD)/Makefile: CMakeLists.txt
+	@command -v $(CMAKE) >/dev/null || ./tools/install-deps.sh
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+check: all
+	@cd $(BUILD) && $(CTEST) -j $(JOBS) --output-on-failure -L fast
+
+demo: all
+	@./$(BUILD)/peimm tour
+
+bench: all
+	@./$(BUILD)/peimm bench
+
+asan:
+	@command -v $(CMAKE) >/dev/null || ./tools/install-deps.sh
+	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DPEIMM_SANITIZE=ON >/dev/null
+	@$(CMAKE) --build $(ASAN) -j $(JOBS)
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(CTEST) -j $(JOBS) --output-on-failure -L fast
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,127 @@
+/*
+ * peimm: the Peios memory manager as a C library. This is the whole public API: systems,
+ * tokens, processes and threads, the syscall entry, the software MMU, /proc views and the
+ * registry. Names and meanings here are a contract (DESIGN.md): tests outside this
+ * repository compile against them. Everything returns 0/a value or -errno like the kernel,
+ * unless a comment says otherwise. Link with -lpeimm -lpthread.
+ */
+#ifndef PEIMM_H
+#define PEIMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <peimm/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pm_system pm_system;
+typedef struct pm_token pm_token;
+typedef struct pm_thread pm_thread;
+
+typedef struct pm_config {
+	uint64_t    ram_bytes;		/* simulated RAM; default 1 GiB */
+	uint64_t    swap_bytes;		/* default 0 = no swap */
+	const char *swap_path;		/* host file backing swap; NULL = an unlinked temporary file */
+	int         paging_levels;	/* 4 (default) or 5 */
+	uint64_t    seed;		/* PRNG seed for ASLR and sampling; 0 = from the host */
+	int         embedded;		/* 1 = embedded image: MAP_UNINITIALIZED is honoured */
+	const char *root;		/* host directory that openat resolves against; NULL = "/" */
+} pm_config;
+
+void pm_config_default(pm_config *cfg);
+
+typedef struct pm_spawn_opts {
+	const char *elf_path;	/* program image to load; NULL = none (stack, vdso, vvar, brk only) */
+	uint32_t    pip_type;	/* PIP of the new process: 0 None, 512 Protected, 1024 Isolated */
+	uint32_t    pip_trust;	/* 0 ... 8192 */
+} pm_spawn_opts;		/* zero-initialised = defaults; more fields may follow */
+
+typedef struct pm_siginfo { int signo, code; uint64_t addr; int pkey; } pm_siginfo;
+			/* field names avoid glibc's si_* macros from <signal.h> */
+
+enum { PM_READ = 1, PM_WRITE = 2, PM_EXEC = 4 };
+
+/* A system: physical memory, the registry, processes and daemons. NULL cfg = defaults
+ * (1 GiB RAM, no swap, 4-level paging, seed from the host). NULL when the host refuses
+ * the arena or cfg is invalid. */
+pm_system *pm_system_create(const pm_config *cfg);
+/* Tears down every process and frees everything the system holds. */
+void       pm_system_destroy(pm_system *sys);
+
+/* Tokens. spec: "user=S-1-5-21-1-1001 groups=S-1-5-32-545,S-1-1-0
+ *               privs=SeLockMemoryPrivilege:enabled,SeDebugPrivilege il=medium"
+ * Words in any order, only user= required; a privilege without :enabled is present but
+ * disabled; il = untrusted|low|medium|high|system or a number (default medium). "system"
+ * alone is the SYSTEM token (S-1-5-18, all privileges enabled, il=system). NULL on a
+ * malformed spec, with *err = -EINVAL. The caller owns one reference. */
+pm_token  *pm_token_parse(pm_system *sys, const char *spec, int *err);
+void       pm_token_put(pm_token *tok);
+
+/* A new process with one thread and the standard layout: stack, vdso, vvar, brk. opts may
+ * name an ELF file to load and the PIP type/trust; NULL = defaults. The process takes its
+ * own reference on primary. NULL on failure. */
+pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts);
+int        pm_pid(const pm_thread *t);
+pm_thread *pm_thread_of(pm_system *sys, int pid);	/* main thread of a pid, or NULL */
+
+/* Linux x86-64 syscall numbers (mmap 9, mprotect 10, ..., mseal 462) plus the Peios ones of
+ * peimm/abi.h. Returns the result or -errno, exactly like the raw syscall. Pointer arguments
+ * are addresses in t's address space. Calls through a thread of a dying or dead process
+ * return -ESRCH. */
+long pm_syscall(pm_thread *t, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
+/* The software MMU: how = PM_READ | PM_WRITE | PM_EXEC. Returns len, or -EFAULT with *si
+ * filled (signal, SEGV_* / BUS_* code, faulting address, pkey). si may be NULL. */
+long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_siginfo *si);
+
+/* /proc/<pid>/<name> as the reader thread would see it ("maps", "status", ...); pid 0 = the
+ * reader's own process; pid -1 = system-wide views ("meminfo", "sys/kernel/mm/..."). Copies
+ * at most len bytes from offset off and returns the count (0 at the end), or -errno. */
+long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_t len,
+		  uint64_t off);
+long pm_proc_write(pm_thread *writer, int pid, const char *name, const void *buf, size_t len);
+
+/* Impersonation: the thread acts with tok until pm_revert. */
+int  pm_impersonate(pm_thread *t, pm_token *tok);
+int  pm_revert(pm_thread *t);
+
+/* Copies data into a scratch mapping of t's process and returns its address (or -errno),
+ * so tests can pass strings, iovecs and structs to pm_syscall. */
+uint64_t pm_scratch(pm_thread *t, const void *data, size_t len);
+
+/* The registry: Machine\System\Memory\<Value>. Set returns 0 or -errno (-ENOENT unknown
+ * value, -EINVAL out of range, -EACCES refused by the key SD); get returns the value or
+ * -ENOENT. Paths may use '\' or '/' and are case-insensitive. */
+int  pm_registry_set(pm_thread *t, const char *path, long value);
+long pm_registry_get(pm_system *sys, const char *path);
+
+/* Runs the daemons n ticks of 1 ms of simulated time. */
+void pm_system_tick(pm_system *sys, unsigned n);
+
+/* ---- Additions beyond the DESIGN.md contract ---- */
+
+/* Counters for tests and tools. */
+typedef struct pm_sysinfo {
+	uint64_t total_frames;		/* frames of simulated RAM */
+	uint64_t free_frames;		/* frames on the buddy free lists */
+	uint64_t live_objects;		/* host allocations the system holds */
+	uint64_t nr_processes;		/* processes not yet dead */
+	uint64_t seed;			/* the PRNG seed in use */
+} pm_sysinfo;
+void pm_system_info(pm_system *sys, pm_sysinfo *info);
+
+/* Recomputes every cached quantity of every process and of physical memory from scratch
+ * and compares (STYLE rule 10). Returns the number of problems, printing each to stderr. */
+int pm_check_invariants(pm_system *sys);
+
+/* "EINVAL" for -EINVAL or EINVAL, or NULL when unknown. */
+const char *pm_errno_name(long err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: the mm layer is being written. */
+typedef int pm_mm_placeholder;

@@ -1,0 +1,236 @@
+/*
+ * The buddy allocator. Free blocks of 2^k frames sit on free_area[k], linked through their
+ * head descriptor; a free is merged with its buddy (pfn ^ 2^k) while the buddy is a free
+ * head of the same order. Frames are zeroed when handed out, and a frame the host has never
+ * seen handed out (no PG_used) is known zero already, so a fresh arena stays untouched:
+ * the arena is reserved lazily. This file must never free a frame whose mapcount is nonzero.
+ */
+#include "phys/phys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lib/kmem.h"
+#include "lib/pm_assert.h"
+
+int phys_init(struct phys *ph, struct kmem *km, uint64_t ram_bytes)
+{
+	memset(ph, 0, sizeof(*ph));
+	if (ram_bytes < 16 * PAGE_SIZE || (ram_bytes & (PAGE_SIZE - 1)))
+		return -EINVAL;
+	ph->km = km;
+	ph->nr_frames = ram_bytes >> PAGE_SHIFT;
+	ph->pages = kmem_zalloc(km, ph->nr_frames * sizeof(struct page));
+	if (!ph->pages)
+		return -ENOMEM;
+	void *a = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a == MAP_FAILED) {
+		kmem_free(km, ph->pages, ph->nr_frames * sizeof(struct page));
+		return -ENOMEM;
+	}
+	ph->arena = a;
+	pthread_mutex_init(&ph->lock, NULL);
+	for (int k = 0; k <= PHYS_MAX_ORDER; k++)
+		list_init(&ph->free_area[k]);
+#ifdef PM_DEBUG
+	ph->poison = 1;
+#endif
+	/* PFN 0 is reserved, as low memory is on a real machine, so PFN 0 never means a frame. */
+	ph->pages[0].flags = PG_reserved;
+	atomic_store(&ph->pages[0].refcount, 1);
+	for (uint64_t pfn = 1; pfn < ph->nr_frames;) {
+		unsigned k = PHYS_MAX_ORDER;
+		while (k > 0 && ((pfn & ((1ULL << k) - 1)) || pfn + (1ULL << k) > ph->nr_frames))
+			k--;
+		struct page *pg = &ph->pages[pfn];
+		pg->flags |= PG_buddy;
+		pg->order = (uint8_t)k;
+		list_add_tail(&pg->lru, &ph->free_area[k]);
+		ph->nr_free_blocks[k]++;
+		ph->free_frames += 1ULL << k;
+		pfn += 1ULL << k;
+	}
+	return 0;
+}
+
+uint64_t phys_destroy(struct phys *ph)
+{
+	if (!ph->pages)
+		return 0;
+	uint64_t leaked = ph->nr_frames - 1 - ph->free_frames;
+	munmap(ph->arena, ph->nr_frames << PAGE_SHIFT);
+	kmem_free(ph->km, ph->pages, ph->nr_frames * sizeof(struct page));
+	pthread_mutex_destroy(&ph->lock);
+	ph->pages = NULL;
+	return leaked;
+}
+
+static void free_list_del(struct phys *ph, struct page *pg, unsigned k)
+{
+	list_del(&pg->lru);
+	pg->flags &= ~PG_buddy;
+	ph->nr_free_blocks[k]--;
+}
+
+static void free_list_add(struct phys *ph, struct page *pg, unsigned k)
+{
+	pg->flags |= PG_buddy;
+	pg->order = (uint8_t)k;
+	/* LIFO: the most recently freed block is reused first, while it is still cache-warm. */
+	list_add(&pg->lru, &ph->free_area[k]);
+	ph->nr_free_blocks[k]++;
+}
+
+/* Takes a block of exactly `order` frames off the free lists, splitting a larger one. */
+static struct page *buddy_take_locked(struct phys *ph, unsigned order)
+{
+	unsigned k = order;
+	while (k <= PHYS_MAX_ORDER && list_empty(&ph->free_area[k]))
+		k++;
+	if (k > PHYS_MAX_ORDER)
+		return NULL;
+	struct page *pg = list_entry(ph->free_area[k].next, struct page, lru);
+	free_list_del(ph, pg, k);
+	/* Give the upper halves back until the block is the size asked for. */
+	while (k > order) {
+		k--;
+		free_list_add(ph, pg + (1ULL << k), k);
+	}
+	ph->free_frames -= 1ULL << order;
+	ph->allocs++;
+	return pg;
+}
+
+static void zero_block(struct phys *ph, struct page *pg, unsigned order)
+{
+	uint64_t n = 1ULL << order;
+	for (uint64_t i = 0; i < n; i++) {
+		if (pg[i].flags & PG_used)
+			memset(page_address(ph, &pg[i]), 0, PAGE_SIZE);
+	}
+}
+
+struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts)
+{
+	if (order > PHYS_MAX_ORDER)
+		return NULL;
+	pthread_mutex_lock(&ph->lock);
+	struct page *pg = buddy_take_locked(ph, order);
+	pthread_mutex_unlock(&ph->lock);
+	if (!pg)
+		return NULL;
+	/* Zeroing runs outside the lock: the block is ours alone now. */
+	if (!(opts & PHYS_NOZERO))
+		zero_block(ph, pg, order);
+	uint64_t n = 1ULL << order;
+	for (uint64_t i = 0; i < n; i++)
+		pg[i].flags = PG_used;
+	pg->order = (uint8_t)order;
+	if (order)
+		pg->flags |= PG_head;
+	pg->owner_kind = OWNER_NONE;
+	pg->owner = NULL;
+	pg->index = 0;
+	pg->pt_used = 0;
+	atomic_store(&pg->mapcount, 0);
+	atomic_store(&pg->refcount, 1);
+	return pg;
+}
+
+void phys_free(struct phys *ph, struct page *pg, unsigned order)
+{
+	uint64_t pfn = page_to_pfn(ph, pg);
+	PM_ENFORCE(atomic_load(&pg->mapcount) == 0);
+	PM_ENFORCE(atomic_load(&pg->refcount) == 0);
+	PM_ENFORCE(!(pg->flags & (PG_buddy | PG_reserved)) && pfn != 0);
+	if (ph->poison) {
+		memset(page_address(ph, pg), 0x5a, PAGE_SIZE << order);
+	}
+	uint64_t n = 1ULL << order;
+	for (uint64_t i = 0; i < n; i++) {
+		pg[i].flags = PG_used;
+		pg[i].owner_kind = OWNER_NONE;
+		pg[i].owner = NULL;
+	}
+	pthread_mutex_lock(&ph->lock);
+	ph->free_frames += n;
+	ph->frees++;
+	unsigned k = order;
+	while (k < PHYS_MAX_ORDER) {
+		uint64_t buddy = pfn ^ (1ULL << k);
+		if (buddy >= ph->nr_frames)
+			break;
+		struct page *b = &ph->pages[buddy];
+		if (!(b->flags & PG_buddy) || b->order != k)
+			break;
+		free_list_del(ph, b, k);
+		pfn &= ~(1ULL << k);
+		k++;
+	}
+	free_list_add(ph, &ph->pages[pfn], k);
+	pthread_mutex_unlock(&ph->lock);
+}
+
+int phys_put(struct phys *ph, struct page *pg)
+{
+	int old = atomic_fetch_sub(&pg->refcount, 1);
+	PM_ENFORCE(old > 0);
+	if (old != 1)
+		return 0;
+	phys_free(ph, pg, (pg->flags & PG_head) ? pg->order : 0);
+	return 1;
+}
+
+uint64_t phys_free_frames(struct phys *ph)
+{
+	pthread_mutex_lock(&ph->lock);
+	uint64_t n = ph->free_frames;
+	pthread_mutex_unlock(&ph->lock);
+	return n;
+}
+
+int phys_check(struct phys *ph)
+{
+	int problems = 0;
+	uint64_t counted = 0;
+	pthread_mutex_lock(&ph->lock);
+	for (unsigned k = 0; k <= PHYS_MAX_ORDER; k++) {
+		uint64_t blocks = 0;
+		for (struct list_head *l = ph->free_area[k].next; l != &ph->free_area[k]; l = l->next) {
+			struct page *pg = list_entry(l, struct page, lru);
+			uint64_t pfn = page_to_pfn(ph, pg);
+			if (!(pg->flags & PG_buddy) || pg->order != k || (pfn & ((1ULL << k) - 1)) ||
+			    pfn + (1ULL << k) > ph->nr_frames || atomic_load(&pg->refcount) != 0) {
+				if (problems++ < 20)
+					fprintf(stderr, "phys_check: free block pfn %#lx order %u: "
+						"flags %#x order %u refcount %d\n", (unsigned long)pfn, k,
+						pg->flags, pg->order, atomic_load(&pg->refcount));
+			}
+			blocks++;
+			counted += 1ULL << k;
+		}
+		if (blocks != ph->nr_free_blocks[k] && problems++ < 20)
+			fprintf(stderr, "phys_check: order %u has %lu blocks, counter says %lu\n", k,
+				(unsigned long)blocks, (unsigned long)ph->nr_free_blocks[k]);
+	}
+	if (counted != ph->free_frames && problems++ < 20)
+		fprintf(stderr, "phys_check: free lists hold %lu frames, counter says %lu\n",
+			(unsigned long)counted, (unsigned long)ph->free_frames);
+	pthread_mutex_unlock(&ph->lock);
+	return problems;
+}
+
+void phys_dump(struct phys *ph, void *f)
+{
+	FILE *out = f;
+	pthread_mutex_lock(&ph->lock);
+	fprintf(out, "phys: %lu frames, %lu free\n", (unsigned long)ph->nr_frames,
+		(unsigned long)ph->free_frames);
+	for (unsigned k = 0; k <= PHYS_MAX_ORDER; k++)
+		if (ph->nr_free_blocks[k])
+			fprintf(out, "  order %2u: %lu blocks\n", k, (unsigned long)ph->nr_free_blocks[k]);
+	pthread_mutex_unlock(&ph->lock);
+}

@@ -1,0 +1,113 @@
+/*
+ * Physical memory: the host arena that stands for RAM, one descriptor (struct page) per
+ * frame, and the buddy allocator over orders 0..PHYS_MAX_ORDER (4 KiB .. 1 GiB).
+ * Invariants: a frame is either on exactly one free list (as part of one buddy block) or
+ * handed out; every frame handed out is zero-filled unless the caller asked otherwise
+ * (SPEC §1). This layer never looks at page tables, VMAs or owners' meaning.
+ * Lock order: phys->lock is a leaf lock; nothing else is taken while it is held.
+ */
+#ifndef PM_PHYS_H
+#define PM_PHYS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "lib/common.h"
+#include "lib/list.h"
+
+struct kmem;
+
+#define PHYS_MAX_ORDER	18	/* 2^18 frames = 1 GiB */
+
+/* Page flags (struct page.flags). Bits 0-7 belong to phys; the rest to upper layers. */
+enum {
+	PG_buddy	= 1u << 0,	/* head of a free buddy block; order in page.order */
+	PG_reserved	= 1u << 1,	/* never allocated (PFN 0) */
+	PG_used		= 1u << 2,	/* has been handed out since boot: contents may be non-zero */
+	PG_head		= 1u << 3,	/* head of an allocated block of order > 0 */
+	PG_pgtable	= 1u << 8,	/* a page-table page (owner: the pgtable layer) */
+	PG_zero_page	= 1u << 9,	/* the shared zero page */
+	PG_anon		= 1u << 10,	/* anonymous private memory */
+	PG_shmem	= 1u << 11,	/* belongs to a shmem/file object's index */
+	PG_dirty	= 1u << 12,	/* contents differ from the backing store */
+};
+
+/* Who owns a frame that is handed out; explicit, never encoded in a pointer (STYLE §3.4). */
+enum page_owner {
+	OWNER_NONE = 0,
+	OWNER_PGTABLE,		/* owner = the struct pgt; index = level */
+	OWNER_ANON,		/* owner = anon identity; index = linear page index */
+	OWNER_OBJECT,		/* owner = vm_object; index = page offset in the object */
+	OWNER_KERNEL,		/* zero page, vdso image, scratch */
+};
+
+struct page {
+	struct list_head lru;		/* buddy free list while free; LRU lists later */
+	atomic_int refcount;		/* holders of the frame; 0 while free */
+	atomic_int mapcount;		/* PTEs that map the frame */
+	uint32_t flags;			/* PG_*; phys bits under phys->lock */
+	uint8_t order;			/* block order of a buddy head or allocated head */
+	uint8_t owner_kind;		/* enum page_owner */
+	uint16_t pt_used;		/* page-table pages: non-empty entries (under mm lock) */
+	void *owner;			/* see enum page_owner */
+	uint64_t index;			/* page index in the owner */
+};
+
+struct phys {
+	pthread_mutex_t lock;		/* guards free lists and counters below */
+	struct kmem *km;		/* allocator for the descriptor array; immutable */
+	uint8_t *arena;			/* host memory of all frames; immutable */
+	uint64_t nr_frames;		/* frames of RAM, PFN 0 included; immutable */
+	struct page *pages;		/* nr_frames descriptors; immutable pointer */
+	struct list_head free_area[PHYS_MAX_ORDER + 1];	/* free blocks by order */
+	uint64_t nr_free_blocks[PHYS_MAX_ORDER + 1];	/* length of each free list */
+	uint64_t free_frames;		/* frames on all free lists */
+	uint64_t allocs, frees;		/* calls, for statistics */
+	int poison;			/* debug: poison freed frames with 0x5a */
+};
+
+/* Frame allocation options. */
+enum { PHYS_ZERO = 0, PHYS_NOZERO = 1 };
+
+/* Reserves ram_bytes of host address space (lazily) and puts every frame but PFN 0 on the
+ * free lists. Returns 0 or -ENOMEM/-EINVAL; on failure nothing is left allocated. */
+int phys_init(struct phys *ph, struct kmem *km, uint64_t ram_bytes);
+/* Releases the arena. Returns the number of frames still handed out (0 = nothing leaked). */
+uint64_t phys_destroy(struct phys *ph);
+
+/* A block of 2^order frames with refcount 1 and zeroed contents (unless PHYS_NOZERO), or
+ * NULL when no block of that order is free. */
+struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts);
+/* Returns a block from phys_alloc. The refcount must already be 0 and the mapcount 0. */
+void phys_free(struct phys *ph, struct page *pg, unsigned order);
+/* Drops one reference; frees the block when it reaches zero. Returns 1 if freed. */
+int phys_put(struct phys *ph, struct page *pg);
+
+static inline uint64_t page_to_pfn(const struct phys *ph, const struct page *pg)
+{
+	return (uint64_t)(pg - ph->pages);
+}
+static inline struct page *pfn_to_page(const struct phys *ph, uint64_t pfn)
+{
+	return &ph->pages[pfn];
+}
+static inline void *pfn_to_virt(const struct phys *ph, uint64_t pfn)
+{
+	return ph->arena + (pfn << PAGE_SHIFT);
+}
+static inline void *page_address(const struct phys *ph, const struct page *pg)
+{
+	return pfn_to_virt(ph, page_to_pfn(ph, pg));
+}
+static inline void page_get(struct page *pg) { atomic_fetch_add(&pg->refcount, 1); }
+
+/* Frame statistics. */
+uint64_t phys_free_frames(struct phys *ph);
+
+/* Recounts the free lists and checks every block; returns the number of problems. */
+int phys_check(struct phys *ph);
+/* Prints the free-list summary to f (a FILE *). */
+void phys_dump(struct phys *ph, void *f);
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: the proc layer is being written. */
+typedef int pm_proc_placeholder;

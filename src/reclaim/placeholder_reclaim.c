@@ -1,0 +1,2 @@
+/* Placeholder: the reclaim layer is being written. */
+typedef int pm_reclaim_placeholder;

@@ -1,0 +1,2 @@
+/* Placeholder: the sys layer is being written. */
+typedef int pm_sys_placeholder;

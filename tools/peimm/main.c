@@ -1,0 +1,3 @@
+/* Placeholder CLI until the subcommands land. */
+#include <stdio.h>
+int main(void) { puts("peimm"); return 0; }
