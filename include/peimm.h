@@ -110,6 +110,7 @@ typedef struct pm_sysinfo {
 	uint64_t live_objects;		/* host allocations the system holds */
 	uint64_t nr_processes;		/* processes not yet dead */
 	uint64_t seed;			/* the PRNG seed in use */
+	uint64_t kernel_frames;		/* frames the kernel holds for itself (zero page, vdso, vvar) */
 } pm_sysinfo;
 void pm_system_info(pm_system *sys, pm_sysinfo *info);
 

@@ -55,6 +55,9 @@ struct pgt {
 	uint64_t nr_tables[PGT_MAX_LEVELS + 1];	/* tables per level, root included */
 };
 
+/* First byte above the range the tables can map: 2^47 (4-level) or 2^56 (5-level). */
+static inline uint64_t pgt_user_end(const struct pgt *p) { return 1ULL << (12 + 9 * p->levels - 1); }
+
 /* Allocates the root table. Returns 0 or -ENOMEM (nothing allocated). */
 int pgt_init(struct pgt *p, struct phys *ph, int levels);
 /* Frees every table page. Leaf entries must already be gone (PM_ENFORCE). */
@@ -83,7 +86,8 @@ void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn za
 /* For each present leaf in [start, end): entry = (entry & ~clear) | set. */
 void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear, pte_t set);
 /* Replaces the huge leaf (level 2 or 3) that covers va with a table of next-level entries
- * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. */
+ * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. When no
+ * present huge leaf covers va, returns 0 and changes nothing. */
 int pgt_split_huge(struct pgt *p, uint64_t va);
 
 /* Page-table pages below the root, as Linux counts them for VmPTE. */

@@ -8,7 +8,8 @@ bad=0
 for f in $(find "$top/src" -name '*.[ch]'); do
 	own=$(basename "$(dirname "$f")")
 	r=$(rank "$own")
-	for inc in $(sed -n 's/^#include "\([a-z]*\)\/.*"/\1/p' "$f"); do
+	# kacs/gate.h is the one door mm may use into security (DESIGN.md), so it is exempt.
+	for inc in $(grep -v '#include "kacs/gate.h"' "$f" | sed -n 's/^#include "\([a-z]*\)\/.*"/\1/p'); do
 		ri=$(rank "$inc")
 		if [ "$ri" -gt "$r" ]; then
 			echo "layering: $f includes $inc/ (above $own)"

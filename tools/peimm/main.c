@@ -1,3 +1,41 @@
-/* Placeholder CLI until the subcommands land. */
+/*
+ * peimm: dispatches to the subcommands (tour, run, bench). It holds no logic of its own
+ * beyond choosing the subcommand and printing the overview help.
+ */
 #include <stdio.h>
-int main(void) { puts("peimm"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} commands[] = {
+	{ "tour", cmd_tour, "a narrated walk through what peimm does (the main job)" },
+	{ "run", cmd_run, "run a scenario file (.pmm) and check its expectations" },
+	{ "bench", cmd_bench, "time peimm against the host kernel on the same workloads" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: peimm COMMAND [ARGS]\n\n"
+		   "peimm is the Peios memory manager as a library; this tool drives it.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\n'peimm COMMAND --help' describes each one.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "peimm: unknown command '%s' (try 'peimm --help')\n", argv[1]);
+	return 2;
+}

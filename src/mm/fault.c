@@ -1,0 +1,189 @@
+/*
+ * The page-fault handler (Linux's handle_mm_fault and its do_anonymous_page, do_fault,
+ * do_wp_page). Called with mm->lock held for reading; every PTE change happens under
+ * mm->ptl. Frames reach a process zeroed or copied, never stale (SPEC §1). It never
+ * grows a VMA: stack expansion is handed back to the caller, which takes the write lock.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/pm_assert.h"
+
+static uint64_t linear_index(const struct vma *v, uint64_t addr)
+{
+	return v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
+}
+
+/* Installs a fresh mapping of pg at *ep; the caller's frame reference passes to the PTE. */
+static void map_page(struct mm_struct *mm, pte_t *ep, struct page *pg, pte_t bits)
+{
+	atomic_fetch_add(&pg->mapcount, 1);
+	int kind = (pg->flags & PG_anon) ? MM_ANONPAGES : (pg->flags & PG_shmem) ? MM_SHMEMPAGES
+										  : MM_FILEPAGES;
+	atomic_fetch_add(&mm->rss[kind], 1);
+	pgt_set(&mm->pgt, ep, pte_mk(page_to_pfn(mm->sys->ph, pg), bits));
+}
+
+/* A zeroed (or copied) private anonymous frame for v at addr, or NULL. */
+static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t addr,
+				  const void *copy_from)
+{
+	if (!mm_anon_prepare(mm, v))
+		return NULL;
+	struct page *pg = phys_alloc(mm->sys->ph, 0, PHYS_ZERO);
+	if (!pg)
+		return NULL;
+	if (copy_from)
+		memcpy(page_address(mm->sys->ph, pg), copy_from, PAGE_SIZE);
+	pg->flags |= PG_anon;
+	pg->owner_kind = OWNER_ANON;
+	pg->owner = v->anon;
+	pg->index = linear_index(v, addr);
+	atomic_fetch_add(&mm->sys->nr_anon, 1);
+	return pg;
+}
+
+/* Nothing mapped yet: zero page, fresh anon frame, or the object's page (do_fault). */
+static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep,
+				 int write)
+{
+	pte_t bits = mm_vma_pte_bits(v) | PTE_A;
+	if (!v->vm_obj) {
+		if (!write) {
+			uint64_t zpfn = page_to_pfn(mm->sys->ph, mm->sys->zero_page);
+			pgt_set(&mm->pgt, ep, pte_mk(zpfn, bits | PTE_SPECIAL));
+			return FAULT_OK;
+		}
+		struct page *pg = new_anon_page(mm, v, addr, NULL);
+		if (!pg)
+			return FAULT_OOM;
+		map_page(mm, ep, pg, bits | PTE_RW | PTE_D);
+		return FAULT_OK;
+	}
+	struct page *pg;
+	int err = obj_get_page(v->vm_obj, linear_index(v, addr), &pg);
+	if (err)
+		return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+	if (v->vm_flags & VM_PFNMAP) {
+		/* Raw frames (vvar): special PTEs, no mapcount or RSS, as Linux's PFN maps. */
+		pgt_set(&mm->pgt, ep, pte_mk(page_to_pfn(mm->sys->ph, pg), bits | PTE_SPECIAL));
+		phys_put(mm->sys->ph, pg);
+		return FAULT_OK;
+	}
+	if (v->vm_flags & VM_SHARED) {
+		pte_t w = (v->vm_flags & VM_WRITE) ? PTE_RW : 0;
+		map_page(mm, ep, pg, bits | w | (write ? PTE_D : 0));
+		return FAULT_OK;
+	}
+	if (!write) {
+		map_page(mm, ep, pg, bits);
+		return FAULT_OK;
+	}
+	/* Private write: copy the object's page (copy-on-write at first touch). */
+	struct page *copy = new_anon_page(mm, v, addr, page_address(mm->sys->ph, pg));
+	phys_put(mm->sys->ph, pg);
+	if (!copy)
+		return FAULT_OOM;
+	map_page(mm, ep, copy, bits | PTE_RW | PTE_D);
+	return FAULT_OK;
+}
+
+/* A write to a present read-only PTE in a writable VMA (do_wp_page). */
+static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep)
+{
+	pte_t e = *ep;
+	struct page *old = (e & PTE_SPECIAL) ? NULL : pfn_to_page(mm->sys->ph, pte_pfn(e));
+	if (old && ((v->vm_flags & VM_SHARED) || mm_page_exclusive(old))) {
+		*ep = e | PTE_RW | PTE_D | PTE_A;	/* reuse: nobody else can see it */
+		return FAULT_OK;
+	}
+	const void *src = old ? page_address(mm->sys->ph, old) : NULL;
+	struct page *copy = new_anon_page(mm, v, addr, src);
+	if (!copy)
+		return FAULT_OOM;
+	if (old) {
+		/* The old frame leaves this PTE: undo its mapping before the new one lands. */
+		atomic_fetch_sub(&old->mapcount, 1);
+		atomic_fetch_sub(&mm->rss[(old->flags & PG_anon) ? MM_ANONPAGES :
+					  (old->flags & PG_shmem) ? MM_SHMEMPAGES : MM_FILEPAGES], 1);
+		if (old->flags & PG_anon)
+			atomic_fetch_sub(&mm->sys->nr_anon, 1);
+		phys_put(mm->sys->ph, old);
+	}
+	pgt_set(&mm->pgt, ep, 0);
+	map_page(mm, ep, copy, mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D);
+	mm_flush_tlb(mm);
+	return FAULT_OK;
+}
+
+/* Is the access allowed by the VMA at all (access_error)? x86 cannot map write- or
+ * exec-only, so any right implies read. */
+static int access_error(const struct vma *v, int how)
+{
+	if ((how & PM_WRITE_) && !(v->vm_flags & VM_WRITE))
+		return 1;
+	if ((how & PM_EXEC_) && !(v->vm_flags & VM_EXEC))
+		return 1;
+	return !(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));
+}
+
+enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
+{
+	struct vma *v = vma_lookup(&mm->mt, addr);
+	if (!v) {
+		struct vma *n = vma_find(&mm->mt, addr);
+		if (n && (n->vm_flags & VM_GROWSDOWN))
+			return FAULT_EXPAND_STACK;
+		return FAULT_SEGV_MAPERR;
+	}
+	if (access_error(v, how))
+		return FAULT_SEGV_ACCERR;
+	if (pkru_denies(pkru, v->pkey, how))
+		return FAULT_SEGV_PKUERR;
+	pthread_mutex_lock(&mm->ptl);
+	pte_t *ep;
+	enum fault_ret r = FAULT_OK;
+	if (pgt_alloc_entry(&mm->pgt, addr, 1, &ep)) {
+		r = FAULT_OOM;
+	} else if (pte_none(*ep)) {
+		r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
+	} else if (*ep & PTE_P) {
+		if ((how & PM_WRITE_) && !(*ep & PTE_RW))
+			r = fault_wp(mm, v, addr, ep);
+		else
+			*ep |= PTE_A | ((how & PM_WRITE_) ? PTE_D : 0);
+	} else {
+		r = FAULT_SEGV_ACCERR;	/* PROT_NONE entry under an accessible VMA cannot happen */
+	}
+	pthread_mutex_unlock(&mm->ptl);
+	return r;
+}
+
+int mm_expand_stack(struct mm_struct *mm, uint64_t addr, const struct mm_rlimit *rlim)
+{
+	struct vma *v = vma_find(&mm->mt, addr);
+	if (!v || !(v->vm_flags & VM_GROWSDOWN))
+		return -ENOMEM;
+	if (addr >= v->vm_start)
+		return 0;
+	uint64_t start = page_align_down(addr);
+	if (start < mm->sys->mmap_min_addr)
+		return -EPERM;
+	if (v->vm_end - start > rlim[RLIMIT_STACK].cur)
+		return -ENOMEM;
+	uint64_t grow = (v->vm_start - start) >> PAGE_SHIFT;
+	if (((mm->total_vm + grow) << PAGE_SHIFT) > rlim[RLIMIT_AS].cur)
+		return -ENOMEM;
+	/* The stack guard gap (SPEC §2): the stack may not come within stack_guard_gap of the
+	 * mapping below it (expand_downwards). */
+	struct vma *prev = vma_prev(&mm->mt, v);
+	if (prev && (prev->vm_end > start ||
+		     (!(prev->vm_flags & VM_GROWSDOWN) &&
+		      (prev->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) &&
+		      start - prev->vm_end < mm->sys->stack_guard_gap)))
+		return -ENOMEM;
+	mm_resize_vma(mm, v, start, v->vm_end);
+	return 0;
+}

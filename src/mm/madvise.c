@@ -1,0 +1,164 @@
+/*
+ * madvise (Linux's do_madvise): validation in Linux's order, then each advice's effect
+ * over the VMAs of the range. Flag advice (RANDOM, SEQUENTIAL, DONTFORK, WIPEONFORK,
+ * DONTDUMP, HUGEPAGE, ...) splits and merges VMAs like mprotect. Advice whose machinery
+ * (LRU, swap, KSM, THP collapse, guard markers, poisoning) this build does not contain is
+ * refused with EINVAL, which is what Linux answers for advice its build lacks.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "kacs/gate.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
+/* The advice this build carries out; everything else Linux knows is -EINVAL here. */
+static int advice_supported(long a)
+{
+	switch (a) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_DONTFORK: case MADV_DOFORK:
+	case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_DONTDUMP: case MADV_DODUMP:
+	case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The new vm_flags for flag advice, or -EINVAL (madvise_update_vma's callers). */
+static int64_t advice_flags(const struct vma *v, long a)
+{
+	uint64_t f = v->vm_flags;
+	switch (a) {
+	case MADV_NORMAL: return (int64_t)(f & ~(VM_RAND_READ | VM_SEQ_READ));
+	case MADV_RANDOM: return (int64_t)((f & ~VM_SEQ_READ) | VM_RAND_READ);
+	case MADV_SEQUENTIAL: return (int64_t)((f & ~VM_RAND_READ) | VM_SEQ_READ);
+	case MADV_DONTFORK: return (int64_t)(f | VM_DONTCOPY);
+	case MADV_DOFORK: return (f & VM_IO) ? -EINVAL : (int64_t)(f & ~VM_DONTCOPY);
+	case MADV_WIPEONFORK:
+		if (v->vm_obj || (f & VM_SHARED))
+			return -EINVAL;	/* private anonymous memory only */
+		return (int64_t)(f | VM_WIPEONFORK);
+	case MADV_KEEPONFORK: return (int64_t)(f & ~VM_WIPEONFORK);
+	case MADV_DONTDUMP: return (int64_t)(f | VM_DONTDUMP);
+	case MADV_DODUMP:
+		if ((f & VM_SPECIAL) && !(f & VM_HUGETLB))
+			return -EINVAL;
+		return (int64_t)(f & ~VM_DONTDUMP);
+	case MADV_HUGEPAGE: return (int64_t)((f & ~VM_NOHUGEPAGE) | VM_HUGEPAGE);
+	case MADV_NOHUGEPAGE: return (int64_t)((f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE);
+	}
+	return (int64_t)f;
+}
+
+/* Populates [start, end) of v; -EFAULT when the protection forbids it, -ENOMEM on OOM. */
+static long madvise_populate(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+			     long a)
+{
+	if (v->vm_flags & (VM_IO | VM_PFNMAP))
+		return -EINVAL;
+	int how = a == MADV_POPULATE_WRITE ? PM_WRITE_ : PM_READ_;
+	for (uint64_t p = start; p < end; p += PAGE_SIZE) {
+		enum fault_ret r = mm_handle_fault(mm, p, how, 0);
+		if (r == FAULT_OOM)
+			return -ENOMEM;
+		if (r != FAULT_OK)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Applies advice a to [start, end), which lies inside v. *out = the VMA now at start. */
+static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+			long a, struct vma **out)
+{
+	*out = v;
+	switch (a) {
+	case MADV_WILLNEED:
+		return 0;	/* anonymous memory has nothing to read ahead without swap */
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+		if ((v->vm_flags & VM_PFNMAP) || (a == MADV_DONTNEED && (v->vm_flags & VM_LOCKED)))
+			return -EINVAL;
+		mm_zap_range(mm, start, end);
+		return 0;
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
+		return madvise_populate(mm, v, start, end, a);
+	}
+	int64_t nf = advice_flags(v, a);
+	if (nf < 0)
+		return nf;
+	return mm_modify_range(mm, v, start, end, (uint64_t)nf, out);
+}
+
+static long madvise_walk(struct mm_struct *mm, uint64_t start, uint64_t end, long a)
+{
+	long unmapped = 0;
+	struct vma *v = vma_find(&mm->mt, start);
+	while (start < end) {
+		if (!v || v->vm_start >= end)
+			return -ENOMEM;
+		if (v->vm_start > start) {
+			unmapped = -ENOMEM;	/* a hole: keep going, report it at the end */
+			start = v->vm_start;
+		}
+		uint64_t tmp = min_u64(v->vm_end, end);
+		struct vma *out;
+		long r = madvise_vma(mm, v, start, tmp, a, &out);
+		if (r)
+			return r;
+		start = tmp;
+		v = out;
+		while (v && v->vm_end <= start)
+			v = vma_next(&mm->mt, v);
+	}
+	return unmapped;
+}
+
+static int advice_known(long a)
+{
+	return (a >= MADV_NORMAL && a <= MADV_DONTNEED) || (a >= MADV_FREE && a <= 25) ||
+	       a == MADV_HWPOISON || a == 101 /* SOFT_OFFLINE */ || a == 102 || a == 103;
+}
+
+long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, uint64_t len,
+		long advice)
+{
+	if (!advice_known(advice) || !page_aligned(start))
+		return -EINVAL;
+	uint64_t alen = page_align_up(len);
+	if (len && !alen)
+		return -EINVAL;
+	uint64_t end = start + alen;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+	/* madvise_inject_error: poisoning needs CAP_SYS_ADMIN, i.e. SeTcbPrivilege. */
+	if ((advice == MADV_HWPOISON || advice == 101) &&
+	    !gate_privilege(c->token, PM_SE_TCB_PRIVILEGE))
+		return -EPERM;
+	if (!advice_supported(advice))
+		return -EINVAL;
+	/* Populating only faults pages in (read lock); everything else changes tables or VMAs. */
+	int write = advice != MADV_WILLNEED && advice != MADV_POPULATE_READ &&
+		    advice != MADV_POPULATE_WRITE;
+	if (write)
+		pthread_rwlock_wrlock(&mm->lock);
+	else
+		pthread_rwlock_rdlock(&mm->lock);
+	long r = madvise_walk(mm, start, end, advice);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}

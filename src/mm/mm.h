@@ -1,0 +1,141 @@
+/*
+ * The address space of a process: its VMAs, its page tables, its counters and layout, and
+ * the operations on them (mmap, munmap, mprotect, brk, madvise, the fault handler and the
+ * software MMU). mm never knows about processes, tokens or SDDL: who is asking arrives as
+ * a struct mm_caller, and privilege questions go through kacs/gate.h only.
+ *
+ * Lock order, outermost first:
+ *   mm->lock            rwlock: write to change VMAs; read for faults and memory access
+ *     mm->ptl           mutex: page-table entries while only mm->lock for reading is held
+ *       vm_object->lock
+ *         phys->lock
+ */
+#ifndef PM_MM_H
+#define PM_MM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "lib/kmem.h"
+#include "lib/prng.h"
+#include "obj/object.h"
+#include "pgtable/pgtable.h"
+#include "phys/phys.h"
+#include "vma/vma.h"
+
+struct token;
+
+/* A non-present PTE that still holds its frame: PROT_NONE (x86 Linux uses bit 8 the same way). */
+#define PTE_PROTNONE	PTE_G
+
+/* The system-wide state the memory code needs; it lives inside the system object. */
+struct mm_sys {
+	struct kmem *km;			/* immutable */
+	struct phys *ph;			/* immutable */
+	struct page *zero_page;			/* the shared zero frame; one reference held */
+	uint64_t mmap_min_addr;			/* bytes; registry MmapMinAddr */
+	uint64_t max_map_count;			/* registry MaxMapCount */
+	uint64_t stack_guard_gap;		/* bytes; boot option, immutable */
+	int randomize_va_space;			/* registry RandomizeVaSpace: 0, 1, 2 */
+	int paging_levels;			/* 4 or 5; immutable */
+	int embedded;				/* MAP_UNINITIALIZED honoured; immutable */
+	atomic_uint_fast64_t next_ino;		/* inode numbers for shmem objects */
+	atomic_uint_fast64_t next_anon_id;	/* identities of anon_vmas */
+	atomic_long nr_anon, nr_shmem_mapped;	/* pages, for meminfo */
+};
+
+/* Who makes a call: limits and the effective token, filled by the syscall layer. */
+struct mm_rlimit { uint64_t cur, max; };
+struct mm_caller {
+	const struct mm_rlimit *rlim;		/* RLIM_NLIMITS entries */
+	struct token *token;			/* effective token, for privilege gates */
+};
+
+/* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private
+ * anonymous memory name it as their owner. */
+struct anon_vma {
+	atomic_int refcount;			/* VMAs pointing at it */
+	uint64_t id;				/* for dumps; immutable */
+};
+
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
+struct mm_struct {
+	pthread_rwlock_t lock;			/* see the lock order above */
+	pthread_mutex_t ptl;			/* page-table lock */
+	struct mm_sys *sys;			/* immutable */
+	struct vma_tree mt;			/* under lock */
+	struct pgt pgt;				/* entries under lock (write) or ptl */
+	uint64_t task_size;			/* end of the user range (exclusive); immutable */
+	uint64_t mmap_base;			/* top of the top-down mmap area; immutable after layout */
+	uint64_t mmap_legacy_base;		/* start of the bottom-up fallback */
+	uint64_t start_code, end_code, start_data, end_data;	/* program image bounds */
+	uint64_t start_brk, brk;		/* heap start and current break (brk is unaligned) */
+	uint64_t start_stack;			/* initial stack pointer area (top of [stack]) */
+	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;	/* pages; under lock */
+	uint64_t hiwater_vm, hiwater_rss;	/* pages; peaks */
+	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
+	atomic_uint_fast64_t tlb_gen;		/* bumped whenever a present PTE loses rights */
+	uint64_t def_flags;			/* VM_* added to every new mapping (MCL_FUTURE) */
+};
+
+/* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. */
+#define TLB_ENTRIES 64
+struct tlb_entry {
+	uint64_t vpn;				/* virtual page number, or UINT64_MAX when empty */
+	uint8_t *host;				/* host address of the frame */
+	uint8_t perm;				/* PM_READ/PM_WRITE/PM_EXEC allowed without a walk */
+	uint8_t pkey;				/* protection key of the PTE */
+};
+struct tlb {
+	uint64_t gen;				/* mm->tlb_gen when filled */
+	struct tlb_entry e[TLB_ENTRIES];
+};
+
+/* What a failed access reports (mirrors pm_siginfo). */
+struct mm_fault_info { int signo, code; uint64_t addr; int pkey; };
+
+/* ---- mm_core.c: lifetime, VMA bookkeeping, checks ---- */
+void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels, int embedded);
+int mm_sys_start(struct mm_sys *ms);	/* allocates the zero page: 0 or -ENOMEM */
+void mm_sys_stop(struct mm_sys *ms);
+/* A new, empty address space. NULL on -ENOMEM. */
+struct mm_struct *mm_create(struct mm_sys *ms);
+/* Unmaps everything and frees the mm. */
+void mm_destroy(struct mm_struct *mm);
+/* Recomputes VMAs, page tables, counters and frame ownership; returns the problem count. */
+int mm_check(struct mm_struct *mm);
+void mm_flush_tlb(struct mm_struct *mm);
+uint64_t mm_rss(struct mm_struct *mm);	/* resident pages of all kinds */
+void tlb_init(struct tlb *tlb);
+
+/* ---- layout.c ---- */
+/* Places the stack, mmap base, heap, vvar/vdso (SPEC §2) using rng; maps [stack] with the
+ * given size, and the vvar/vdso objects. 0 or -errno (nothing mapped on failure). */
+struct mm_layout_objs { struct vm_object *vvar, *vvar_vclock, *vdso; };
+int mm_setup_layout(struct mm_struct *mm, struct prng *rng, const struct mm_rlimit *rlim,
+		    const struct mm_layout_objs *objs);
+
+/* ---- the syscalls: each returns the Linux result or -errno ---- */
+long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off);
+long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len);
+long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+		 uint64_t prot);
+long mm_brk(struct mm_struct *mm, const struct mm_caller *c, uint64_t brk);
+long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+		long advice);
+
+/* ---- uaccess.c: the software MMU ---- */
+/* Copies len bytes between buf and va (how = PM_READ | PM_WRITE | PM_EXEC), faulting pages
+ * in. Returns len, or -EFAULT with *fi describing the signal. tlb may be NULL. */
+long mm_access(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64_t va, void *buf,
+	       size_t len, int how, struct mm_fault_info *fi);
+
+/* mm_access with the caller's limits (stack growth obeys RLIMIT_STACK and RLIMIT_AS). */
+long mm_access_rlim(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64_t va, void *buf,
+		    size_t len, int how, struct mm_fault_info *fi, const struct mm_rlimit *rlim);
+
+#endif

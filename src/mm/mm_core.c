@@ -1,0 +1,216 @@
+/*
+ * Lifetime of address spaces and the bookkeeping every operation shares: allocating and
+ * linking VMAs with total_vm/data_vm/exec_vm/stack_vm kept in step (vm_stat_account),
+ * anon identities, and the TLB generation. It must never change a PTE without the caller
+ * holding mm->lock for writing or mm->ptl.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/pm_assert.h"
+
+void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels, int embedded)
+{
+	memset(ms, 0, sizeof(*ms));
+	ms->km = km;
+	ms->ph = ph;
+	ms->mmap_min_addr = 65536;
+	ms->max_map_count = 65530;
+	ms->stack_guard_gap = 256 * PAGE_SIZE;
+	ms->randomize_va_space = 2;
+	ms->paging_levels = levels;
+	ms->embedded = embedded;
+	atomic_init(&ms->next_ino, 1024);
+	atomic_init(&ms->next_anon_id, 1);
+}
+
+int mm_sys_start(struct mm_sys *ms)
+{
+	ms->zero_page = phys_alloc(ms->ph, 0, PHYS_ZERO);
+	if (!ms->zero_page)
+		return -ENOMEM;
+	ms->zero_page->flags |= PG_zero_page;
+	ms->zero_page->owner_kind = OWNER_KERNEL;
+	return 0;
+}
+
+void mm_sys_stop(struct mm_sys *ms)
+{
+	if (ms->zero_page)
+		phys_put(ms->ph, ms->zero_page);
+	ms->zero_page = NULL;
+}
+
+struct mm_struct *mm_create(struct mm_sys *ms)
+{
+	struct mm_struct *mm = kmem_new(ms->km, struct mm_struct);
+	if (!mm)
+		return NULL;
+	if (pgt_init(&mm->pgt, ms->ph, ms->paging_levels)) {
+		kmem_delete(ms->km, mm);
+		return NULL;
+	}
+	mm->sys = ms;
+	pthread_rwlock_init(&mm->lock, NULL);
+	pthread_mutex_init(&mm->ptl, NULL);
+	vma_tree_init(&mm->mt, ms->km, ms->stack_guard_gap);
+	mm->task_size = ms->paging_levels == 5 ? 0x00fffffffffff000ULL : 0x00007ffffffff000ULL;
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		atomic_init(&mm->rss[i], 0);
+	atomic_init(&mm->tlb_gen, 1);
+	return mm;
+}
+
+void mm_destroy(struct mm_struct *mm)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	struct vma *v;
+	while ((v = vma_first(&mm->mt)) != NULL) {
+		mm_zap_range(mm, v->vm_start, v->vm_end);
+		mm_unlink_vma(mm, v);
+		vma_free(mm, v);
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	vma_tree_destroy(&mm->mt);
+	pgt_destroy(&mm->pgt);
+	pthread_rwlock_destroy(&mm->lock);
+	pthread_mutex_destroy(&mm->ptl);
+	kmem_delete(mm->sys->km, mm);
+}
+
+struct vma *vma_alloc(struct mm_struct *mm)
+{
+	struct vma *v = kmem_new(mm->sys->km, struct vma);
+	if (v) {
+		v->vm_mm = mm;
+		list_init(&v->vm_list);
+	}
+	return v;
+}
+
+void anon_vma_put(struct mm_struct *mm, struct anon_vma *av)
+{
+	if (av && atomic_fetch_sub(&av->refcount, 1) == 1)
+		kmem_delete(mm->sys->km, av);
+}
+
+void vma_free(struct mm_struct *mm, struct vma *v)
+{
+	if (v->vm_obj)
+		obj_put(v->vm_obj);
+	anon_vma_put(mm, v->anon);
+	kmem_delete(mm->sys->km, v);
+}
+
+/* Linux's vm_stat_account: the per-class page counts behind VmSize, VmData, VmExe, VmStk. */
+static void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages)
+{
+	mm->total_vm += (uint64_t)npages;
+	if (is_exec_mapping(flags))
+		mm->exec_vm += (uint64_t)npages;
+	else if (is_stack_mapping(flags))
+		mm->stack_vm += (uint64_t)npages;
+	else if (is_data_mapping(flags))
+		mm->data_vm += (uint64_t)npages;
+	if (flags & VM_LOCKED)
+		mm->locked_vm += (uint64_t)npages;
+	if (mm->total_vm > mm->hiwater_vm)
+		mm->hiwater_vm = mm->total_vm;
+}
+
+static int64_t vma_pages(const struct vma *v)
+{
+	return (int64_t)((v->vm_end - v->vm_start) >> PAGE_SHIFT);
+}
+
+void mm_link_vma(struct mm_struct *mm, struct vma *v)
+{
+	int err = vma_insert(&mm->mt, v);
+	PM_ENFORCE(err == 0);	/* callers reserve first: prepare, then commit */
+	vm_stat_account(mm, v->vm_flags, vma_pages(v));
+}
+
+void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
+{
+	vma_remove(&mm->mt, v);
+	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
+}
+
+void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
+	/* pgoff follows the start, so offsets stay contiguous with addresses. */
+	if (start != v->vm_start)
+		v->vm_pgoff += (start >> PAGE_SHIFT) - (v->vm_start >> PAGE_SHIFT);
+	vma_adjust(&mm->mt, v, start, end);
+	vm_stat_account(mm, v->vm_flags, vma_pages(v));
+}
+
+void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags)
+{
+	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
+	v->vm_flags = flags;
+	vm_stat_account(mm, v->vm_flags, vma_pages(v));
+}
+
+void mm_flush_tlb(struct mm_struct *mm)
+{
+	atomic_fetch_add(&mm->tlb_gen, 1);
+}
+
+void tlb_init(struct tlb *tlb)
+{
+	tlb->gen = 0;
+	for (int i = 0; i < TLB_ENTRIES; i++)
+		tlb->e[i].vpn = UINT64_MAX;
+}
+
+uint64_t mm_rss(struct mm_struct *mm)
+{
+	long n = 0;
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		n += atomic_load(&mm->rss[i]);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/* Linux's anon_vma_compatible: a neighbour whose identity v may share. */
+static int anon_compatible(const struct vma *a, const struct vma *b)
+{
+	const uint64_t access = VM_READ | VM_WRITE | VM_EXEC;
+	if (!b || !b->anon || a->vm_obj != b->vm_obj)
+		return 0;
+	if ((a->vm_flags ^ b->vm_flags) & ~(access | VM_SOFTDIRTY))
+		return 0;
+	if (a->vm_end == b->vm_start)
+		return a->vm_pgoff + (uint64_t)vma_pages(a) == b->vm_pgoff;
+	if (b->vm_end == a->vm_start)
+		return b->vm_pgoff + (uint64_t)vma_pages(b) == a->vm_pgoff;
+	return 0;
+}
+
+struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v)
+{
+	if (v->anon)
+		return v->anon;
+	/* find_mergeable_anon_vma: borrowing a neighbour's identity keeps later merges
+	 * possible, exactly as Linux does. */
+	struct vma *n = vma_next(&mm->mt, v), *p = vma_prev(&mm->mt, v);
+	struct anon_vma *av = NULL;
+	if (anon_compatible(v, n))
+		av = n->anon;
+	else if (anon_compatible(v, p))
+		av = p->anon;
+	if (av) {
+		atomic_fetch_add(&av->refcount, 1);
+	} else {
+		av = kmem_new(mm->sys->km, struct anon_vma);
+		if (!av)
+			return NULL;
+		atomic_init(&av->refcount, 1);
+		av->id = atomic_fetch_add(&mm->sys->next_anon_id, 1);
+	}
+	v->anon = av;
+	return av;
+}

@@ -1,0 +1,108 @@
+/*
+ * Helpers shared by the files of src/mm and by nothing else: VMA allocation and linking
+ * with the counters kept in step, splitting and merging, zapping page ranges, and the
+ * translation of VM flags to PTE bits. Functions ending in _locked expect mm->lock held
+ * for writing and assert it in debug builds.
+ */
+#ifndef PM_MM_INTERNAL_H
+#define PM_MM_INTERNAL_H
+
+#include "mm/mm.h"
+
+#define PM_READ_  1
+#define PM_WRITE_ 2
+#define PM_EXEC_  4
+
+struct vma *vma_alloc(struct mm_struct *mm);
+/* Frees a VMA that is in no tree, dropping its object and anon references. */
+void vma_free(struct mm_struct *mm, struct vma *v);
+/* Inserts v into the tree and accounts it; the tree must have a reserve for it. */
+void mm_link_vma(struct mm_struct *mm, struct vma *v);
+/* Removes v from the tree and the counters (does not touch page tables or free v). */
+void mm_unlink_vma(struct mm_struct *mm, struct vma *v);
+/* Changes v's bounds, keeping the counters in step. */
+void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+/* Changes v's flags, keeping the counters in step. */
+void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags);
+
+/* Splits v at addr (strictly inside it): v keeps [vm_start, addr) and the returned VMA
+ * gets [addr, vm_end). NULL on -ENOMEM (nothing changed). Enforces max_map_count when
+ * `check` is set (-ENOMEM through *err). */
+struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int check, int *err);
+/* Merges v with its neighbours where Linux would; returns the surviving VMA. */
+struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v);
+
+/* Releases the frames mapped in [start, end) and clears their PTEs (zap_page_range). */
+void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Removes every VMA in [start, end), splitting at the edges (do_vmi_munmap). 0 or -ENOMEM
+ * (max_map_count), with nothing changed on failure. */
+int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
+
+/* Applies `flags` (with PTE updates when protections change) to [start, end) inside v,
+ * splitting and merging as Linux's vma_modify does. 0 or -ENOMEM; *out = VMA now covering
+ * start. */
+int mm_modify_range(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+		    uint64_t flags, struct vma **out);
+
+/* PTE bits a present mapping of v gets (writability decided per page by the caller). */
+pte_t mm_vma_pte_bits(const struct vma *v);
+/* Rewrites the PTEs of [start, end) to v's current protection. */
+void mm_change_protection(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+
+/* An anonymous frame only this mapping holds: writable without a copy. */
+int mm_page_exclusive(const struct page *pg);
+
+/* The anon identity of v, created (or borrowed from a neighbour) on first need. */
+struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v);
+void anon_vma_put(struct mm_struct *mm, struct anon_vma *av);
+
+/* The fault handler (fault.c). Called with mm->lock held for reading. */
+enum fault_ret {
+	FAULT_OK = 0,
+	FAULT_SEGV_MAPERR,
+	FAULT_SEGV_ACCERR,
+	FAULT_SEGV_PKUERR,
+	FAULT_SIGBUS,
+	FAULT_OOM,
+	FAULT_EXPAND_STACK,	/* retry with mm->lock held for writing via mm_expand_stack */
+};
+enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
+/* Does PKRU forbid this data access to pages of key `pkey`? (exec is never checked) */
+static inline int pkru_denies(uint32_t pkru, unsigned pkey, int how)
+{
+	if (!(how & (PM_READ_ | PM_WRITE_)))
+		return 0;
+	if (pkru & (1u << (2 * pkey)))
+		return 1;
+	return (how & PM_WRITE_) && (pkru & (2u << (2 * pkey)));
+}
+/* Grows the VM_GROWSDOWN VMA above addr down to cover it. 0 or -ENOMEM. mm->lock (write). */
+int mm_expand_stack(struct mm_struct *mm, uint64_t addr, const struct mm_rlimit *rlim);
+
+/* Creates the mapping [addr, addr+len) with flags vf, replacing what is there and merging
+ * where Linux would (mmap_region). Shared mappings without obj get a new shmem object.
+ * Returns addr or -errno. */
+long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
+		    uint64_t len, uint64_t vf, struct vm_object *obj, uint64_t pgoff, int kind,
+		    int populate);
+/* Faults in every page of [start, end) as MAP_POPULATE does; errors are ignored. */
+void mm_populate_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* can_do_mlock: a non-zero RLIMIT_MEMLOCK or SeLockMemoryPrivilege. */
+int mm_can_mlock(const struct mm_caller *c);
+/* mlock_future_ok: may `len` more bytes be locked under RLIMIT_MEMLOCK? */
+int mm_mlock_future_ok(struct mm_struct *mm, const struct mm_caller *c, uint64_t vf, uint64_t len);
+
+/* vm_flags from prot (calc_vm_prot_bits). */
+static inline uint64_t vm_prot_bits(uint64_t prot)
+{
+	return (prot & 1 ? VM_READ : 0) | (prot & 2 ? VM_WRITE : 0) | (prot & 4 ? VM_EXEC : 0);
+}
+
+/* Linux's accounting classes (mm/internal.h). */
+static inline int is_exec_mapping(uint64_t f) { return (f & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) == VM_EXEC; }
+static inline int is_stack_mapping(uint64_t f) { return (f & VM_GROWSDOWN) == VM_GROWSDOWN; }
+static inline int is_data_mapping(uint64_t f) { return (f & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE; }
+
+#define mm_assert_write_locked(mm) ((void)(mm))
+
+#endif

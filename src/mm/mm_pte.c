@@ -1,0 +1,96 @@
+/*
+ * The PTE side of address-space changes: which bits a mapping's PTEs carry, zapping a
+ * range (releasing frames and RSS), and rewriting protections (change_protection). A PTE
+ * that loses rights always bumps the TLB generation before the caller drops its lock.
+ * It never frees a frame that is still mapped somewhere else: mapcount decides.
+ */
+#include "mm/mm_internal.h"
+
+#include "lib/pm_assert.h"
+
+pte_t mm_vma_pte_bits(const struct vma *v)
+{
+	pte_t bits = PTE_P | PTE_US | ((pte_t)v->pkey << PTE_PKEY_SHIFT);
+	if (!(v->vm_flags & VM_EXEC))
+		bits |= PTE_NX;
+	return bits;
+}
+
+/* The RSS counter a frame is charged to (mm_counter in Linux). */
+static int rss_kind(const struct page *pg)
+{
+	if (pg->flags & PG_anon)
+		return MM_ANONPAGES;
+	if (pg->flags & PG_shmem)
+		return MM_SHMEMPAGES;
+	return MM_FILEPAGES;
+}
+
+static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct mm_struct *mm = ctx;
+	pte_t e = *ep;
+	(void)va;
+	(void)level;
+	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
+		return 0;	/* swap entries come with the swap layer; special frames are not counted */
+	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
+	int old = atomic_fetch_sub(&pg->mapcount, 1);
+	PM_ENFORCE(old > 0);
+	atomic_fetch_sub(&mm->rss[rss_kind(pg)], 1);
+	if (pg->flags & PG_anon)
+		atomic_fetch_sub(&mm->sys->nr_anon, 1);
+	phys_put(mm->sys->ph, pg);
+	return 0;
+}
+
+void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	uint64_t rss = mm_rss(mm);
+	if (rss > mm->hiwater_rss)
+		mm->hiwater_rss = rss;
+	pgt_unmap_range(&mm->pgt, start, end, zap_one, mm);
+	mm_flush_tlb(mm);
+}
+
+/* May a private PTE of this frame be writable without a copy? Only an anonymous frame this
+ * mapping alone holds (Linux's PageAnonExclusive test in can_change_pte_writable). */
+int mm_page_exclusive(const struct page *pg)
+{
+	return (pg->flags & PG_anon) && atomic_load(&pg->mapcount) == 1 &&
+	       atomic_load(&pg->refcount) == 1;
+}
+
+struct protect_ctx { struct mm_struct *mm; const struct vma *v; };
+
+static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct protect_ctx *c = ctx;
+	const struct vma *v = c->v;
+	pte_t e = *ep;
+	(void)va;
+	(void)level;
+	if (!(e & (PTE_P | PTE_PROTNONE)))
+		return 0;
+	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS;
+	pte_t n = (e & keep);
+	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+		n |= PTE_PROTNONE | ((pte_t)v->pkey << PTE_PKEY_SHIFT);
+	} else {
+		n |= mm_vma_pte_bits(v);
+		int writable = (v->vm_flags & VM_WRITE) && !(e & PTE_SPECIAL);
+		if (writable && !(v->vm_flags & VM_SHARED))
+			writable = mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
+		if (writable)
+			n |= PTE_RW;
+	}
+	*ep = n;
+	return 0;
+}
+
+void mm_change_protection(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	struct protect_ctx c = { mm, v };
+	pgt_walk_range(&mm->pgt, start, end, protect_one, &c);
+	mm_flush_tlb(mm);
+}

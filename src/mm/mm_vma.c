@@ -1,0 +1,167 @@
+/*
+ * Splitting, merging and modifying VMAs, and removing ranges of them, with Linux's
+ * outcomes (mm/vma.c: __split_vma, vma_merge_existing_range, vma_modify, do_vmi_munmap).
+ * Everything that can fail (VMA structs, tree nodes) is acquired before the first visible
+ * change, so each operation either completes or leaves the address space as it was.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+
+#include "lib/pm_assert.h"
+
+static uint64_t pages_between(uint64_t a, uint64_t b) { return (b - a) >> PAGE_SHIFT; }
+
+/* Splits v at addr with a preallocated `nv` and a tree reserve; cannot fail. */
+static struct vma *split_prepared(struct mm_struct *mm, struct vma *v, uint64_t addr,
+				  struct vma *nv)
+{
+	PM_ASSERT(addr > v->vm_start && addr < v->vm_end && page_aligned(addr));
+	struct list_head keep = nv->vm_list;
+	*nv = *v;
+	nv->vm_list = keep;
+	nv->vm_start = addr;
+	nv->vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, addr);
+	if (nv->vm_obj)
+		obj_get(nv->vm_obj);
+	if (nv->anon)
+		atomic_fetch_add(&nv->anon->refcount, 1);
+	/* Shrink first so the two never overlap in the tree. */
+	mm_resize_vma(mm, v, v->vm_start, addr);
+	mm_link_vma(mm, nv);
+	return nv;
+}
+
+/* Allocates n VMA structs and reserves n tree inserts; 0 or -ENOMEM with nothing held. */
+static int prepare_vmas(struct mm_struct *mm, struct vma **out, int n)
+{
+	for (int i = 0; i < n; i++) {
+		out[i] = vma_alloc(mm);
+		if (!out[i]) {
+			while (i--)
+				vma_free(mm, out[i]);
+			return -ENOMEM;
+		}
+	}
+	if (vma_tree_reserve(&mm->mt, (unsigned)n)) {
+		for (int i = 0; i < n; i++)
+			vma_free(mm, out[i]);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int check, int *err)
+{
+	struct vma *nv;
+	if (check && mm->mt.count >= mm->sys->max_map_count) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if ((*err = prepare_vmas(mm, &nv, 1)))
+		return NULL;
+	return split_prepared(mm, v, addr, nv);
+}
+
+/* Folds `next` into `v` (adjacent and mergeable); frees next. */
+static void absorb_next(struct mm_struct *mm, struct vma *v, struct vma *next)
+{
+	uint64_t end = next->vm_end;
+	if (!v->anon && next->anon) {
+		v->anon = next->anon;
+		next->anon = NULL;
+	}
+	mm_unlink_vma(mm, next);
+	vma_free(mm, next);
+	mm_resize_vma(mm, v, v->vm_start, end);
+}
+
+struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v)
+{
+	struct vma *prev = vma_prev(&mm->mt, v);
+	if (prev && vma_mergeable(prev, v)) {
+		absorb_next(mm, prev, v);
+		v = prev;
+	}
+	struct vma *next = vma_next(&mm->mt, v);
+	if (next && vma_mergeable(v, next))
+		absorb_next(mm, v, next);
+	return v;
+}
+
+/* Would [start, end) of v, given `flags`, merge with the VMA on `side`? */
+static int would_merge(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+		       uint64_t flags, int side)
+{
+	struct vma tmp = *v;
+	tmp.vm_start = start;
+	tmp.vm_end = end;
+	tmp.vm_flags = flags;
+	tmp.vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, start);
+	if (side < 0) {
+		struct vma *p = vma_prev(&mm->mt, v);
+		return start == v->vm_start && p && vma_mergeable(p, &tmp);
+	}
+	struct vma *n = vma_next(&mm->mt, v);
+	return end == v->vm_end && n && vma_mergeable(&tmp, n);
+}
+
+int mm_modify_range(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+		    uint64_t flags, struct vma **out)
+{
+	*out = v;
+	if (flags == v->vm_flags)
+		return 0;
+	int nsplit = (start > v->vm_start) + (end < v->vm_end);
+	int merges = would_merge(mm, v, start, end, flags, -1) + would_merge(mm, v, start, end, flags, 1);
+	/* Each split Linux keeps needs a free map_count slot (split_vma). */
+	if (nsplit - merges > 0 && mm->mt.count + (uint64_t)(nsplit - merges) > mm->sys->max_map_count)
+		return -ENOMEM;
+	struct vma *nv[2] = { NULL, NULL };
+	int err = prepare_vmas(mm, nv, nsplit);
+	if (err)
+		return err;
+	int used = 0;
+	if (start > v->vm_start)
+		v = split_prepared(mm, v, start, nv[used++]);
+	if (end < v->vm_end)
+		split_prepared(mm, v, end, nv[used++]);
+	uint64_t old = v->vm_flags;
+	mm_set_vma_flags(mm, v, flags);
+	if ((old ^ flags) & (VM_READ | VM_WRITE | VM_EXEC))
+		mm_change_protection(mm, v, v->vm_start, v->vm_end);
+	*out = mm_merge_around(mm, v);
+	return 0;
+}
+
+int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vma_find(&mm->mt, start);
+	if (!v || v->vm_start >= end)
+		return 0;
+	struct vma *last = vma_find(&mm->mt, end - 1);
+	int split_start = v->vm_start < start;
+	int split_end = last && last->vm_start < end && last->vm_end > end;
+	/* do_vmi_align_munmap: only the split that leaves three pieces needs a free slot. */
+	if (split_start && v->vm_end > end && mm->mt.count >= mm->sys->max_map_count)
+		return -ENOMEM;
+	struct vma *nv[2] = { NULL, NULL };
+	int err = prepare_vmas(mm, nv, split_start + split_end);
+	if (err)
+		return err;
+	int used = 0;
+	if (split_start)
+		v = split_prepared(mm, v, start, nv[used++]);
+	if (split_end) {
+		last = vma_find(&mm->mt, end - 1);
+		split_prepared(mm, last, end, nv[used++]);
+	}
+	mm_zap_range(mm, start, end);
+	while (v && v->vm_start < end) {
+		struct vma *next = vma_next(&mm->mt, v);
+		mm_unlink_vma(mm, v);
+		vma_free(mm, v);
+		v = next;
+	}
+	return 0;
+}

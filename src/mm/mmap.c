@@ -1,0 +1,246 @@
+/*
+ * mmap (Linux's sys_mmap -> do_mmap -> mmap_region) for anonymous private and shared
+ * memory, in Linux's order of checks so every errno matches, plus the Peios rules:
+ * MAP_UNINITIALIZED is EINVAL unless the system is an embedded image, and MAP_FIXED below
+ * mmap_min_addr needs SeTcbPrivilege (SPEC §5, §10). get_unmapped_area lives here too.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <linux/mman.h>
+#include <sys/mman.h>
+
+#include "kacs/gate.h"
+
+#ifndef MAP_UNINITIALIZED
+#define MAP_UNINITIALIZED 0x4000000
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define WINDOW_47	0x00007ffffffff000ULL	/* DEFAULT_MAP_WINDOW on x86-64 */
+
+/* Is [addr, addr+len) clear of every VMA and guard gap (the hint test of
+ * arch_get_unmapped_area_topdown)? */
+static int range_free(struct mm_struct *mm, uint64_t addr, uint64_t len)
+{
+	struct vma *next = vma_find(&mm->mt, addr);
+	if (next && addr + len > vma_start_gap(&mm->mt, next))
+		return 0;
+	struct vma *prev = next ? vma_prev(&mm->mt, next) : vma_last(&mm->mt);
+	return !prev || addr >= prev->vm_end;
+}
+
+/* find_vma_intersection: does any VMA overlap [addr, addr+len)? */
+static int range_free_plain(struct mm_struct *mm, uint64_t addr, uint64_t len)
+{
+	struct vma *v = vma_find(&mm->mt, addr);
+	return !v || v->vm_start >= addr + len;
+}
+
+static long unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len, uint64_t flags,
+			  uint64_t align_mask)
+{
+	struct mm_sys *ms = mm->sys;
+	uint64_t low = max_u64(PAGE_SIZE, ms->mmap_min_addr), high = mm->mmap_base, out;
+	if (flags & MAP_32BIT) {
+		if (!vma_gap_bottomup(&mm->mt, len, 0, 0x40000000, 0x80000000, &out))
+			return (long)out;
+		return -ENOMEM;
+	}
+	if (addr) {
+		uint64_t top = (addr > WINDOW_47) ? mm->task_size : min_u64(mm->task_size, WINDOW_47);
+		if (addr <= top - len && addr >= ms->mmap_min_addr && range_free(mm, addr, len))
+			return (long)addr;
+		/* 5-level: a hint above the 47-bit window opens the full range (SPEC §1). */
+		if (addr > WINDOW_47)
+			high = mm->mmap_base + (mm->task_size - WINDOW_47);
+	}
+	if (!vma_gap_topdown(&mm->mt, len, align_mask, low, high, &out))
+		return (long)out;
+	/* Fall back to a bottom-up search, as Linux does when the top-down area is full. */
+	if (!vma_gap_bottomup(&mm->mt, len, align_mask, mm->mmap_legacy_base,
+			      min_u64(mm->task_size, WINDOW_47), &out))
+		return (long)out;
+	return -ENOMEM;
+}
+
+/* __get_unmapped_area: returns the address or -errno. */
+static long get_unmapped_area(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
+			      uint64_t len, uint64_t flags, int anon_private)
+{
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (flags & MAP_FIXED) {
+		if (addr > mm->task_size - len)
+			return -ENOMEM;
+		if (!page_aligned(addr))
+			return -EINVAL;
+		/* cap_mmap_addr: below mmap_min_addr needs SeTcbPrivilege (SPEC §5). */
+		if (addr < mm->sys->mmap_min_addr && !gate_privilege(c->token, PM_SE_TCB_PRIVILEGE))
+			return -EPERM;
+		return (long)addr;
+	}
+	/* Larger anonymous mappings are PMD aligned for THP (thp_get_unmapped_area). */
+	uint64_t align = (anon_private && !addr && (len & (PMD_SIZE - 1)) == 0) ? PMD_SIZE - 1 : 0;
+	return unmapped_area(mm, addr, len, flags, align);
+}
+
+/* calc_vm_flag_bits plus the defaults every mapping gets. */
+static uint64_t mmap_vm_flags(struct mm_struct *mm, uint64_t prot, uint64_t flags)
+{
+	uint64_t vf = vm_prot_bits(prot) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	if (flags & MAP_GROWSDOWN)
+		vf |= VM_GROWSDOWN;
+	if (flags & MAP_LOCKED)
+		vf |= VM_LOCKED;
+	if (flags & MAP_STACK)
+		vf |= VM_NOHUGEPAGE;	/* Linux 6.7+: stacks never get THP */
+	if (flags & MAP_NORESERVE)
+		vf |= VM_NORESERVE;	/* honoured in every overcommit mode (SPEC §8) */
+	return vf;
+}
+
+/* may_expand_vm: RLIMIT_AS, and RLIMIT_DATA for private writable mappings. */
+static int may_expand_vm(struct mm_struct *mm, const struct mm_caller *c, uint64_t vf,
+			 uint64_t npages)
+{
+	if (((mm->total_vm + npages) << PAGE_SHIFT) > c->rlim[RLIMIT_AS].cur)
+		return 0;
+	if (is_data_mapping(vf) && ((mm->data_vm + npages) << PAGE_SHIFT) > c->rlim[RLIMIT_DATA].cur)
+		return 0;
+	return 1;
+}
+
+/* Pages of existing VMAs inside [start, end): MAP_FIXED replaces them. */
+static uint64_t overlap_pages(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t *data)
+{
+	uint64_t n = 0;
+	*data = 0;
+	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end; v = vma_next(&mm->mt, v)) {
+		uint64_t k = (min_u64(end, v->vm_end) - max_u64(start, v->vm_start)) >> PAGE_SHIFT;
+		n += k;
+		if (is_data_mapping(v->vm_flags))
+			*data += k;
+	}
+	return n;
+}
+
+long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off)
+{
+	if (off & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if ((flags & MAP_UNINITIALIZED) && !mm->sys->embedded)
+		return -EINVAL;		/* SPEC §5: refused on the default image */
+	if (!(flags & MAP_ANONYMOUS) && !obj)
+		return -EBADF;
+	if (!len)
+		return -EINVAL;
+	if (!(flags & MAP_FIXED) && addr && page_align_down(addr) < mm->sys->mmap_min_addr)
+		addr = page_align_up(mm->sys->mmap_min_addr);	/* round_hint_to_min */
+	else if (!(flags & MAP_FIXED))
+		addr = page_align_down(addr);
+	uint64_t alen = page_align_up(len);
+	if (!alen)
+		return -ENOMEM;
+	uint64_t pgoff = off >> PAGE_SHIFT;
+	if (pgoff + (alen >> PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	/* The hugetlb pools hold NrHugepages2M/1G pages, 0 by default: an empty pool is
+	 * ENOMEM, as on Linux with nr_hugepages = 0. */
+	if (flags & MAP_HUGETLB)
+		return -ENOMEM;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj);
+	if (r < 0)
+		goto out;
+	addr = (uint64_t)r;
+	if ((flags & MAP_FIXED_NOREPLACE) && !range_free_plain(mm, addr, alen)) {
+		r = -EEXIST;
+		goto out;
+	}
+	uint64_t vf = mmap_vm_flags(mm, prot, flags);
+	if ((flags & MAP_LOCKED) && !mm_can_mlock(c)) {
+		r = -EPERM;
+		goto out;
+	}
+	if (!mm_mlock_future_ok(mm, c, vf, alen)) {
+		r = -EAGAIN;
+		goto out;
+	}
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED:
+		if (vf & VM_GROWSDOWN) {
+			r = -EINVAL;
+			goto out;
+		}
+		vf |= VM_SHARED | VM_MAYSHARE;
+		pgoff = 0;
+		break;
+	case MAP_PRIVATE:
+		pgoff = addr >> PAGE_SHIFT;
+		if ((vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
+			vf |= VM_ACCOUNT;
+		break;
+	default:
+		r = -EINVAL;
+		goto out;
+	}
+	int populate = (vf & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
+	r = mm_mmap_region(mm, c, addr, alen, vf, NULL, pgoff, VMA_NORMAL, populate);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
+		    uint64_t len, uint64_t vf, struct vm_object *obj, uint64_t pgoff, int kind,
+		    int populate)
+{
+	uint64_t end = addr + len, odata, npages = len >> PAGE_SHIFT;
+	uint64_t over = overlap_pages(mm, addr, end, &odata);
+	if (!may_expand_vm(mm, c, vf, npages - over))
+		return -ENOMEM;
+	struct vma *v = vma_alloc(mm);
+	if (!v)
+		return -ENOMEM;
+	if ((vf & VM_SHARED) && !obj) {
+		obj = obj_shmem_create(mm->sys->km, mm->sys->ph, len,
+				       atomic_fetch_add(&mm->sys->next_ino, 1));
+		if (!obj)
+			goto out_free;
+	} else if (obj) {
+		obj_get(obj);
+	}
+	v->vm_start = addr;
+	v->vm_end = end;
+	v->vm_flags = vf;
+	v->vm_pgoff = pgoff;
+	v->vm_obj = obj;
+	v->kind = (uint8_t)kind;
+	if (vma_tree_reserve(&mm->mt, 1))
+		goto out_free;
+	if (mm_unmap_range_locked(mm, addr, end))
+		goto out_free;
+	struct vma *prev = vma_find(&mm->mt, addr) ? vma_prev(&mm->mt, vma_find(&mm->mt, addr))
+						   : vma_last(&mm->mt);
+	struct vma *next = prev ? vma_next(&mm->mt, prev) : vma_first(&mm->mt);
+	int merge = (prev && vma_mergeable(prev, v)) || (next && vma_mergeable(v, next));
+	if (!merge && mm->mt.count >= mm->sys->max_map_count) {
+		vma_free(mm, v);
+		return -ENOMEM;	/* the old range is gone, as on Linux when the new VMA fails */
+	}
+	mm_link_vma(mm, v);
+	v = mm_merge_around(mm, v);
+	if (populate)
+		mm_populate_locked(mm, addr, end);
+	return (long)addr;
+out_free:
+	vma_free(mm, v);
+	return -ENOMEM;
+}

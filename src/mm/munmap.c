@@ -1,0 +1,90 @@
+/*
+ * munmap and mprotect (Linux's __vm_munmap and do_mprotect_pkey): argument validation in
+ * Linux's order, then the shared range machinery of mm_vma.c. mprotect keeps Linux's
+ * partial semantics: VMAs before a hole stay changed when the call fails with ENOMEM.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len)
+{
+	if (!page_aligned(addr) || addr > mm->task_size || len > mm->task_size - addr)
+		return -EINVAL;
+	len = page_align_up(len);
+	if (!len)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	long r = mm_unmap_range_locked(mm, addr, addr + len);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+/* The loop of do_mprotect_pkey over the VMAs of [start, end). */
+static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+			  uint64_t prot)
+{
+	uint64_t nstart = start;
+	for (;;) {
+		uint64_t newflags = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | vm_prot_bits(prot);
+		/* A right the mapping may never have (VM_MAY*) is EACCES. */
+		if ((newflags & ~(newflags >> 4)) & (VM_READ | VM_WRITE | VM_EXEC))
+			return -EACCES;
+		uint64_t tmp = min_u64(v->vm_end, end);
+		struct vma *out;
+		long r = mm_modify_range(mm, v, nstart, tmp, newflags, &out);
+		if (r)
+			return r;
+		nstart = tmp;
+		if (nstart >= end)
+			return 0;
+		v = vma_next(&mm->mt, out);
+		while (v && v->vm_end <= nstart)
+			v = vma_next(&mm->mt, v);
+		if (!v || v->vm_start != nstart)
+			return -ENOMEM;	/* a hole: what came before stays changed */
+	}
+}
+
+long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, uint64_t len,
+		 uint64_t prot)
+{
+	(void)c;
+	uint64_t grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+	prot &= ~grows;
+	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if (!page_aligned(start))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	len = page_align_up(len);
+	uint64_t end = start + len;
+	if (end <= start)
+		return -ENOMEM;
+	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC | 0x8 /* PROT_SEM */))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	long r = -ENOMEM;
+	struct vma *v = vma_find(&mm->mt, start);
+	if (!v)
+		goto out;
+	if (grows & PROT_GROWSDOWN) {
+		if (v->vm_start >= end)
+			goto out;
+		start = v->vm_start;
+		r = -EINVAL;
+		if (!(v->vm_flags & VM_GROWSDOWN))
+			goto out;
+	} else if (v->vm_start > start) {
+		goto out;
+	} else if (grows & PROT_GROWSUP) {
+		r = -EINVAL;	/* x86 has no VM_GROWSUP mappings */
+		goto out;
+	}
+	r = mprotect_walk(mm, v, start, end, prot);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}

@@ -1,2 +1,0 @@
-/* Placeholder: the mm layer is being written. */
-typedef int pm_mm_placeholder;

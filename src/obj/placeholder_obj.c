@@ -1,2 +1,0 @@
-/* Placeholder: the obj layer is being written. */
-typedef int pm_obj_placeholder;

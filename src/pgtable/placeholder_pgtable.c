@@ -1,2 +1,0 @@
-/* Placeholder: the pgtable layer is being written. */
-typedef int pm_pgtable_placeholder;

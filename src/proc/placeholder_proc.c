@@ -1,2 +1,0 @@
-/* Placeholder: the proc layer is being written. */
-typedef int pm_proc_placeholder;

@@ -1,0 +1,125 @@
+/*
+ * pm_check_invariants (STYLE rule 10): every process's mm_check, the buddy allocator's
+ * own check, and a system-wide recount of every frame. A frame's mapcount must equal the
+ * PTEs that map it, and its refcount the PTEs plus the object indexes plus the kernel's
+ * own holds; a frame held by nothing is a leak. Reports; never repairs.
+ */
+#include "sys/sys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pgtable/pgtable.h"
+
+struct recount {
+	struct pm_system *sys;
+	uint32_t *maps;			/* PTE mappings per PFN */
+	uint32_t *refs;			/* expected references per PFN */
+	struct vm_object **objs;	/* objects seen, each counted once */
+	size_t nobjs, capobjs;
+};
+
+static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct recount *rc = ctx;
+	pte_t e = *ep;
+	(void)va;
+	(void)level;
+	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
+		return 0;
+	uint64_t pfn = pte_pfn(e);
+	if (pfn < rc->sys->ph.nr_frames) {
+		rc->maps[pfn]++;
+		rc->refs[pfn]++;
+	}
+	return 0;
+}
+
+static int count_index(void *ctx, uint64_t index, struct page *pg)
+{
+	struct recount *rc = ctx;
+	(void)index;
+	rc->refs[page_to_pfn(&rc->sys->ph, pg)]++;
+	return 0;
+}
+
+static void count_object(struct recount *rc, struct vm_object *o)
+{
+	for (size_t i = 0; i < rc->nobjs; i++)
+		if (rc->objs[i] == o)
+			return;
+	if (rc->nobjs == rc->capobjs) {
+		size_t cap = rc->capobjs ? rc->capobjs * 2 : 16;
+		struct vm_object **n = realloc(rc->objs, cap * sizeof(*n));
+		if (!n)
+			return;
+		rc->objs = n;
+		rc->capobjs = cap;
+	}
+	rc->objs[rc->nobjs++] = o;
+	pthread_mutex_lock(&o->lock);
+	pindex_for_each(&o->pages, count_index, rc);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void count_process(struct recount *rc, struct mm_struct *mm)
+{
+	pthread_rwlock_rdlock(&mm->lock);
+	pgt_walk_range(&mm->pgt, 0, mm->task_size, count_pte, rc);
+	for (struct vma *v = vma_first(&mm->mt); v; v = vma_next(&mm->mt, v))
+		if (v->vm_obj)
+			count_object(rc, v->vm_obj);
+	pthread_rwlock_unlock(&mm->lock);
+}
+
+static int compare_frames(struct recount *rc)
+{
+	int problems = 0;
+	struct phys *ph = &rc->sys->ph;
+	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
+		struct page *pg = &ph->pages[pfn];
+		int ref = atomic_load(&pg->refcount), map = atomic_load(&pg->mapcount);
+		if (pg->flags & PG_pgtable)
+			continue;	/* page tables are accounted by pgt_check */
+		if ((uint32_t)map != rc->maps[pfn] || (uint32_t)ref != rc->refs[pfn]) {
+			if (problems++ < 20)
+				fprintf(stderr, "frame check: pfn %#lx flags %#x: refcount %d mapcount %d, "
+					"recount gives refcount %u mapcount %u\n", (unsigned long)pfn,
+					pg->flags, ref, map, rc->refs[pfn], rc->maps[pfn]);
+		}
+	}
+	return problems;
+}
+
+int pm_check_invariants(pm_system *sys)
+{
+	struct recount rc = { .sys = sys };
+	uint64_t n = sys->ph.nr_frames;
+	rc.maps = calloc(n, sizeof(uint32_t));
+	rc.refs = calloc(n, sizeof(uint32_t));
+	int problems = phys_check(&sys->ph);
+	if (!rc.maps || !rc.refs) {
+		free(rc.maps);
+		free(rc.refs);
+		fprintf(stderr, "pm_check_invariants: out of host memory\n");
+		return problems + 1;
+	}
+	pthread_mutex_lock(&sys->lock);
+	rc.refs[page_to_pfn(&sys->ph, sys->ms.zero_page)]++;
+	count_object(&rc, sys->vdso.vdso);
+	count_object(&rc, sys->vdso.vvar);
+	count_object(&rc, sys->vdso.vvar_vclock);
+	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		if (!p->mm)
+			continue;
+		problems += mm_check(p->mm);
+		count_process(&rc, p->mm);
+	}
+	pthread_mutex_unlock(&sys->lock);
+	problems += compare_frames(&rc);
+	free(rc.maps);
+	free(rc.refs);
+	free(rc.objs);
+	return problems;
+}

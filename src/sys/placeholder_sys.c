@@ -1,2 +1,0 @@
-/* Placeholder: the sys layer is being written. */
-typedef int pm_sys_placeholder;

@@ -1,0 +1,140 @@
+/*
+ * The registry's memory knobs, Machine\System\Memory\<Value> (SPEC §11), with their
+ * defaults and ranges, and the applier (the ksyncd role) that pushes a value into the live
+ * system the moment it changes. Writers need write access to the key: SYSTEM or an
+ * enabled Administrators group (the key SD's grant); KsmRun is SYSTEM-only; lowering
+ * MmapMinAddr also needs SeTcbPrivilege.
+ */
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kacs/gate.h"
+
+static const struct {
+	const char *name;
+	long def, min, max;
+} reg_table[NR_REG] = {
+	[REG_MMAP_MIN_ADDR] = { "MmapMinAddr", 65536, 0, 1L << 30 },
+	[REG_MAX_MAP_COUNT] = { "MaxMapCount", 65530, 0, 0x7fffffff },
+	[REG_RANDOMIZE_VA_SPACE] = { "RandomizeVaSpace", 2, 0, 2 },
+	[REG_OVERCOMMIT_MEMORY] = { "OvercommitMemory", 0, 0, 2 },
+	[REG_OVERCOMMIT_RATIO] = { "OvercommitRatio", 50, 0, 100000 },
+	[REG_PANIC_ON_OOM] = { "PanicOnOom", 0, 0, 2 },
+	[REG_SWAPPINESS] = { "Swappiness", 60, 0, 200 },
+	[REG_KSM_RUN] = { "KsmRun", 0, 0, 2 },
+	[REG_KSM_PAGES_TO_SCAN] = { "KsmPagesToScan", 100, 0, 1L << 20 },
+	[REG_KSM_SLEEP_MILLISECS] = { "KsmSleepMillisecs", 20, 0, 1L << 20 },
+	/* THP modes: 0 always, 1 madvise, 2 never. Defrag: 0 always, 1 defer,
+	 * 2 defer+madvise, 3 madvise, 4 never. */
+	[REG_THP_ENABLED] = { "ThpEnabled", 1, 0, 2 },
+	[REG_THP_DEFRAG] = { "ThpDefrag", 2, 0, 4 },
+	[REG_NR_HUGEPAGES_2M] = { "NrHugepages2M", 0, 0, 1L << 20 },
+	[REG_NR_HUGEPAGES_1G] = { "NrHugepages1G", 0, 0, 1L << 10 },
+	[REG_DYNAMIC_CODE_OPT_IN] = { "DynamicCodeOptIn", 1, 0, 1 },
+	[REG_DIRTY_EXPIRE_CENTISECS] = { "DirtyExpireCentisecs", 3000, 0, 1L << 24 },
+};
+
+void reg_init(struct pm_system *sys)
+{
+	for (int i = 0; i < NR_REG; i++)
+		sys->reg[i] = reg_table[i].def;
+}
+
+/* Accepts "Machine\System\Memory\Name", the same with '/', or the bare name. */
+int reg_lookup(const char *path)
+{
+	if (!path)
+		return -ENOENT;
+	static const char prefix[] = "Machine\\System\\Memory\\";
+	size_t n = sizeof(prefix) - 1;
+	const char *name = path;
+	if (strlen(path) > n) {
+		int match = 1;
+		for (size_t i = 0; i < n && match; i++) {
+			char c = path[i] == '/' ? '\\' : path[i];
+			match = (c | 0x20) == (prefix[i] | 0x20);
+		}
+		if (match)
+			name = path + n;
+	}
+	for (int i = 0; i < NR_REG; i++)
+		if (!strcasecmp(name, reg_table[i].name))
+			return i;
+	return -ENOENT;
+}
+
+const char *reg_name(int id) { return id >= 0 && id < NR_REG ? reg_table[id].name : NULL; }
+
+long pm_registry_get(pm_system *sys, const char *path)
+{
+	int id = reg_lookup(path);
+	if (id < 0)
+		return id;
+	pthread_mutex_lock(&sys->lock);
+	long v = sys->reg[id];
+	pthread_mutex_unlock(&sys->lock);
+	return v;
+}
+
+/* The ksyncd role: project a value into the live system. */
+static void apply(struct pm_system *sys, int id, long v)
+{
+	switch (id) {
+	case REG_MMAP_MIN_ADDR: sys->ms.mmap_min_addr = (uint64_t)v; break;
+	case REG_MAX_MAP_COUNT: sys->ms.max_map_count = (uint64_t)v; break;
+	case REG_RANDOMIZE_VA_SPACE: sys->ms.randomize_va_space = (int)v; break;
+	default: break;	/* read by their consumers from sys->reg when they act */
+	}
+}
+
+static int is_system(const struct token *t)
+{
+	struct sid sys_sid;
+	sid_parse("S-1-5-18", &sys_sid);
+	return sid_equal(&t->user, &sys_sid);
+}
+
+/* The key SD grants KEY_SET_VALUE to SYSTEM and Administrators only (SPEC §11). */
+static int may_write_key(const struct token *t)
+{
+	struct sid admins;
+	sid_parse("S-1-5-32-544", &admins);
+	if (is_system(t))
+		return 1;
+	for (unsigned i = 0; i < t->ngroups; i++)
+		if (sid_equal(&t->groups[i].sid, &admins) && (t->groups[i].attrs & SE_GROUP_ENABLED))
+			return 1;
+	return 0;
+}
+
+int pm_registry_set(pm_thread *t, const char *path, long value)
+{
+	if (!t)
+		return -EINVAL;
+	int id = reg_lookup(path);
+	if (id < 0)
+		return id;
+	if (proc_enter(t->proc))
+		return -ESRCH;
+	struct pm_system *sys = t->proc->sys;
+	struct token *tok = thread_token(t);
+	int r = 0;
+	pthread_mutex_lock(&sys->lock);
+	if (!may_write_key(tok) || (id == REG_KSM_RUN && !is_system(tok)))
+		r = -EACCES;
+	else if (value < reg_table[id].min || value > reg_table[id].max)
+		r = -EINVAL;
+	else if (id == REG_MMAP_MIN_ADDR && value < sys->reg[id] &&
+		 !gate_privilege(tok, PM_SE_TCB_PRIVILEGE))
+		r = -EPERM;
+	if (!r) {
+		sys->reg[id] = value;
+		apply(sys, id, value);
+	}
+	pthread_mutex_unlock(&sys->lock);
+	proc_leave(t->proc);
+	return r;
+}

@@ -1,0 +1,96 @@
+/*
+ * The kernel shell: the system object, the process and thread tables, syscall dispatch,
+ * the registry and its applier, and /proc dispatch. sys is the only layer that knows
+ * processes; it turns a thread into an mm_caller and hands memory work to mm.
+ * Lock order: sys->lock (process table, PRNG, registry) is taken before any mm lock.
+ */
+#ifndef PM_SYS_H
+#define PM_SYS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+
+#include "kacs/token.h"
+#include "lib/kmem.h"
+#include "lib/list.h"
+#include "lib/prng.h"
+#include "mm/mm.h"
+#include "peimm.h"
+#include "phys/phys.h"
+
+/* Registry values (SPEC §11), in the order of the table in registry.c. */
+enum reg_id {
+	REG_MMAP_MIN_ADDR, REG_MAX_MAP_COUNT, REG_RANDOMIZE_VA_SPACE, REG_OVERCOMMIT_MEMORY,
+	REG_OVERCOMMIT_RATIO, REG_PANIC_ON_OOM, REG_SWAPPINESS, REG_KSM_RUN,
+	REG_KSM_PAGES_TO_SCAN, REG_KSM_SLEEP_MILLISECS, REG_THP_ENABLED, REG_THP_DEFRAG,
+	REG_NR_HUGEPAGES_2M, REG_NR_HUGEPAGES_1G, REG_DYNAMIC_CODE_OPT_IN,
+	REG_DIRTY_EXPIRE_CENTISECS, NR_REG
+};
+
+enum proc_state { PROC_RUNNING, PROC_DYING, PROC_DEAD };
+
+struct pm_system {
+	struct kmem km;			/* every host allocation of this system */
+	struct phys ph;			/* simulated RAM */
+	struct mm_sys ms;		/* memory knobs and shared frames */
+	pthread_mutex_t lock;		/* process table, rng, registry */
+	struct prng rng;		/* under lock */
+	uint64_t seed;			/* immutable */
+	pm_config cfg;			/* immutable copy (strings not owned) */
+	long reg[NR_REG];		/* registry values; under lock */
+	struct list_head procs;		/* every process ever spawned, by pid; under lock */
+	struct list_head threads;	/* every thread handle; freed at destroy; under lock */
+	int next_pid;			/* under lock */
+	uint64_t nr_live;		/* processes not dead; under lock */
+	uint64_t ticks;			/* simulated milliseconds */
+	uint64_t kernel_frames;		/* frames held by the kernel (zero page, vdso, vvar) */
+	struct mm_layout_objs vdso;	/* vvar, vvar_vclock, vdso objects; one reference each */
+};
+
+struct pm_process {
+	int pid;			/* immutable */
+	int ppid;			/* immutable */
+	_Atomic int state;		/* enum proc_state */
+	atomic_int users;		/* syscalls in flight; the last one out of a dying process tears down */
+	struct pm_system *sys;		/* immutable */
+	struct mm_struct *mm;		/* NULL once dead */
+	struct token *primary;		/* one reference */
+	struct mm_rlimit rlim[RLIM_NLIMITS];	/* under sys->lock for writes */
+	uint32_t pip_type, pip_trust;	/* PSB */
+	int nthreads;
+	uint64_t scratch_next, scratch_end;	/* bump region of pm_scratch */
+	char comm[16];			/* process name */
+	struct list_head node;		/* in sys->procs */
+};
+
+struct pm_thread {
+	struct pm_process *proc;	/* immutable */
+	int tid;			/* immutable */
+	struct token *imp;		/* impersonation token, or NULL */
+	uint32_t pkru;			/* protection-key rights of this thread */
+	struct tlb tlb;			/* software TLB */
+	struct list_head node;		/* in sys->threads */
+};
+
+/* The token the thread acts with: its impersonation token, else the primary. */
+static inline struct token *thread_token(struct pm_thread *t)
+{
+	return t->imp ? t->imp : t->proc->primary;
+}
+void thread_caller(struct pm_thread *t, struct mm_caller *c);
+
+/* Process lifetime (process.c). */
+struct pm_process *proc_lookup_locked(struct pm_system *sys, int pid);
+void proc_exit(struct pm_process *p);
+int proc_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
+void proc_leave(struct pm_process *p);
+
+/* Registry (registry.c). */
+void reg_init(struct pm_system *sys);
+int reg_lookup(const char *path);
+
+/* Dispatch (syscall.c). */
+long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);
+
+#endif

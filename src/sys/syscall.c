@@ -1,0 +1,77 @@
+/*
+ * Syscall dispatch: Linux x86-64 numbers to the handlers, with the argument conversions the
+ * raw syscall ABI implies. A number with no handler is -ENOSYS, exactly what Linux answers
+ * for a call it does not have. Handlers run with the process entered (alive).
+ */
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <sys/syscall.h>
+
+typedef long (*sys_fn)(struct pm_thread *t, const long a[6]);
+
+static long sys_mmap(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	/* No file table yet: every fd is bad, so only anonymous mappings can succeed. */
+	return mm_mmap(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+		       (uint64_t)a[3], NULL, (uint64_t)a[5]);
+}
+
+static long sys_munmap(struct pm_thread *t, const long a[6])
+{
+	return mm_munmap(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1]);
+}
+
+static long sys_mprotect(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_mprotect(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
+}
+
+static long sys_brk(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_brk(t->proc->mm, &c, (uint64_t)a[0]);
+}
+
+static long sys_madvise(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_madvise(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (int)a[2]);
+}
+
+static long sys_getpid(struct pm_thread *t, const long a[6]) { (void)a; return t->proc->pid; }
+static long sys_gettid(struct pm_thread *t, const long a[6]) { (void)a; return t->tid; }
+static long sys_getppid(struct pm_thread *t, const long a[6]) { (void)a; return t->proc->ppid; }
+
+static long sys_exit_group(struct pm_thread *t, const long a[6])
+{
+	(void)a;
+	proc_exit(t->proc);	/* torn down when this call leaves the process */
+	return 0;
+}
+
+static const sys_fn table[] = {
+	[SYS_mmap] = sys_mmap,
+	[SYS_mprotect] = sys_mprotect,
+	[SYS_munmap] = sys_munmap,
+	[SYS_brk] = sys_brk,
+	[SYS_madvise] = sys_madvise,
+	[SYS_getpid] = sys_getpid,
+	[SYS_getppid] = sys_getppid,
+	[SYS_gettid] = sys_gettid,
+	[SYS_exit] = sys_exit_group,	/* one thread per process so far: exit ends it */
+	[SYS_exit_group] = sys_exit_group,
+};
+
+long sys_dispatch(struct pm_thread *t, long nr, const long a[6])
+{
+	if (nr < 0 || nr >= (long)(sizeof(table) / sizeof(table[0])) || !table[nr])
+		return -ENOSYS;
+	return table[nr](t, a);
+}

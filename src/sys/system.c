@@ -1,0 +1,145 @@
+/*
+ * The system object: creation from a pm_config, teardown that proves nothing leaked, the
+ * tick that drives simulated time, and the counters tools read. It owns every process;
+ * destroying it frees all of them and every frame.
+ */
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "lib/pm_assert.h"
+#include "sys/vdso_image.h"
+
+void pm_config_default(pm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_bytes = 1ULL << 30;
+	cfg->paging_levels = 4;
+}
+
+static uint64_t host_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof(s), 0) != sizeof(s))
+		s = (uint64_t)time(NULL);
+	return s ? s : 1;
+}
+
+/* The kernel's own pages: vvar (the clock), vvar_vclock and the vDSO image. */
+static int make_vdso_objects(struct pm_system *sys)
+{
+	uint8_t image[VDSO_IMAGE_PAGES * PAGE_SIZE];
+	vdso_image_build(image, sizeof(image));
+	sys->vdso.vdso = obj_special_create(&sys->km, &sys->ph, NULL, image, VDSO_IMAGE_PAGES);
+	sys->vdso.vvar = obj_special_create(&sys->km, &sys->ph, NULL, NULL, 4);
+	sys->vdso.vvar_vclock = obj_special_create(&sys->km, &sys->ph, NULL, NULL, 2);
+	if (!sys->vdso.vdso || !sys->vdso.vvar || !sys->vdso.vvar_vclock)
+		return -ENOMEM;
+	sys->kernel_frames = 1 + VDSO_IMAGE_PAGES + 4 + 2;
+	return 0;
+}
+
+static void put_vdso_objects(struct pm_system *sys)
+{
+	struct vm_object *o[3] = { sys->vdso.vdso, sys->vdso.vvar, sys->vdso.vvar_vclock };
+	for (int i = 0; i < 3; i++)
+		if (o[i])
+			obj_put(o[i]);
+}
+
+pm_system *pm_system_create(const pm_config *cfg)
+{
+	pm_config c;
+	pm_config_default(&c);
+	if (cfg)
+		c = *cfg;
+	if (!c.ram_bytes)
+		c.ram_bytes = 1ULL << 30;
+	if (!c.paging_levels)
+		c.paging_levels = 4;
+	if ((c.paging_levels != 4 && c.paging_levels != 5) || c.ram_bytes < (16ULL << 20) ||
+	    (c.ram_bytes & (PAGE_SIZE - 1)))
+		return NULL;
+	pm_system *sys = calloc(1, sizeof(*sys));
+	if (!sys)
+		return NULL;
+	kmem_init(&sys->km);
+	if (phys_init(&sys->ph, &sys->km, c.ram_bytes)) {
+		free(sys);
+		return NULL;
+	}
+	sys->cfg = c;
+	sys->seed = c.seed ? c.seed : host_seed();
+	prng_seed(&sys->rng, sys->seed);
+	pthread_mutex_init(&sys->lock, NULL);
+	list_init(&sys->procs);
+	list_init(&sys->threads);
+	sys->next_pid = 1;
+	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
+	reg_init(sys);
+	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys)) {
+		pm_system_destroy(sys);
+		return NULL;
+	}
+	return sys;
+}
+
+void pm_system_destroy(pm_system *sys)
+{
+	if (!sys)
+		return;
+	struct list_head *l, *n;
+	for (l = sys->procs.next; l != &sys->procs; l = n) {
+		n = l->next;
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		proc_exit(p);
+		list_del(&p->node);
+		kmem_delete(&sys->km, p);
+	}
+	for (l = sys->threads.next; l != &sys->threads; l = n) {
+		n = l->next;
+		struct pm_thread *t = list_entry(l, struct pm_thread, node);
+		token_put(t->imp);
+		list_del(&t->node);
+		kmem_delete(&sys->km, t);
+	}
+	put_vdso_objects(sys);
+	mm_sys_stop(&sys->ms);
+	uint64_t leaked = phys_destroy(&sys->ph);
+	uint64_t objs = atomic_load(&sys->km.live_objs);
+	if (leaked || objs)
+		fprintf(stderr, "peimm: system destroyed with %lu frames and %lu objects leaked\n",
+			(unsigned long)leaked, (unsigned long)objs);
+	PM_ASSERT(leaked == 0 && objs == 0);
+	pthread_mutex_destroy(&sys->lock);
+	free(sys);
+}
+
+void pm_system_info(pm_system *sys, pm_sysinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->total_frames = sys->ph.nr_frames - 1;
+	info->free_frames = phys_free_frames(&sys->ph);
+	info->live_objects = atomic_load(&sys->km.live_objs);
+	pthread_mutex_lock(&sys->lock);
+	info->nr_processes = sys->nr_live;
+	pthread_mutex_unlock(&sys->lock);
+	info->seed = sys->seed;
+	info->kernel_frames = sys->kernel_frames;
+}
+
+void pm_system_tick(pm_system *sys, unsigned n)
+{
+	pthread_mutex_lock(&sys->lock);
+	sys->ticks += n;
+	/* The vvar page carries the clock, as the kernel's vDSO data page does. */
+	struct page *pg = obj_peek_page(sys->vdso.vvar, 0);
+	uint64_t ns = sys->ticks * 1000000ULL;
+	memcpy(page_address(&sys->ph, pg), &ns, sizeof(ns));
+	pthread_mutex_unlock(&sys->lock);
+}

@@ -1,2 +1,0 @@
-/* Placeholder: the vma layer is being written. */
-typedef int pm_vma_placeholder;
