@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include <signal.h>
+
 #include "check.h"
 #include "peimm.h"
 
@@ -93,8 +95,13 @@ static inline int maps_count(pm_thread *t, const char *needle)
 {
 	const char *s = proc_text(t, 0, "maps");
 	int n = 0;
-	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
-		n++;
+	for (const char *line = s; *line;) {
+		size_t len = strcspn(line, "\n");
+		const char *hit = strstr(line, needle);
+		if (hit && hit < line + len)
+			n++;
+		line += len + (line[len] == '\n');
+	}
 	return n;
 }
 

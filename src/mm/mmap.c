@@ -138,6 +138,8 @@ long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uin
 		return -EBADF;
 	if (!len)
 		return -EINVAL;
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;	/* before the hint is rounded: an unaligned one is EINVAL */
 	if (!(flags & MAP_FIXED) && addr && page_align_down(addr) < mm->sys->mmap_min_addr)
 		addr = page_align_up(mm->sys->mmap_min_addr);	/* round_hint_to_min */
 	else if (!(flags & MAP_FIXED))
@@ -148,8 +150,6 @@ long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uin
 	uint64_t pgoff = off >> PAGE_SHIFT;
 	if (pgoff + (alen >> PAGE_SHIFT) < pgoff)
 		return -EOVERFLOW;
-	if (flags & MAP_FIXED_NOREPLACE)
-		flags |= MAP_FIXED;
 	/* The hugetlb pools hold NrHugepages2M/1G pages, 0 by default: an empty pool is
 	 * ENOMEM, as on Linux with nr_hugepages = 0. */
 	if (flags & MAP_HUGETLB)

@@ -39,10 +39,10 @@ static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, u
 		nstart = tmp;
 		if (nstart >= end)
 			return 0;
-		v = vma_next(&mm->mt, out);
-		while (v && v->vm_end <= nstart)
-			v = vma_next(&mm->mt, v);
-		if (!v || v->vm_start != nstart)
+		(void)out;
+		/* The change may have merged forward, so look nstart up afresh. */
+		v = vma_find(&mm->mt, nstart);
+		if (!v || v->vm_start > nstart)
 			return -ENOMEM;	/* a hole: what came before stays changed */
 	}
 }
