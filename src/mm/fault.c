@@ -32,7 +32,10 @@ static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t 
 {
 	if (!mm_anon_prepare(mm, v))
 		return NULL;
-	struct page *pg = phys_alloc(mm->sys->ph, 0, PHYS_ZERO);
+	/* An embedded image's MAP_UNINITIALIZED memory skips the zeroing (SPEC §5); nowhere
+	 * else may a frame reach a process with old contents. */
+	unsigned opts = (!copy_from && (v->vm_flags & VM_UNINITIALIZED)) ? PHYS_NOZERO : PHYS_ZERO;
+	struct page *pg = phys_alloc(mm->sys->ph, 0, opts);
 	if (!pg)
 		return NULL;
 	if (copy_from)

@@ -99,6 +99,8 @@ static uint64_t mmap_vm_flags(struct mm_struct *mm, uint64_t prot, uint64_t flag
 		vf |= VM_NOHUGEPAGE;	/* Linux 6.7+: stacks never get THP */
 	if (flags & MAP_NORESERVE)
 		vf |= VM_NORESERVE;	/* honoured in every overcommit mode (SPEC §8) */
+	if ((flags & MAP_UNINITIALIZED) && mm->sys->embedded && (flags & MAP_ANONYMOUS))
+		vf |= VM_UNINITIALIZED;	/* only reachable on an embedded image */
 	return vf;
 }
 

@@ -55,6 +55,9 @@ struct mm_struct;
  * process; never cleared while the VMA lives; carried through split, merge and mremap. */
 #define VM_WAS_WRITE	(1ULL << 48)
 #define VM_WAS_EXEC	(1ULL << 49)
+/* Peios embedded images: anonymous frames of this mapping are handed out unzeroed
+ * (MAP_UNINITIALIZED, SPEC §5). */
+#define VM_UNINITIALIZED (1ULL << 50)
 /* Kernel-made mappings that must not merge with user ones. */
 #define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 

@@ -199,3 +199,46 @@ TEST(map_hugetlb_with_an_empty_pool_is_enomem)
 	EXPECT_ERRNO(do_mmap(e.t, 0, 2 * MiB, RW, ANON | MAP_HUGETLB), -ENOMEM);
 	env_close(&e);
 }
+
+/* On an embedded image MAP_UNINITIALIZED hands out frames unzeroed: after another mapping
+ * wrote and freed them, the new mapping can see old bytes. A plain mapping never does
+ * (SPEC §5). */
+TEST(map_uninitialized_on_embedded_can_expose_old_data)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 32 * MiB;
+	cfg.seed = 5;
+	cfg.embedded = 1;
+	struct env e = env_open_cfg(&cfg);
+	uint8_t page[PG];
+	memset(page, 0xc3, sizeof(page));
+	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED), W);
+	for (int i = 0; i < 8; i++)
+		EXPECT_EQ(pm_access(e.t, W + i * PG, page, PG, PM_WRITE, NULL), PG);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	/* Plain memory: zero, always. */
+	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED), W);
+	int dirty = 0;
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(poke(e.t, W + i * PG, 0), 1);	/* write fault: a fresh frame */
+		EXPECT_EQ(pm_access(e.t, W + i * PG, page, PG, PM_READ, NULL), PG);
+		for (int j = 1; j < PG; j++)
+			dirty += page[j] != 0;
+	}
+	EXPECT_EQ(dirty, 0);
+	memset(page, 0xc3, sizeof(page));
+	for (int i = 0; i < 8; i++)
+		pm_access(e.t, W + i * PG, page, PG, PM_WRITE, NULL);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	/* MAP_UNINITIALIZED: the recycled frames keep what was there (or the debug poison). */
+	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED | MAP_UNINITIALIZED), W);
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(poke(e.t, W + i * PG, 0), 1);
+		EXPECT_EQ(pm_access(e.t, W + i * PG, page, PG, PM_READ, NULL), PG);
+		for (int j = 1; j < PG; j++)
+			dirty += page[j] != 0;
+	}
+	EXPECT_TRUE(dirty > 0);
+	env_close(&e);
+}

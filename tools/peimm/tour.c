@@ -1,4 +1,137 @@
-/* Transitional: 'peimm tour' is being written in this session. */
+/*
+ * peimm tour: the main job. A narrated walk through what peimm does, each step showing the
+ * call, what came back and the /proc view that proves it, ending with a table of every
+ * feature and whether it was shown working. Colour on a terminal unless NO_COLOR is set;
+ * --step pauses between sections. Exits non-zero if anything shown did not hold.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
-int cmd_tour(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "peimm tour: not built yet\n"); return 1; }
+#include "tour.h"
+
+static const char *c_on(const struct tour *t, const char *code) { return t->colour ? code : ""; }
+
+void tour_section(struct tour *t, const char *title, const char *story)
+{
+	if (t->step && isatty(STDIN_FILENO)) {
+		printf("%s[press Enter]%s", c_on(t, "\033[2m"), c_on(t, "\033[0m"));
+		fflush(stdout);
+		int ch;
+		while ((ch = getchar()) != '\n' && ch != EOF)
+			;
+	}
+	printf("\n%s== %s ==%s\n%s\n\n", c_on(t, "\033[1;36m"), title, c_on(t, "\033[0m"), story);
+}
+
+void tour_say(struct tour *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("  %s", c_on(t, "\033[2m"));
+	vprintf(fmt, ap);
+	printf("%s\n", c_on(t, "\033[0m"));
+	va_end(ap);
+}
+
+long tour_call(struct tour *t, const char *call, long result)
+{
+	const char *name = result < 0 ? pm_errno_name(result) : NULL;
+	if (name)
+		printf("  %s%s%s = %s-%s%s\n", c_on(t, "\033[1m"), call, c_on(t, "\033[0m"),
+		       c_on(t, "\033[33m"), name, c_on(t, "\033[0m"));
+	else if (result >= 65536)
+		printf("  %s%s%s = 0x%lx\n", c_on(t, "\033[1m"), call, c_on(t, "\033[0m"), result);
+	else
+		printf("  %s%s%s = %ld\n", c_on(t, "\033[1m"), call, c_on(t, "\033[0m"), result);
+	return result;
+}
+
+int tour_check(struct tour *t, int ok, const char *what)
+{
+	printf("    %s%s%s %s\n", c_on(t, ok ? "\033[32m" : "\033[31m"), ok ? "ok  " : "FAIL",
+	       c_on(t, "\033[0m"), what);
+	if (!ok)
+		t->failed_checks++;
+	return ok;
+}
+
+void tour_show(struct tour *t, pm_thread *th, int pid, const char *view, const char *filter)
+{
+	static const size_t cap = 1 << 16;
+	char *buf = malloc(cap);
+	if (!buf)
+		return;
+	long n = pm_proc_read(th, pid, view, buf, cap - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	printf("    %s/proc/%s/%s:%s\n", c_on(t, "\033[2m"), pid ? "<pid>" : "self", view,
+	       c_on(t, "\033[0m"));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (!filter || strstr(line, filter))
+			printf("      %s\n", line);
+	free(buf);
+}
+
+void tour_feature(struct tour *t, const char *name, int ok)
+{
+	if (t->nfeatures < TOUR_MAX_FEATURES) {
+		t->features[t->nfeatures].name = name;
+		t->features[t->nfeatures].ok = ok;
+		t->nfeatures++;
+	}
+}
+
+static void summary(struct tour *t)
+{
+	printf("\n%s== Summary ==%s\n\n  %-44s %s\n  %-44s %s\n", c_on(t, "\033[1;36m"),
+	       c_on(t, "\033[0m"), "feature", "shown working", "-------", "-------------");
+	for (int i = 0; i < t->nfeatures; i++)
+		printf("  %-44s %s%s%s\n", t->features[i].name,
+		       c_on(t, t->features[i].ok ? "\033[32m" : "\033[31m"),
+		       t->features[i].ok ? "yes" : "NO", c_on(t, "\033[0m"));
+	printf("\n");
+}
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: peimm tour [--step] [--no-color]\n\n"
+		   "A narrated walk through peimm: the address-space layout and ASLR, demand\n"
+		   "paging, mmap/munmap/mprotect with Linux's rules, the Peios rules (mmap_min_addr,\n"
+		   "MAP_UNINITIALIZED), brk and the stack guard gap, the registry and its gates, and\n"
+		   "the integrity checks. Each step shows the call, the result and the /proc view.\n\n"
+		   "  --step      pause between sections\n"
+		   "  --no-color  plain output (also when NO_COLOR is set or stdout is not a terminal)\n");
+	return f == stdout ? 0 : 2;
+}
+
+int cmd_tour(int argc, char **argv)
+{
+	struct tour t = { 0 };
+	t.colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout);
+		else if (!strcmp(argv[i], "--step"))
+			t.step = 1;
+		else if (!strcmp(argv[i], "--no-color"))
+			t.colour = 0;
+		else {
+			fprintf(stderr, "peimm tour: unknown option '%s' (try --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	printf("%speimm tour%s: the Peios memory manager, running as a library in this process.\n"
+	       "Every process below has real x86-64 page tables over simulated RAM; every call is\n"
+	       "the Linux syscall a Peios program would make.\n", c_on(&t, "\033[1m"), c_on(&t, "\033[0m"));
+	tour_feature(&t, "address-space layout and ASLR modes", tour_layout(&t));
+	tour_feature(&t, "demand paging and the software MMU", tour_demand_paging(&t));
+	tour_feature(&t, "mmap/munmap/mprotect rules (split, merge)", tour_mapping_rules(&t));
+	tour_feature(&t, "mmap_min_addr, MAP_UNINITIALIZED, NOREPLACE", tour_peios_rules(&t));
+	tour_feature(&t, "brk heap, stack growth and guard gap", tour_heap_and_stack(&t));
+	tour_feature(&t, "registry knobs and their gates", tour_registry(&t));
+	tour_feature(&t, "integrity checks and frame accounting", tour_integrity(&t));
+	summary(&t);
+	return t.failed_checks ? 1 : 0;
+}
