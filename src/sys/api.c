@@ -20,13 +20,13 @@ int pm_impersonate(pm_thread *t, pm_token *tok)
 {
 	if (!t || !tok)
 		return -EINVAL;
-	if (proc_enter(t->proc))
+	if (process_enter(t->proc))
 		return -ESRCH;
 	token_get((struct token *)tok);
 	struct token *old = t->imp;
 	t->imp = (struct token *)tok;
 	token_put(old);
-	proc_leave(t->proc);
+	process_leave(t->proc);
 	return 0;
 }
 
@@ -46,11 +46,11 @@ long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_sig
 		return -EINVAL;
 	if (!how || (how & ~(PM_READ | PM_WRITE | PM_EXEC)))
 		return -EINVAL;
-	if (proc_enter(t->proc))
+	if (process_enter(t->proc))
 		return -ESRCH;
 	struct mm_fault_info fi = { 0 };
 	long r = mm_access_rlim(t->proc->mm, &t->tlb, t->pkru, va, buf, len, how, &fi, t->proc->rlim);
-	proc_leave(t->proc);
+	process_leave(t->proc);
 	if (r < 0 && si) {
 		si->signo = fi.signo;
 		si->code = fi.code;
@@ -66,11 +66,11 @@ long pm_syscall(pm_thread *t, long nr, long a1, long a2, long a3, long a4, long 
 {
 	if (!t)
 		return -EINVAL;
-	if (proc_enter(t->proc))
+	if (process_enter(t->proc))
 		return -ESRCH;
 	const long a[6] = { a1, a2, a3, a4, a5, a6 };
 	long r = sys_dispatch(t, nr, a);
-	proc_leave(t->proc);
+	process_leave(t->proc);
 	return r;
 }
 

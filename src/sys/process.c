@@ -25,7 +25,7 @@ static void default_rlimits(struct mm_rlimit *r)
 	r[RLIMIT_NOFILE].max = 4096;
 }
 
-struct pm_process *proc_lookup_locked(struct pm_system *sys, int pid)
+struct pm_process *process_lookup_locked(struct pm_system *sys, int pid)
 {
 	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
 		struct pm_process *p = list_entry(l, struct pm_process, node);
@@ -137,7 +137,7 @@ static void teardown(struct pm_process *p)
 	p->primary = NULL;
 }
 
-void proc_exit(struct pm_process *p)
+void process_exit(struct pm_process *p)
 {
 	int expected = PROC_RUNNING;
 	atomic_compare_exchange_strong(&p->state, &expected, PROC_DYING);
@@ -145,17 +145,17 @@ void proc_exit(struct pm_process *p)
 		teardown(p);
 }
 
-int proc_enter(struct pm_process *p)
+int process_enter(struct pm_process *p)
 {
 	atomic_fetch_add(&p->users, 1);
 	if (atomic_load(&p->state) != PROC_RUNNING) {
-		proc_leave(p);
+		process_leave(p);
 		return -ESRCH;
 	}
 	return 0;
 }
 
-void proc_leave(struct pm_process *p)
+void process_leave(struct pm_process *p)
 {
 	if (atomic_fetch_sub(&p->users, 1) == 1 && atomic_load(&p->state) == PROC_DYING)
 		teardown(p);
@@ -189,7 +189,7 @@ static long scratch_reserve(struct pm_thread *t, size_t len)
 
 uint64_t pm_scratch(pm_thread *t, const void *data, size_t len)
 {
-	if (!t || proc_enter(t->proc))
+	if (!t || process_enter(t->proc))
 		return (uint64_t)-ESRCH;
 	long at = scratch_reserve(t, len ? len : 1);
 	if (at >= 0 && len) {
@@ -197,6 +197,6 @@ uint64_t pm_scratch(pm_thread *t, const void *data, size_t len)
 		if (mm_access(t->proc->mm, NULL, 0, (uint64_t)at, (void *)data, len, PM_WRITE, &fi) < 0)
 			at = -EFAULT;
 	}
-	proc_leave(t->proc);
+	process_leave(t->proc);
 	return (uint64_t)at;
 }

@@ -51,8 +51,8 @@ static struct pm_process *target(struct pm_thread *reader, int pid)
 	if (pid == 0)
 		pid = reader->proc->pid;
 	pthread_mutex_lock(&sys->lock);
-	struct pm_process *p = proc_lookup_locked(sys, pid);
-	if (p && proc_enter(p))
+	struct pm_process *p = process_lookup_locked(sys, pid);
+	if (p && process_enter(p))
 		p = NULL;
 	pthread_mutex_unlock(&sys->lock);
 	return p;
@@ -63,7 +63,7 @@ long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_
 {
 	if (!reader || !name || (!buf && len))
 		return -EINVAL;
-	if (proc_enter(reader->proc))
+	if (process_enter(reader->proc))
 		return -ESRCH;
 	struct pm_system *sys = reader->proc->sys;
 	struct strbuf sb;
@@ -75,7 +75,7 @@ long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_
 		struct pm_process *p = target(reader, pid);
 		r = p ? render_process(p, name, &sb) : -ENOENT;
 		if (p)
-			proc_leave(p);
+			process_leave(p);
 	}
 	long n = r;
 	if (!r && sb.err)
@@ -86,7 +86,7 @@ long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_
 			memcpy(buf, sb.buf + off, (size_t)n);
 	}
 	sb_release(&sb);
-	proc_leave(reader->proc);
+	process_leave(reader->proc);
 	return n;
 }
 

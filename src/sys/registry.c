@@ -117,7 +117,7 @@ int pm_registry_set(pm_thread *t, const char *path, long value)
 	int id = reg_lookup(path);
 	if (id < 0)
 		return id;
-	if (proc_enter(t->proc))
+	if (process_enter(t->proc))
 		return -ESRCH;
 	struct pm_system *sys = t->proc->sys;
 	struct token *tok = thread_token(t);
@@ -135,6 +135,6 @@ int pm_registry_set(pm_thread *t, const char *path, long value)
 		apply(sys, id, value);
 	}
 	pthread_mutex_unlock(&sys->lock);
-	proc_leave(t->proc);
+	process_leave(t->proc);
 	return r;
 }

@@ -81,14 +81,15 @@ static inline struct token *thread_token(struct pm_thread *t)
 void thread_caller(struct pm_thread *t, struct mm_caller *c);
 
 /* Process lifetime (process.c). */
-struct pm_process *proc_lookup_locked(struct pm_system *sys, int pid);
-void proc_exit(struct pm_process *p);
-int proc_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
-void proc_leave(struct pm_process *p);
+struct pm_process *process_lookup_locked(struct pm_system *sys, int pid);
+void process_exit(struct pm_process *p);
+int process_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
+void process_leave(struct pm_process *p);
 
 /* Registry (registry.c). */
 void reg_init(struct pm_system *sys);
 int reg_lookup(const char *path);
+const char *reg_name(int id);	/* "MmapMinAddr", or NULL */
 
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);

@@ -52,7 +52,7 @@ static long sys_getppid(struct pm_thread *t, const long a[6]) { (void)a; return 
 static long sys_exit_group(struct pm_thread *t, const long a[6])
 {
 	(void)a;
-	proc_exit(t->proc);	/* torn down when this call leaves the process */
+	process_exit(t->proc);	/* torn down when this call leaves the process */
 	return 0;
 }
 

@@ -97,7 +97,7 @@ void pm_system_destroy(pm_system *sys)
 	for (l = sys->procs.next; l != &sys->procs; l = n) {
 		n = l->next;
 		struct pm_process *p = list_entry(l, struct pm_process, node);
-		proc_exit(p);
+		process_exit(p);
 		list_del(&p->node);
 		kmem_delete(&sys->km, p);
 	}
