@@ -61,3 +61,7 @@ add_test(NAME lint.layers COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/layers.sh ${
 add_test(NAME lint.file_length COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/file-length.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.no_writable_globals COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/globals.sh $<TARGET_FILE:peimm_static>)
 set_tests_properties(lint.layers lint.file_length lint.no_writable_globals PROPERTIES LABELS "fast")
+
+# The README's C example compiles and does what it says.
+add_test(NAME lint.readme_example COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/readme-example.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:peimm_static>)
+set_tests_properties(lint.readme_example PROPERTIES LABELS "fast")
