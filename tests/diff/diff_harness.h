@@ -8,6 +8,7 @@
 #ifndef PM_TESTS_DIFF_HARNESS_H
 #define PM_TESTS_DIFF_HARNESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DIFF_WIN_PAGES	64

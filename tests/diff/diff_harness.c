@@ -1,0 +1,930 @@
+/*
+ * The differential harness: generator, host runner (forked child, raw syscalls, records
+ * sent through a pipe), peimm runner (a fresh system per sequence), comparator, the table
+ * of deliberate differences, and the delta-debugging shrinker. Everything a call touches
+ * lies in a 64-page window at a fixed high address that is free on both sides, so the
+ * layouts of the two address spaces never matter.
+ */
+#include "diff_harness.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pm_test.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef MAP_UNINITIALIZED
+#define MAP_UNINITIALIZED 0x4000000
+#endif
+
+#define WIN_BASE	0x200000000000UL
+#define WIN_BYTES	((uint64_t)DIFF_WIN_PAGES * PG)
+#define TWO_GIB		0x80000000UL
+
+/* ---- names, for reports ---- */
+
+struct bitname { long bit; const char *name; };
+
+static const struct bitname prot_names[] = {
+	{ PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" }, { PROT_EXEC, "PROT_EXEC" },
+	{ PROT_SEM, "PROT_SEM" }, { PROT_GROWSDOWN, "PROT_GROWSDOWN" },
+	{ PROT_GROWSUP, "PROT_GROWSUP" }, { 0, NULL },
+};
+static const struct bitname flag_names[] = {
+	{ MAP_SHARED, "MAP_SHARED" }, { MAP_PRIVATE, "MAP_PRIVATE" },
+	{ MAP_FIXED, "MAP_FIXED" }, { MAP_ANONYMOUS, "MAP_ANONYMOUS" },
+	{ MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" },
+	{ MAP_LOCKED, "MAP_LOCKED" }, { MAP_NORESERVE, "MAP_NORESERVE" },
+	{ MAP_POPULATE, "MAP_POPULATE" }, { MAP_NONBLOCK, "MAP_NONBLOCK" },
+	{ MAP_STACK, "MAP_STACK" }, { MAP_SYNC, "MAP_SYNC" },
+	{ MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
+	{ MAP_UNINITIALIZED, "MAP_UNINITIALIZED" }, { 0, NULL },
+};
+static const char *const advice_names[] = {
+	[MADV_NORMAL] = "MADV_NORMAL", [MADV_RANDOM] = "MADV_RANDOM",
+	[MADV_SEQUENTIAL] = "MADV_SEQUENTIAL", [MADV_WILLNEED] = "MADV_WILLNEED",
+	[MADV_DONTNEED] = "MADV_DONTNEED", [MADV_FREE] = "MADV_FREE",
+	[MADV_REMOVE] = "MADV_REMOVE", [MADV_DONTFORK] = "MADV_DONTFORK",
+	[MADV_DOFORK] = "MADV_DOFORK", [MADV_MERGEABLE] = "MADV_MERGEABLE",
+	[MADV_UNMERGEABLE] = "MADV_UNMERGEABLE", [MADV_HUGEPAGE] = "MADV_HUGEPAGE",
+	[MADV_NOHUGEPAGE] = "MADV_NOHUGEPAGE", [MADV_DONTDUMP] = "MADV_DONTDUMP",
+	[MADV_DODUMP] = "MADV_DODUMP", [MADV_WIPEONFORK] = "MADV_WIPEONFORK",
+	[MADV_KEEPONFORK] = "MADV_KEEPONFORK", [MADV_COLD] = "MADV_COLD",
+	[MADV_PAGEOUT] = "MADV_PAGEOUT", [MADV_POPULATE_READ] = "MADV_POPULATE_READ",
+	[MADV_POPULATE_WRITE] = "MADV_POPULATE_WRITE",
+	[MADV_DONTNEED_LOCKED] = "MADV_DONTNEED_LOCKED", [MADV_COLLAPSE] = "MADV_COLLAPSE",
+};
+
+static void bits_str(long v, const struct bitname *t, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; t[i].name; i++) {
+		if ((v & t[i].bit) == t[i].bit && t[i].bit) {
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "",
+					      t[i].name);
+			v &= ~t[i].bit;
+		}
+	}
+	if (v || n == 0)
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%#lx", n ? "|" : "", v);
+}
+
+static const char *advice_str(long a, char *buf, size_t len)
+{
+	if (a >= 0 && a < (long)(sizeof(advice_names) / sizeof(advice_names[0])) &&
+	    advice_names[a])
+		return advice_names[a];
+	const char *n = a == MADV_HWPOISON ? "MADV_HWPOISON" : a == MADV_SOFT_OFFLINE ?
+			"MADV_SOFT_OFFLINE" : a == MADV_GUARD_INSTALL ? "MADV_GUARD_INSTALL" :
+			a == MADV_GUARD_REMOVE ? "MADV_GUARD_REMOVE" : NULL;
+	if (n)
+		return n;
+	snprintf(buf, len, "%#lx", a);
+	return buf;
+}
+
+void diff_format_call(const struct diff_call *c, char *buf, size_t len)
+{
+	char p[160], f[320], a[32];
+	const char *pre = c->pm_only ? "[peimm only] " : "";
+	switch (c->op) {
+	case D_MMAP:
+		bits_str(c->prot, prot_names, p, sizeof(p));
+		bits_str(c->flags, flag_names, f, sizeof(f));
+		snprintf(buf, len, "%smmap(W+%#lx, %#lx, %s, %s, -1, %#lx)", pre,
+			 (unsigned long)c->off, (unsigned long)c->len, p, f, c->pgoff);
+		break;
+	case D_MUNMAP:
+		snprintf(buf, len, "%smunmap(W+%#lx, %#lx)", pre, (unsigned long)c->off,
+			 (unsigned long)c->len);
+		break;
+	case D_MPROTECT:
+		bits_str(c->prot, prot_names, p, sizeof(p));
+		snprintf(buf, len, "%smprotect(W+%#lx, %#lx, %s)", pre, (unsigned long)c->off,
+			 (unsigned long)c->len, c->prot ? p : "PROT_NONE");
+		break;
+	case D_MADVISE:
+		snprintf(buf, len, "%smadvise(W+%#lx, %#lx, %s)", pre, (unsigned long)c->off,
+			 (unsigned long)c->len, advice_str(c->advice, a, sizeof(a)));
+		break;
+	case D_WRITE:
+		snprintf(buf, len, "%swrite 8 bytes %#x.. at W+%#lx", pre, c->val,
+			 (unsigned long)c->off);
+		break;
+	case D_READ:
+		snprintf(buf, len, "%sread page at W+%#lx", pre, (unsigned long)c->off);
+		break;
+	default:
+		snprintf(buf, len, "?op %d", c->op);
+	}
+}
+
+static const char *rec_result_str(const struct diff_rec *r, char *buf, size_t len)
+{
+	char v[64];
+	switch (r->rkind) {
+	case R_VAL: snprintf(buf, len, "%s", val_str(r->rval, v)); break;
+	case R_ERR: snprintf(buf, len, "%s", val_str(r->rval, v)); break;
+	case R_WIN: snprintf(buf, len, "W+%#lx", r->rval); break;
+	case R_ELSEWHERE: snprintf(buf, len, "an address outside the window"); break;
+	case R_ELSEWHERE32: snprintf(buf, len, "an address below 2 GiB"); break;
+	case R_SIG:
+		snprintf(buf, len, "%s code %d at W+%#lx", r->signo == SIGSEGV ? "SIGSEGV" :
+			 r->signo == SIGBUS ? "SIGBUS" : "signal", r->code, r->fault_off);
+		break;
+	default: snprintf(buf, len, "?"); break;
+	}
+	return buf;
+}
+
+/* ---- the table of deliberate differences ---- */
+
+static int is_mmap_with(const struct diff_call *c, long flag)
+{
+	return c->op == D_MMAP && (c->flags & flag);
+}
+
+static int dd_min_addr(const struct diff_call *c, const struct diff_caps *caps)
+{
+	return (c->op == D_MMAP || c->op == D_MPROTECT) && WIN_BASE + c->off < 65536;
+}
+
+static int dd_uninit(const struct diff_call *c, const struct diff_caps *caps)
+{
+	return is_mmap_with(c, MAP_UNINITIALIZED);
+}
+
+static int dd_wx(const struct diff_call *c, const struct diff_caps *caps)
+{
+	return caps->avoid_exec && (c->op == D_MMAP || c->op == D_MPROTECT) &&
+	       (c->prot & PROT_EXEC);
+}
+
+static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *caps)
+{
+	if (c->op != D_MADVISE)
+		return 0;
+	switch ((int)c->advice) {
+	case MADV_FREE: case MADV_REMOVE: case MADV_MERGEABLE: case MADV_UNMERGEABLE:
+	case MADV_COLD: case MADV_PAGEOUT: case MADV_COLLAPSE: case MADV_GUARD_INSTALL:
+	case MADV_GUARD_REMOVE:
+		return 1;
+	}
+	return 0;
+}
+
+static int dd_poison(const struct diff_call *c, const struct diff_caps *caps)
+{
+	return c->op == D_MADVISE && ((int)c->advice == MADV_HWPOISON ||
+				      (int)c->advice == MADV_SOFT_OFFLINE);
+}
+
+static int dd_never(const struct diff_call *c, const struct diff_caps *caps)
+{
+	return 0;
+}
+
+const struct diff_difference diff_differences[] = {
+	{ "mmap_min_addr is 65536 in peimm, 4096 on the host: MAP_FIXED below 64 KiB is EPERM",
+	  "SPEC §13, §5 (MAP_FIXED)", DD_UNREACHED, -EPERM, dd_min_addr },
+	{ "MAP_UNINITIALIZED is EINVAL on a default (non-embedded) system; Linux ignores it",
+	  "SPEC §5, §13", DD_ACCEPT, -EINVAL, dd_uninit },
+	{ "W^X: PROT_WRITE|PROT_EXEC, and adding X to ever-writable (or W to ever-executable) "
+	  "memory, is EACCES in peimm. The peimm side opts in with prctl(PR_SET_DYNAMIC_CODE_"
+	  "POLICY, 1); only if that fails while W^X is enforced does the generator drop PROT_EXEC",
+	  "SPEC §4, §13", DD_AVOID, -EACCES, dd_wx },
+	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: MADV_FREE, "
+	  "MADV_REMOVE, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE, "
+	  "MADV_GUARD_INSTALL, MADV_GUARD_REMOVE (temporary: SPEC §6 requires them)",
+	  "SPEC §6 (temporary)", DD_AVOID, -EINVAL, dd_advice_unbuilt },
+	{ "MADV_HWPOISON / MADV_SOFT_OFFLINE need SeTcbPrivilege in peimm (CAP_SYS_ADMIN on "
+	  "Linux) and are not built yet (EINVAL); never run on the host, it would poison real RAM",
+	  "SPEC §6, §13 (privileges)", DD_AVOID, -EINVAL, dd_poison },
+	{ "Privileges replace capabilities: the host child runs as root (CAP_IPC_LOCK, "
+	  "CAP_SYS_RAWIO), peimm's process has no privileges. MAP_LOCKED stays far below "
+	  "RLIMIT_MEMLOCK (8 MiB on both) and nothing maps below mmap_min_addr",
+	  "SPEC §13", DD_UNREACHED, 0, dd_never },
+	{ "ASLR modes and entropy differ; every placement here is MAP_FIXED(_NOREPLACE) or a "
+	  "hint in the window, and a hint that is refused is only compared as 'elsewhere'",
+	  "SPEC §2, §13", DD_UNREACHED, 0, dd_never },
+	{ "mode-0 overcommit charges at first touch; not observable with window-sized mappings",
+	  "SPEC §8, §13", DD_UNREACHED, 0, dd_never },
+	{ "mincore, mlock, mremap, mseal, fork and file mappings are not built yet (ENOSYS): "
+	  "never generated, and the mincore vectors are compared only once peimm has mincore",
+	  "not built yet", DD_UNREACHED, -ENOSYS, dd_never },
+};
+const int diff_ndifferences = (int)(sizeof(diff_differences) / sizeof(diff_differences[0]));
+
+const struct diff_difference *diff_declared(const struct diff_call *c,
+					    const struct diff_caps *caps)
+{
+	for (int i = 0; i < diff_ndifferences; i++)
+		if (diff_differences[i].applies(c, caps))
+			return &diff_differences[i];
+	return NULL;
+}
+
+/* ---- the generator ---- */
+
+static uint64_t sm_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd(uint64_t *s, uint64_t n)
+{
+	return sm_next(s) % n;
+}
+
+static const long prots[] = {
+	PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+	PROT_READ | PROT_WRITE, PROT_WRITE, PROT_READ | PROT_EXEC, PROT_EXEC,
+	PROT_READ | PROT_WRITE | PROT_EXEC, PROT_READ,
+};
+static const long flag_advice[] = {
+	MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTFORK, MADV_DOFORK,
+	MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTDUMP, MADV_DODUMP, MADV_HUGEPAGE,
+	MADV_NOHUGEPAGE, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_DONTNEED_LOCKED,
+};
+static const long bad_advice[] = { 5, 6, 7, 26, 27, 99, 104, 255, -1 };
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static long pick_prot(uint64_t *s)
+{
+	return prots[rnd(s, NELEM(prots))];
+}
+
+/* A page range [start, start+pages) inside the window. */
+static void pick_range(uint64_t *s, int maxpages, uint64_t *off, uint64_t *len)
+{
+	uint64_t pages = 1 + rnd(s, (uint64_t)maxpages);
+	uint64_t start = rnd(s, DIFF_WIN_PAGES - pages + 1);
+	*off = start * PG;
+	*len = pages * PG;
+}
+
+static void gen_mmap(uint64_t *s, struct diff_call *c)
+{
+	c->op = D_MMAP;
+	pick_range(s, 16, &c->off, &c->len);
+	if (rnd(s, 8) == 0)
+		c->len -= 1 + rnd(s, PG - 1);	/* lengths round up to pages */
+	long type = rnd(s, 4) == 0 ? MAP_SHARED : MAP_PRIVATE;
+	uint64_t r = rnd(s, 20);
+	long place = r < 9 ? MAP_FIXED : r < 14 ? MAP_FIXED_NOREPLACE : r < 19 ? 0 :
+		     MAP_FIXED | MAP_FIXED_NOREPLACE;
+	c->flags = type | MAP_ANONYMOUS | place;
+	if (rnd(s, 6) == 0)
+		c->flags |= MAP_POPULATE;
+	if (rnd(s, 6) == 0)
+		c->flags |= MAP_NORESERVE;
+	if (rnd(s, 10) == 0)
+		c->flags |= MAP_STACK;
+	if (rnd(s, 10) == 0)
+		c->flags |= MAP_GROWSDOWN;
+	if (rnd(s, 25) == 0)
+		c->flags |= MAP_LOCKED;
+	if (rnd(s, 30) == 0)
+		c->flags |= MAP_32BIT;
+	if (rnd(s, 30) == 0)
+		c->flags |= MAP_DENYWRITE | MAP_EXECUTABLE;
+	if (rnd(s, 20) == 0)
+		c->pgoff = (long)(rnd(s, 16) * PG);	/* ignored for anonymous memory */
+	c->prot = pick_prot(s);
+}
+
+static void gen_invalid(uint64_t *s, struct diff_call *c)
+{
+	pick_range(s, 8, &c->off, &c->len);
+	c->prot = PROT_READ | PROT_WRITE;
+	c->flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+	c->op = D_MMAP;
+	switch (rnd(s, 21)) {
+	case 0: c->len = 0; break;
+	case 1: c->off += 1 + rnd(s, PG - 1); break;
+	case 2: c->off += 1 + rnd(s, PG - 1);
+		c->flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE; break;
+	case 3: c->flags = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED; break;
+	case 4: c->flags = MAP_ANONYMOUS | MAP_FIXED; break;
+	case 5: c->pgoff = 1 + (long)rnd(s, PG - 1); break;
+	case 6: c->flags = MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED | MAP_SYNC; break;
+	case 7: c->flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_UNINITIALIZED; break;
+	case 8: c->len = (uint64_t)-PG; c->flags = MAP_PRIVATE | MAP_ANONYMOUS; break;
+	case 9: c->len = (uint64_t)-1; c->flags = MAP_PRIVATE | MAP_ANONYMOUS; break;
+	case 10: c->op = D_MUNMAP; c->len = 0; break;
+	case 11: c->op = D_MUNMAP; c->off += 1 + rnd(s, PG - 1); break;
+	case 12: c->op = D_MUNMAP; c->len = 1UL << 47; break;
+	case 13: c->op = D_MPROTECT; c->off += 1 + rnd(s, PG - 1); break;
+	case 14: c->op = D_MPROTECT; c->prot = rnd(s, 2) ? 0x10 : 0x100; break;
+	case 15: c->op = D_MPROTECT; c->len = (uint64_t)-16 * PG; break;
+	case 16: c->op = D_MPROTECT; c->len = 0; break;
+	case 17: c->op = D_MADVISE; c->advice = bad_advice[rnd(s, NELEM(bad_advice))]; break;
+	case 18: c->op = D_MADVISE; c->advice = MADV_DONTNEED; c->off += 1 + rnd(s, PG - 1);
+		break;
+	case 19: c->op = D_MADVISE; c->advice = MADV_DONTNEED; c->len = (uint64_t)-16 * PG;
+		break;
+	case 20: c->op = D_MADVISE; c->advice = MADV_NORMAL; c->len = 0; break;
+	}
+}
+
+/* Pages that recent mmaps covered: reads and writes go there more often than not. */
+struct gen_state { uint64_t lo, hi; };
+
+static void gen_one(uint64_t *s, const struct diff_caps *caps, struct gen_state *g,
+		    struct diff_call *c)
+{
+	memset(c, 0, sizeof(*c));
+	uint64_t r = rnd(s, 100);
+	if (r < 28) {
+		gen_mmap(s, c);
+		if (c->len && c->len < WIN_BYTES) {
+			g->lo = c->off / PG;
+			g->hi = (c->off + c->len + PG - 1) / PG;
+		}
+	} else if (r < 38) {
+		c->op = D_MUNMAP;
+		pick_range(s, 20, &c->off, &c->len);
+	} else if (r < 52) {
+		c->op = D_MPROTECT;
+		pick_range(s, 20, &c->off, &c->len);
+		c->prot = pick_prot(s);
+		if (rnd(s, 20) == 0)
+			c->prot |= PROT_GROWSDOWN;
+	} else if (r < 64) {
+		c->op = D_MADVISE;
+		pick_range(s, 20, &c->off, &c->len);
+		c->advice = rnd(s, 100) < 45 ? MADV_DONTNEED :
+			    flag_advice[rnd(s, NELEM(flag_advice))];
+	} else if (r < 95) {
+		uint64_t page = (g->hi > g->lo && rnd(s, 10) < 6) ? g->lo + rnd(s, g->hi - g->lo) :
+				rnd(s, DIFF_WIN_PAGES);
+		if (r < 80) {
+			c->op = D_WRITE;
+			c->val = (uint8_t)(1 + rnd(s, 255));
+			c->off = page * PG + rnd(s, PG - 8);
+		} else {
+			c->op = D_READ;
+			c->off = page * PG;
+			c->len = PG;
+		}
+	} else {
+		gen_invalid(s, c);
+	}
+	if (caps->avoid_exec && (c->op == D_MMAP || c->op == D_MPROTECT))
+		c->prot &= ~(long)PROT_EXEC;
+}
+
+void diff_generate(uint64_t seed, int ncalls, const struct diff_caps *caps, struct diff_seq *s)
+{
+	uint64_t st = seed * 0x2545f4914f6cdd1dULL + 1;
+	struct gen_state g = { 0, 0 };
+	memset(s, 0, sizeof(*s));
+	s->seed = seed;
+	if (ncalls > DIFF_MAX_CALLS)
+		ncalls = DIFF_MAX_CALLS;
+	for (int i = 0; i < ncalls; i++) {
+		struct diff_call *c = &s->c[i];
+		do {
+			gen_one(&st, caps, &g, c);
+		} while (diff_declared(c, caps) && diff_declared(c, caps)->how == DD_AVOID);
+	}
+	s->n = ncalls;
+}
+
+/* ---- maps lines, made window-relative ---- */
+
+/* Appends the lines of `text` that meet [base, base + window) to out, relative to base. */
+static void window_maps(const char *text, uint64_t base, char *out, size_t outlen)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+		char line[512];
+		if (ll >= sizeof(line))
+			ll = sizeof(line) - 1;
+		memcpy(line, p, ll);
+		line[ll] = '\0';
+		p = nl ? nl + 1 : p + ll;
+		unsigned long s, e, off, ino;
+		char perms[8], dev[16];
+		int name_at = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &s, &e, perms, &off, dev, &ino,
+			   &name_at) < 6)
+			continue;
+		if (e <= base || s >= base + WIN_BYTES)
+			continue;
+		int partial = s < base || e > base + WIN_BYTES;
+		long rs = (long)(s - base) / PG, re = (long)(e - base) / PG;
+		if (n < outlen)
+			n += (size_t)snprintf(out + n, outlen - n, "%s%02lx-%02lx %s %lx %s %s %s\n",
+					      partial ? "!" : "", rs, re, perms, off, dev,
+					      ino ? "I" : "0", line + name_at);
+	}
+}
+
+static void fnv(uint64_t *h, uint8_t b)
+{
+	*h = (*h ^ b) * 0x100000001b3ULL;
+}
+
+/* ---- the host side: a forked child runs the real syscalls ---- */
+
+static sigjmp_buf host_jb;
+static volatile sig_atomic_t host_signo, host_code;
+static volatile uintptr_t host_addr;
+
+static void host_sig(int sig, siginfo_t *si, void *uc)
+{
+	host_signo = sig;
+	host_code = si->si_code;
+	host_addr = (uintptr_t)si->si_addr;
+	siglongjmp(host_jb, 1);
+}
+
+__attribute__((noinline, no_sanitize("address", "undefined")))
+static void host_poke(volatile uint8_t *p, uint8_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v + i);
+}
+
+__attribute__((noinline, no_sanitize("address", "undefined")))
+static uint64_t host_hash(const volatile uint8_t *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < PG; i++)
+		fnv(&h, p[i]);
+	return h;
+}
+
+static long raw(long r)
+{
+	return r == -1 ? -errno : r;
+}
+
+static void host_record_state(uint64_t base, struct diff_rec *r)
+{
+	static char text[1 << 18];
+	size_t n = 0;
+	int fd = open("/proc/self/maps", O_RDONLY);
+	if (fd >= 0) {
+		ssize_t k;
+		while (n < sizeof(text) - 1 && (k = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
+			n += (size_t)k;
+		close(fd);
+	}
+	text[n] = '\0';
+	window_maps(text, base, r->maps, sizeof(r->maps));
+	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
+		unsigned char v = 0;
+		long k = raw(syscall(SYS_mincore, base + (uint64_t)i * PG, PG, &v));
+		r->mincore[i] = k == -ENOMEM ? '.' : k < 0 ? '?' : (v & 1) ? '1' : '0';
+	}
+	r->mincore[DIFF_WIN_PAGES] = '\0';
+}
+
+static void host_mmap_result(uint64_t base, const struct diff_call *c, long ret,
+			     const struct diff_caps *caps, struct diff_rec *r)
+{
+	if (ret < 0 && ret > -4096) {
+		r->rkind = R_ERR;
+		r->rval = ret;
+		return;
+	}
+	uint64_t a = (uint64_t)ret;
+	const struct diff_difference *d = diff_declared(c, caps);
+	if (a >= base && a < base + WIN_BYTES) {
+		r->rkind = R_WIN;
+		r->rval = (long)(a - base);
+	} else {
+		r->rkind = a + c->len <= TWO_GIB ? R_ELSEWHERE32 : R_ELSEWHERE;
+		r->rval = 0;
+	}
+	/* Outside the window, or a declared difference: undo so both sides stay equal. */
+	if (r->rkind != R_WIN || (d && d->how == DD_ACCEPT))
+		syscall(SYS_munmap, a, c->len);
+}
+
+static void host_call(uint64_t base, const struct diff_call *c, const struct diff_caps *caps,
+		      struct diff_rec *r)
+{
+	uint64_t a = base + c->off;
+	long ret = 0;
+	r->rkind = R_VAL;
+	switch (c->op) {
+	case D_MMAP:
+		ret = syscall(SYS_mmap, a, c->len, c->prot, c->flags, -1, c->pgoff);
+		host_mmap_result(base, c, ret == -1 ? -errno : ret, caps, r);
+		return;
+	case D_MUNMAP: ret = raw(syscall(SYS_munmap, a, c->len)); break;
+	case D_MPROTECT: ret = raw(syscall(SYS_mprotect, a, c->len, c->prot)); break;
+	case D_MADVISE: ret = raw(syscall(SYS_madvise, a, c->len, c->advice)); break;
+	case D_WRITE:
+	case D_READ:
+		if (sigsetjmp(host_jb, 1)) {
+			r->rkind = R_SIG;
+			r->signo = host_signo;
+			r->code = host_code;
+			r->fault_off = (long)(host_addr - base);
+			return;
+		}
+		if (c->op == D_WRITE)
+			host_poke((volatile uint8_t *)a, c->val);
+		else
+			r->hash = host_hash((const volatile uint8_t *)a);
+		r->rval = c->op == D_WRITE ? 8 : PG;
+		return;
+	}
+	r->rkind = ret < 0 ? R_ERR : R_VAL;
+	r->rval = ret;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t k = write(fd, p, len);
+		if (k <= 0)
+			return -1;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+static void host_child(int fd, const struct diff_seq *s, const struct diff_caps *caps)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = host_sig;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	uint64_t base = WIN_BASE;
+	long r = raw(syscall(SYS_mmap, base, WIN_BYTES, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
+	if (r != (long)base)
+		_exit(3);
+	syscall(SYS_munmap, base, WIN_BYTES);
+	static struct diff_rec rec;
+	for (int i = 0; i < s->n; i++) {
+		memset(&rec, 0, sizeof(rec));
+		if (!s->c[i].pm_only)
+			host_call(base, &s->c[i], caps, &rec);
+		host_record_state(base, &rec);
+		if (write_all(fd, &rec, sizeof(rec)))
+			_exit(4);
+	}
+	_exit(0);
+}
+
+/* Runs s in a forked child; fills out[0..n). Returns 0, or -1 when the child failed. */
+static int host_run(const struct diff_seq *s, const struct diff_caps *caps,
+		    struct diff_rec *out)
+{
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(fds[0]);
+		host_child(fds[1], s, caps);
+	}
+	close(fds[1]);
+	size_t want = sizeof(struct diff_rec) * (size_t)s->n, got = 0;
+	char *p = (char *)out;
+	ssize_t k;
+	while (got < want && (k = read(fds[0], p + got, want - got)) > 0)
+		got += (size_t)k;
+	close(fds[0]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	if (got != want || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "diff: host child failed (status %#x, %zu of %zu bytes)\n", st,
+			got, want);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the peimm side ---- */
+
+struct pm_side {
+	struct env e;
+	uint64_t base;
+	uint64_t vec;		/* scratch byte for mincore, 0 = none */
+};
+
+static int pm_open(struct pm_side *ps, const struct diff_caps *caps)
+{
+	ps->e = env_open();
+	pm_syscall(ps->e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0);
+	ps->base = WIN_BASE;
+	long r = do_mmap(ps->e.t, (long)ps->base, (long)WIN_BYTES, PROT_NONE,
+			 ANON | MAP_FIXED_NOREPLACE);
+	if (r != (long)ps->base) {
+		char v[64];
+		check_failed(__FILE__, __LINE__, "peimm: reserving the window at %#lx = %s",
+			     (unsigned long)ps->base, val_str(r, v));
+		env_close(&ps->e);
+		return -1;
+	}
+	SC(ps->e.t, SYS_munmap, (long)ps->base, (long)WIN_BYTES, 0, 0, 0, 0);
+	uint8_t zero = 0;
+	ps->vec = caps->pm_mincore ? pm_scratch(ps->e.t, &zero, 1) : 0;
+	return 0;
+}
+
+static void pm_record_state(struct pm_side *ps, const struct diff_caps *caps,
+			    struct diff_rec *r)
+{
+	static char text[1 << 16];
+	long n = pm_proc_read(ps->e.t, 0, "maps", text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	window_maps(text, ps->base, r->maps, sizeof(r->maps));
+	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
+		uint8_t v = 0;
+		long k = -ENOSYS;
+		if (ps->vec) {
+			k = pm_syscall(ps->e.t, SYS_mincore, (long)(ps->base + (uint64_t)i * PG), PG,
+				       (long)ps->vec, 0, 0, 0);
+			if (k == 0)
+				pm_access(ps->e.t, ps->vec, &v, 1, PM_READ, NULL);
+		}
+		r->mincore[i] = k == -ENOSYS ? '-' : k == -ENOMEM ? '.' : k < 0 ? '?' :
+				(v & 1) ? '1' : '0';
+	}
+	r->mincore[DIFF_WIN_PAGES] = '\0';
+	r->invariants = pm_check_invariants(ps->e.sys);
+}
+
+static void pm_call(struct pm_side *ps, const struct diff_call *c, const struct diff_caps *caps,
+		    struct diff_rec *r)
+{
+	pm_thread *t = ps->e.t;
+	uint64_t base = ps->base, a = base + c->off;
+	long ret = 0;
+	r->rkind = R_VAL;
+	switch (c->op) {
+	case D_MMAP:
+		ret = pm_syscall(t, SYS_mmap, (long)a, (long)c->len, c->prot, c->flags, -1,
+				 c->pgoff);
+		if (ret < 0 && ret > -4096) {
+			r->rkind = R_ERR;
+			r->rval = ret;
+		} else if ((uint64_t)ret >= base && (uint64_t)ret < base + WIN_BYTES) {
+			r->rkind = R_WIN;
+			r->rval = (long)((uint64_t)ret - base);
+		} else {
+			r->rkind = (uint64_t)ret + c->len <= TWO_GIB ? R_ELSEWHERE32 : R_ELSEWHERE;
+			pm_syscall(t, SYS_munmap, ret, (long)c->len, 0, 0, 0, 0);
+		}
+		return;
+	case D_MUNMAP: ret = pm_syscall(t, SYS_munmap, (long)a, (long)c->len, 0, 0, 0, 0); break;
+	case D_MPROTECT:
+		ret = pm_syscall(t, SYS_mprotect, (long)a, (long)c->len, c->prot, 0, 0, 0);
+		break;
+	case D_MADVISE:
+		ret = pm_syscall(t, SYS_madvise, (long)a, (long)c->len, c->advice, 0, 0, 0);
+		break;
+	case D_WRITE:
+	case D_READ: {
+		static uint8_t buf[PG];
+		pm_siginfo si;
+		memset(&si, 0, sizeof(si));
+		if (c->op == D_WRITE)
+			for (int i = 0; i < 8; i++)
+				buf[i] = (uint8_t)(c->val + i);
+		ret = pm_access(t, a, buf, c->op == D_WRITE ? 8 : PG,
+				c->op == D_WRITE ? PM_WRITE : PM_READ, &si);
+		if (ret == -EFAULT) {
+			r->rkind = R_SIG;
+			r->signo = si.signo;
+			r->code = si.code;
+			r->fault_off = (long)(si.addr - base);
+			return;
+		}
+		if (ret >= 0 && c->op == D_READ) {
+			uint64_t h = 0xcbf29ce484222325ULL;
+			for (int i = 0; i < PG; i++)
+				fnv(&h, buf[i]);
+			r->hash = h;
+		}
+		break;
+	}
+	}
+	r->rkind = ret < 0 ? R_ERR : R_VAL;
+	r->rval = ret;
+}
+
+static int pm_run(const struct diff_seq *s, const struct diff_caps *caps, struct diff_rec *out)
+{
+	struct pm_side ps;
+	if (pm_open(&ps, caps))
+		return -1;
+	for (int i = 0; i < s->n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		pm_call(&ps, &s->c[i], caps, &out[i]);
+		pm_record_state(&ps, caps, &out[i]);
+	}
+	env_close(&ps.e);
+	return 0;
+}
+
+void diff_probe_caps(struct diff_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	struct env e = env_open();
+	pm_syscall(e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0);
+	long r = do_mmap(e.t, 0, PG, PROT_READ | PROT_WRITE | PROT_EXEC, ANON);
+	caps->avoid_exec = r == -EACCES;
+	long m = do_mmap(e.t, 0, PG, RW, ANON);
+	uint8_t zero = 0;
+	uint64_t vec = pm_scratch(e.t, &zero, 1);
+	caps->pm_mincore = m > 0 && pm_syscall(e.t, SYS_mincore, m, PG, (long)vec, 0, 0, 0) !=
+					    -ENOSYS;
+	env_close(&e);
+}
+
+/* ---- comparing ---- */
+
+static int rec_match(const struct diff_call *c, const struct diff_rec *h,
+		     const struct diff_rec *p, const struct diff_caps *caps, char *why, size_t n)
+{
+	char hb[96], pb[96];
+	if (p->invariants) {
+		snprintf(why, n, "peimm breaks %d invariant(s) after the call", p->invariants);
+		return 0;
+	}
+	if (h->rkind != p->rkind || h->rval != p->rval || (h->rkind == R_SIG &&
+	    (h->signo != p->signo || h->code != p->code || h->fault_off != p->fault_off))) {
+		const struct diff_difference *d = diff_declared(c, caps);
+		if (!(d && d->how == DD_ACCEPT && p->rkind == R_ERR && p->rval == d->pm_ret)) {
+			snprintf(why, n, "result: host %s, peimm %s",
+				 rec_result_str(h, hb, sizeof(hb)), rec_result_str(p, pb, sizeof(pb)));
+			return 0;
+		}
+	}
+	if (c->op == D_READ && h->rkind == R_VAL && p->rkind == R_VAL && h->hash != p->hash) {
+		snprintf(why, n, "page contents differ (hash host %#lx, peimm %#lx)",
+			 (unsigned long)h->hash, (unsigned long)p->hash);
+		return 0;
+	}
+	if (strcmp(h->maps, p->maps) != 0) {
+		snprintf(why, n, "maps lines in the window differ");
+		return 0;
+	}
+	if (caps->pm_mincore && strcmp(h->mincore, p->mincore) != 0) {
+		snprintf(why, n, "mincore differs: host %s peimm %s", h->mincore, p->mincore);
+		return 0;
+	}
+	return 1;
+}
+
+int diff_run_compare(const struct diff_seq *s, const struct diff_caps *caps, char *why,
+		     size_t whylen, struct diff_rec *host, struct diff_rec *pm)
+{
+	static struct diff_rec hbuf[DIFF_MAX_CALLS], pbuf[DIFF_MAX_CALLS];
+	char dummy[256];
+	if (!why) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	why[0] = '\0';
+	if (host_run(s, caps, hbuf) || pm_run(s, caps, pbuf)) {
+		snprintf(why, whylen, "harness failure");
+		return -2;
+	}
+	int bad = -1;
+	for (int i = 0; i < s->n && bad < 0; i++)
+		if (!rec_match(&s->c[i], &hbuf[i], &pbuf[i], caps, why, whylen))
+			bad = i;
+	if (host)
+		memcpy(host, hbuf, sizeof(hbuf[0]) * (size_t)s->n);
+	if (pm)
+		memcpy(pm, pbuf, sizeof(pbuf[0]) * (size_t)s->n);
+	return bad;
+}
+
+/* ---- shrinking ---- */
+
+static void seq_remove(struct diff_seq *dst, const struct diff_seq *src, int from, int count)
+{
+	dst->seed = src->seed;
+	dst->n = 0;
+	for (int i = 0; i < src->n; i++)
+		if (i < from || i >= from + count)
+			dst->c[dst->n++] = src->c[i];
+}
+
+int diff_shrink(struct diff_seq *s, const struct diff_caps *caps, int max_runs)
+{
+	static struct diff_seq trial;
+	int runs = 0;
+	int bad = diff_run_compare(s, caps, NULL, 0, NULL, NULL);
+	runs++;
+	if (bad < 0)
+		return runs;
+	s->n = bad + 1;
+	for (int chunk = s->n / 2 > 0 ? s->n / 2 : 1; chunk >= 1 && runs < max_runs;) {
+		int progress = 0;
+		for (int from = 0; from < s->n && runs < max_runs;) {
+			seq_remove(&trial, s, from, chunk);
+			if (trial.n == 0) {
+				from += chunk;
+				continue;
+			}
+			int b = diff_run_compare(&trial, caps, NULL, 0, NULL, NULL);
+			runs++;
+			if (b >= 0) {
+				*s = trial;
+				s->n = b + 1;
+				progress = 1;
+			} else {
+				from += chunk;
+			}
+		}
+		if (!progress) {
+			if (chunk == 1)
+				break;
+			chunk /= 2;
+		}
+	}
+	return runs;
+}
+
+/* ---- reporting ---- */
+
+static void print_call_list(const struct diff_seq *s)
+{
+	char buf[512];
+	for (int i = 0; i < s->n; i++) {
+		diff_format_call(&s->c[i], buf, sizeof(buf));
+		fprintf(stderr, "  %2d: %s\n", i, buf);
+	}
+}
+
+static void print_mismatch(const struct diff_seq *s, int bad, const char *why,
+			   const struct diff_rec *h, const struct diff_rec *p)
+{
+	char buf[512], hb[96], pb[96];
+	diff_format_call(&s->c[bad], buf, sizeof(buf));
+	fprintf(stderr, "diff: seed %llu, call %d of %d: %s\n  %s\n",
+		(unsigned long long)s->seed, bad, s->n, buf, why);
+	fprintf(stderr, "  host  result: %s\n  peimm result: %s\n",
+		rec_result_str(&h[bad], hb, sizeof(hb)), rec_result_str(&p[bad], pb, sizeof(pb)));
+	fprintf(stderr, "  host maps (pages from W = %#lx):\n%s", WIN_BASE, h[bad].maps);
+	fprintf(stderr, "  peimm maps:\n%s", p[bad].maps);
+	fprintf(stderr, "  host  mincore %s\n  peimm mincore %s\n", h[bad].mincore,
+		p[bad].mincore);
+}
+
+int diff_check_and_report(const struct diff_seq *s, const struct diff_caps *caps)
+{
+	static struct diff_rec h[DIFF_MAX_CALLS], p[DIFF_MAX_CALLS];
+	static struct diff_seq small;
+	char why[512];
+	int bad = diff_run_compare(s, caps, why, sizeof(why), h, p);
+	if (bad == -1)
+		return 1;
+	if (bad == -2) {
+		check_failed(__FILE__, __LINE__, "seed %llu: %s", (unsigned long long)s->seed,
+			     why);
+		return 0;
+	}
+	print_mismatch(s, bad, why, h, p);
+	small = *s;
+	int runs = diff_shrink(&small, caps, 400);
+	bad = diff_run_compare(&small, caps, why, sizeof(why), h, p);
+	fprintf(stderr, "diff: shrunk to %d calls in %d runs; minimal reproducer (W = %#lx):\n",
+		small.n, runs, WIN_BASE);
+	print_call_list(&small);
+	if (bad >= 0)
+		print_mismatch(&small, bad, why, h, p);
+	check_failed(__FILE__, __LINE__, "seed %llu: peimm differs from the host kernel "
+		     "(minimal reproducer above, %d calls)", (unsigned long long)s->seed, small.n);
+	return 0;
+}

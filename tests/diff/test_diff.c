@@ -1,0 +1,119 @@
+/*
+ * Differential tests: random call sequences over a 64-page window run on this machine's
+ * Linux kernel and in peimm, compared after every call (SPEC §0.4: any difference not in
+ * SPEC §13 is a bug). Environment: PEIMM_DIFF_SEED=<first seed> PEIMM_DIFF_N=<sequences>
+ * [PEIMM_DIFF_CALLS=<calls per sequence, max 256>] make the fast corpus test run that many
+ * sequences from that seed instead of its fixed corpus (`make difftest SEED=... N=...`).
+ */
+#include "diff_harness.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "pm_test.h"
+
+static long env_long(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtol(v, NULL, 0) : dflt;
+}
+
+/* Runs n sequences of `calls` calls from seed `first`; stops after 3 failing sequences. */
+static void run_corpus(uint64_t first, long n, int calls)
+{
+	static struct diff_seq s;
+	struct diff_caps caps;
+	diff_probe_caps(&caps);
+	int failed = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n && failed < 3; i++) {
+		diff_generate(first + (uint64_t)i, calls, &caps, &s);
+		if (!diff_check_and_report(&s, &caps))
+			failed++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "diff: seeds %llu.., %ld sequences x %d calls, %s mincore, %.1f s\n",
+		(unsigned long long)first, n, calls, caps.pm_mincore ? "with" : "without (peimm: ENOSYS)",
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* 300 random sequences of 40 calls give the same results, maps, contents and faults on
+ * peimm as on the host kernel (SPEC §0.4, §3, §5, §6). Env vars select another corpus. */
+TEST(random_call_sequences_match_the_host_kernel)
+{
+	uint64_t seed = (uint64_t)env_long("PEIMM_DIFF_SEED", 1);
+	long n = env_long("PEIMM_DIFF_N", 300);
+	int calls = (int)env_long("PEIMM_DIFF_CALLS", 40);
+	run_corpus(seed, n, calls);
+}
+
+/* The big corpus: 4000 sequences of 80 calls from another range of seeds. */
+SLOW_TEST(thousands_of_random_call_sequences_match_the_host_kernel)
+{
+	run_corpus(1000000, 4000, 80);
+}
+
+/* The peimm side of each declared difference that can be checked today (SPEC §5, §6, §13);
+ * the host side is whatever Linux does, so only peimm is asked. */
+TEST(declared_differences_hold_in_peimm)
+{
+	struct env e = env_open();
+	long a = do_mmap(e.t, 0, 4 * PG, RW, ANON);
+	REQUIRE_EQ(a > 0, 1);
+	struct diff_caps caps;
+	memset(&caps, 0, sizeof(caps));
+	EXPECT_EQ(do_mmap(e.t, 0, PG, RW, ANON | 0x4000000 /* MAP_UNINITIALIZED */), -EINVAL);
+	EXPECT_EQ(do_mmap(e.t, 0x1000, PG, RW, ANON | MAP_FIXED), -EPERM);
+	long lo = do_mmap(e.t, 0x10000, PG, RW, ANON | MAP_FIXED);
+	EXPECT_EQ(lo, 0x10000);
+	static const long unbuilt[] = { MADV_FREE, MADV_REMOVE, MADV_MERGEABLE, MADV_UNMERGEABLE,
+					MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE, 102, 103,
+					MADV_HWPOISON, 101 };
+	for (size_t i = 0; i < sizeof(unbuilt) / sizeof(unbuilt[0]); i++) {
+		struct diff_call c = { .op = D_MADVISE, .len = PG, .advice = unbuilt[i] };
+		const struct diff_difference *d = diff_declared(&c, &caps);
+		EXPECT_TRUE(d != NULL && d->how == DD_AVOID);
+		long r = SC(e.t, SYS_madvise, a, PG, unbuilt[i], 0, 0, 0);
+		if (r != -EINVAL) {
+			char g[64];
+			check_failed(__FILE__, __LINE__, "madvise(%#lx, 4096, %ld) = %s, want -EINVAL "
+				     "while the table declares it unbuilt (update the table)", a,
+				     unbuilt[i], val_str(r, g));
+		}
+	}
+	struct diff_call u = { .op = D_MMAP, .flags = ANON | 0x4000000 };
+	const struct diff_difference *du = diff_declared(&u, &caps);
+	EXPECT_TRUE(du != NULL && du->how == DD_ACCEPT && du->pm_ret == -EINVAL);
+	if (test_failures == 0) {
+		fprintf(stderr, "declared differences:\n");
+		for (int i = 0; i < diff_ndifferences; i++)
+			fprintf(stderr, "  [%s] %s\n", diff_differences[i].spec,
+				diff_differences[i].what);
+	}
+	env_close(&e);
+}
+
+/* The harness itself: a call planted on the peimm side only is found, and the shrinker cuts
+ * a 40-call sequence down to the few calls the difference needs. */
+TEST(harness_finds_and_shrinks_a_planted_difference)
+{
+	static struct diff_seq s;
+	struct diff_caps caps;
+	diff_probe_caps(&caps);
+	diff_generate(7, 40, &caps, &s);
+	/* Map page 5 on both sides, then unmap it in peimm only, then touch it late on. */
+	s.c[3] = (struct diff_call){ .op = D_MMAP, .off = 5 * PG, .len = PG, .prot = RW,
+				      .flags = ANON | MAP_FIXED };
+	s.c[4] = (struct diff_call){ .op = D_MUNMAP, .off = 5 * PG, .len = PG, .pm_only = 1 };
+	for (int i = 5; i < s.n; i++)
+		if (s.c[i].op == D_MMAP || s.c[i].op == D_MUNMAP)
+			s.c[i] = (struct diff_call){ .op = D_READ, .off = 30 * PG, .len = PG };
+	char why[256];
+	int bad = diff_run_compare(&s, &caps, why, sizeof(why), NULL, NULL);
+	EXPECT_EQ(bad, 4);
+	int runs = diff_shrink(&s, &caps, 400);
+	EXPECT_TRUE(runs > 1);
+	EXPECT_TRUE(s.n >= 1 && s.n <= 2);
+	EXPECT_EQ(s.c[s.n - 1].pm_only, 1);
+}
