@@ -118,6 +118,10 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info);
  * and compares (STYLE rule 10). Returns the number of problems, printing each to stderr. */
 int pm_check_invariants(pm_system *sys);
 
+/* Test hook: makes the system's nth host allocation from now fail (1 = the next one), so
+ * tests can walk every failure path; 0 turns it off. */
+void pm_debug_fail_alloc(pm_system *sys, uint64_t n);
+
 /* "EINVAL" for -EINVAL or EINVAL, or NULL when unknown. */
 const char *pm_errno_name(long err);
 

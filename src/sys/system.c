@@ -143,3 +143,8 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	memcpy(page_address(&sys->ph, pg), &ns, sizeof(ns));
 	pthread_mutex_unlock(&sys->lock);
 }
+
+void pm_debug_fail_alloc(pm_system *sys, uint64_t n)
+{
+	kmem_fail_nth(&sys->km, n);
+}
