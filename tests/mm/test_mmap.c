@@ -242,3 +242,28 @@ TEST(map_uninitialized_on_embedded_can_expose_old_data)
 	EXPECT_TRUE(dirty > 0);
 	env_close(&e);
 }
+
+/* With 5-level paging the user range reaches 56 bits, but mmap returns an address above
+ * 47 bits only when the hint is above that boundary (SPEC §1, §5). */
+TEST(five_level_paging_goes_high_only_on_a_high_hint)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 32 * MiB;
+	cfg.seed = 9;
+	cfg.paging_levels = 5;
+	struct env e = env_open_cfg(&cfg);
+	long low = do_mmap(e.t, 0, PG, RW, ANON);
+	EXPECT_TRUE(low > 0 && low < 0x800000000000L);
+	long high = do_mmap(e.t, 0x100000000000000L - 0x10000000000L, PG, RW, ANON);
+	EXPECT_EQ(high, 0x100000000000000L - 0x10000000000L);
+	long fixed = do_mmap(e.t, 0x80000000000000L, PG, RW, ANON | MAP_FIXED);
+	EXPECT_EQ(fixed, 0x80000000000000L);
+	EXPECT_EQ(poke(e.t, fixed, 4), 1);
+	EXPECT_EQ(peek(e.t, fixed), 4);
+	/* A 4-level system has no such addresses. */
+	struct env f = env_open();
+	EXPECT_ERRNO(do_mmap(f.t, 0x80000000000000L, PG, RW, ANON | MAP_FIXED), -ENOMEM);
+	env_close(&f);
+	env_close(&e);
+}
