@@ -93,5 +93,8 @@ const char *reg_name(int id);	/* "MmapMinAddr", or NULL */
 
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);
+/* The file syscalls (openat, close, read/write, pread/pwrite, ftruncate, fstat, dup,
+ * fcntl, memfd_create, ...). Returns 1 and sets *ret when nr is one of them. */
+int sys_file_dispatch(struct pm_thread *t, long nr, const long a[6], long *ret);
 
 #endif

@@ -71,7 +71,10 @@ static const sys_fn table[] = {
 
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6])
 {
-	if (nr < 0 || nr >= (long)(sizeof(table) / sizeof(table[0])) || !table[nr])
-		return -ENOSYS;
-	return table[nr](t, a);
+	if (nr >= 0 && nr < (long)(sizeof(table) / sizeof(table[0])) && table[nr])
+		return table[nr](t, a);
+	long r;
+	if (sys_file_dispatch(t, nr, a, &r))
+		return r;
+	return -ENOSYS;
 }
