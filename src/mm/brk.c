@@ -13,6 +13,8 @@
 static int brk_shrink(struct mm_struct *mm, uint64_t brk, uint64_t newbrk, uint64_t oldbrk)
 {
 	uint64_t orig = mm->brk;
+	if (mm_range_sealed(mm, newbrk, oldbrk))
+		return -1;
 	mm->brk = brk;
 	if (mm_unmap_range_locked(mm, newbrk, oldbrk)) {
 		mm->brk = orig;

@@ -126,6 +126,12 @@ static long madvise_walk(struct mm_struct *mm, uint64_t start, uint64_t end, lon
 	return unmapped;
 }
 
+static int advice_discards(long a)
+{
+	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_DONTNEED_LOCKED ||
+	       a == MADV_REMOVE || a == MADV_WIPEONFORK;
+}
+
 static int advice_known(long a)
 {
 	return (a >= MADV_NORMAL && a <= MADV_DONTNEED) || (a >= MADV_FREE && a <= 25) ||
@@ -158,7 +164,9 @@ long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		pthread_rwlock_wrlock(&mm->lock);
 	else
 		pthread_rwlock_rdlock(&mm->lock);
-	long r = madvise_walk(mm, start, end, advice);
+	/* The discarding advice is refused over sealed VMAs, with nothing done (SPEC §9). */
+	long r = (advice_discards(advice) && mm_range_sealed(mm, start, end)) ? -EPERM
+		 : madvise_walk(mm, start, end, advice);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }

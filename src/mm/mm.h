@@ -79,6 +79,7 @@ struct mm_struct {
 	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
 	atomic_uint_fast64_t tlb_gen;		/* bumped whenever a present PTE loses rights */
 	uint64_t def_flags;			/* VM_* added to every new mapping (MCL_FUTURE) */
+	uint16_t pkey_map;			/* allocated protection keys (bit 0 = key 0, always) */
 };
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. */
@@ -127,6 +128,21 @@ long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
 long mm_brk(struct mm_struct *mm, const struct mm_caller *c, uint64_t brk);
 long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 		long advice);
+
+long mm_mlock(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, uint64_t len,
+	      uint64_t flags);			/* mlock (flags 0) and mlock2 */
+long mm_munlock(struct mm_struct *mm, uint64_t start, uint64_t len);
+long mm_mlockall(struct mm_struct *mm, const struct mm_caller *c, uint64_t flags);
+long mm_munlockall(struct mm_struct *mm);
+long mm_mseal(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t flags);
+/* mincore: writes the vector into process memory at vec (as the thread with pkru). */
+long mm_mincore(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t vec, uint32_t pkru);
+/* pkey_alloc: the new key, with its rights set in *pkru; -EINVAL or -ENOSPC. */
+long mm_pkey_alloc(struct mm_struct *mm, uint64_t flags, uint64_t rights, uint32_t *pkru);
+long mm_pkey_free(struct mm_struct *mm, long key);
+/* pkey_mprotect (mprotect when pkey is -1). */
+long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
+		      uint64_t len, uint64_t prot, long pkey);
 
 /* ---- uaccess.c: the software MMU ---- */
 /* Copies len bytes between buf and va (how = PM_READ | PM_WRITE | PM_EXEC), faulting pages

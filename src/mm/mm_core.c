@@ -60,6 +60,7 @@ struct mm_struct *mm_create(struct mm_sys *ms)
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		atomic_init(&mm->rss[i], 0);
 	atomic_init(&mm->tlb_gen, 1);
+	mm->pkey_map = 1;
 	return mm;
 }
 

@@ -43,6 +43,9 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
  * start. */
 int mm_modify_range(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
 		    uint64_t flags, struct vma **out);
+/* The same, also setting the protection key (pkey -1 keeps the VMA's key). */
+int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+			 uint64_t flags, long pkey, struct vma **out);
 
 /* PTE bits a present mapping of v gets (writability decided per page by the caller). */
 pte_t mm_vma_pte_bits(const struct vma *v);
@@ -91,6 +94,12 @@ void mm_populate_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
 int mm_can_mlock(const struct mm_caller *c);
 /* mlock_future_ok: may `len` more bytes be locked under RLIMIT_MEMLOCK? */
 int mm_mlock_future_ok(struct mm_struct *mm, const struct mm_caller *c, uint64_t vf, uint64_t len);
+
+/* Is any VMA in [start, end) sealed (mseal)? Callers refuse with EPERM before changing
+ * anything (SPEC §9). */
+int mm_range_sealed(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Is key allocated in this mm (0 always is)? */
+int mm_pkey_allocated(struct mm_struct *mm, long key);
 
 /* vm_flags from prot (calc_vm_prot_bits). */
 static inline uint64_t vm_prot_bits(uint64_t prot)

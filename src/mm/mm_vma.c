@@ -91,12 +91,13 @@ struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v)
 
 /* Would [start, end) of v, given `flags`, merge with the VMA on `side`? */
 static int would_merge(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
-		       uint64_t flags, int side)
+		       uint64_t flags, uint8_t pkey, int side)
 {
 	struct vma tmp = *v;
 	tmp.vm_start = start;
 	tmp.vm_end = end;
 	tmp.vm_flags = flags;
+	tmp.pkey = pkey;
 	tmp.vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, start);
 	if (side < 0) {
 		struct vma *p = vma_prev(&mm->mt, v);
@@ -109,11 +110,19 @@ static int would_merge(struct mm_struct *mm, struct vma *v, uint64_t start, uint
 int mm_modify_range(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
 		    uint64_t flags, struct vma **out)
 {
+	return mm_modify_range_pkey(mm, v, start, end, flags, -1, out);
+}
+
+int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
+			 uint64_t flags, long pkey, struct vma **out)
+{
 	*out = v;
-	if (flags == v->vm_flags)
+	uint8_t key = pkey < 0 ? v->pkey : (uint8_t)pkey;
+	if (flags == v->vm_flags && key == v->pkey)
 		return 0;
 	int nsplit = (start > v->vm_start) + (end < v->vm_end);
-	int merges = would_merge(mm, v, start, end, flags, -1) + would_merge(mm, v, start, end, flags, 1);
+	int merges = would_merge(mm, v, start, end, flags, key, -1) +
+		     would_merge(mm, v, start, end, flags, key, 1);
 	/* Each split Linux keeps needs a free map_count slot (split_vma). */
 	if (nsplit - merges > 0 && mm->mt.count + (uint64_t)(nsplit - merges) > mm->sys->max_map_count)
 		return -ENOMEM;
@@ -127,8 +136,10 @@ int mm_modify_range(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_
 	if (end < v->vm_end)
 		split_prepared(mm, v, end, nv[used++]);
 	uint64_t old = v->vm_flags;
+	uint8_t old_key = v->pkey;
 	mm_set_vma_flags(mm, v, flags);
-	if ((old ^ flags) & (VM_READ | VM_WRITE | VM_EXEC))
+	v->pkey = key;
+	if (((old ^ flags) & (VM_READ | VM_WRITE | VM_EXEC)) || old_key != key)
 		mm_change_protection(mm, v, v->vm_start, v->vm_end);
 	*out = mm_merge_around(mm, v);
 	return 0;

@@ -225,6 +225,10 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 	v->vm_pgoff = pgoff;
 	v->vm_obj = obj;
 	v->kind = (uint8_t)kind;
+	if (mm_range_sealed(mm, addr, end)) {
+		vma_free(mm, v);
+		return -EPERM;	/* MAP_FIXED over a sealed VMA (SPEC §9) */
+	}
 	if (vma_tree_reserve(&mm->mt, 1))
 		goto out_free;
 	if (mm_unmap_range_locked(mm, addr, end))

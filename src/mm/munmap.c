@@ -16,24 +16,34 @@ long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len)
 	if (!len)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&mm->lock);
-	long r = mm_unmap_range_locked(mm, addr, addr + len);
+	/* munmap is atomic over a sealed VMA: nothing is unmapped (SPEC §9). */
+	long r = mm_range_sealed(mm, addr, addr + len) ? -EPERM : mm_unmap_range_locked(mm, addr, addr + len);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }
 
 /* The loop of do_mprotect_pkey over the VMAs of [start, end). */
 static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
-			  uint64_t prot)
+			  uint64_t prot, long pkey)
 {
 	uint64_t nstart = start;
 	for (;;) {
 		uint64_t newflags = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | vm_prot_bits(prot);
+		/* mprotect_fixup: a private mapping that becomes writable is accounted from now
+		 * on (VM_ACCOUNT decides later merges)... */
+		if ((newflags & VM_WRITE) &&
+		    !(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)))
+			newflags |= VM_ACCOUNT;
+		/* ...except that anonymous memory never touched (no anon_vma yet) gives the
+		 * charge back when it stops being writable. */
+		else if (!(newflags & VM_WRITE) && (v->vm_flags & VM_ACCOUNT) && !v->vm_obj && !v->anon)
+			newflags &= ~VM_ACCOUNT;
 		/* A right the mapping may never have (VM_MAY*) is EACCES. */
 		if ((newflags & ~(newflags >> 4)) & (VM_READ | VM_WRITE | VM_EXEC))
 			return -EACCES;
 		uint64_t tmp = min_u64(v->vm_end, end);
 		struct vma *out;
-		long r = mm_modify_range(mm, v, nstart, tmp, newflags, &out);
+		long r = mm_modify_range_pkey(mm, v, nstart, tmp, newflags, pkey, &out);
 		if (r)
 			return r;
 		nstart = tmp;
@@ -49,6 +59,12 @@ static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, u
 
 long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, uint64_t len,
 		 uint64_t prot)
+{
+	return mm_pkey_mprotect(mm, c, start, len, prot, -1);
+}
+
+long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
+		      uint64_t len, uint64_t prot, long pkey)
 {
 	(void)c;
 	uint64_t grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
@@ -66,7 +82,10 @@ long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start
 	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC | 0x8 /* PROT_SEM */))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&mm->lock);
-	long r = -ENOMEM;
+	long r = -EINVAL;
+	if (pkey != -1 && !mm_pkey_allocated(mm, pkey))
+		goto out;	/* do_mprotect_pkey: an unallocated key is EINVAL */
+	r = -ENOMEM;
 	struct vma *v = vma_find(&mm->mt, start);
 	if (!v)
 		goto out;
@@ -83,7 +102,8 @@ long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start
 		r = -EINVAL;	/* x86 has no VM_GROWSUP mappings */
 		goto out;
 	}
-	r = mprotect_walk(mm, v, start, end, prot);
+	/* Sealed VMAs refuse, and the call changes nothing at all (SPEC §9). */
+	r = mm_range_sealed(mm, start, end) ? -EPERM : mprotect_walk(mm, v, start, end, prot, pkey);
 out:
 	pthread_rwlock_unlock(&mm->lock);
 	return r;

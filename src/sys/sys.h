@@ -91,6 +91,11 @@ void reg_init(struct pm_system *sys);
 int reg_lookup(const char *path);
 const char *reg_name(int id);	/* "MmapMinAddr", or NULL */
 
+/* The rlimit calls (rlimit.c). */
+long sys_getrlimit(struct pm_thread *t, const long a[6]);
+long sys_setrlimit(struct pm_thread *t, const long a[6]);
+long sys_prlimit64(struct pm_thread *t, const long a[6]);
+
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);
 /* The file syscalls (openat, close, read/write, pread/pwrite, ftruncate, fstat, dup,

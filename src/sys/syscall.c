@@ -45,6 +45,66 @@ static long sys_madvise(struct pm_thread *t, const long a[6])
 	return mm_madvise(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (int)a[2]);
 }
 
+static long sys_mincore(struct pm_thread *t, const long a[6])
+{
+	return mm_mincore(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], t->pkru);
+}
+
+static long sys_mlock(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_mlock(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], 0);
+}
+
+static long sys_mlock2(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_mlock(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)(unsigned)a[2]);
+}
+
+static long sys_munlock(struct pm_thread *t, const long a[6])
+{
+	return mm_munlock(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1]);
+}
+
+static long sys_mlockall(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_mlockall(t->proc->mm, &c, (uint64_t)(unsigned)a[0]);
+}
+
+static long sys_munlockall(struct pm_thread *t, const long a[6])
+{
+	(void)a;
+	return mm_munlockall(t->proc->mm);
+}
+
+static long sys_mseal(struct pm_thread *t, const long a[6])
+{
+	return mm_mseal(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
+}
+
+static long sys_pkey_alloc(struct pm_thread *t, const long a[6])
+{
+	return mm_pkey_alloc(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1], &t->pkru);
+}
+
+static long sys_pkey_free(struct pm_thread *t, const long a[6])
+{
+	return mm_pkey_free(t->proc->mm, (int)a[0]);
+}
+
+static long sys_pkey_mprotect(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_pkey_mprotect(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+				(int)a[3]);
+}
+
 static long sys_getpid(struct pm_thread *t, const long a[6]) { (void)a; return t->proc->pid; }
 static long sys_gettid(struct pm_thread *t, const long a[6]) { (void)a; return t->tid; }
 static long sys_getppid(struct pm_thread *t, const long a[6]) { (void)a; return t->proc->ppid; }
@@ -62,6 +122,19 @@ static const sys_fn table[] = {
 	[SYS_munmap] = sys_munmap,
 	[SYS_brk] = sys_brk,
 	[SYS_madvise] = sys_madvise,
+	[SYS_mincore] = sys_mincore,
+	[SYS_mlock] = sys_mlock,
+	[SYS_munlock] = sys_munlock,
+	[SYS_mlockall] = sys_mlockall,
+	[SYS_munlockall] = sys_munlockall,
+	[SYS_mlock2] = sys_mlock2,
+	[SYS_pkey_mprotect] = sys_pkey_mprotect,
+	[SYS_pkey_alloc] = sys_pkey_alloc,
+	[SYS_pkey_free] = sys_pkey_free,
+	[462 /* SYS_mseal */] = sys_mseal,
+	[SYS_getrlimit] = sys_getrlimit,
+	[SYS_setrlimit] = sys_setrlimit,
+	[SYS_prlimit64] = sys_prlimit64,
 	[SYS_getpid] = sys_getpid,
 	[SYS_getppid] = sys_getppid,
 	[SYS_gettid] = sys_gettid,

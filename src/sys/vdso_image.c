@@ -544,7 +544,7 @@ static int hash_lookup(const struct vdso_view *v, const struct vdso_dyninfo *di,
 
 long vdso_image_lookup(const uint8_t *buf, size_t len, const char *name)
 {
-	struct vdso_view v;
+	struct vdso_view v = { 0 };
 	struct vdso_dyninfo di;
 	Elf64_Phdr dynamic = { 0 };
 	if (view_open(&v, buf, len, &dynamic) || read_dynamic(&v, &dynamic, &di))
