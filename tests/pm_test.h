@@ -10,6 +10,7 @@
 #include <linux/mman.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <signal.h>

@@ -104,6 +104,8 @@ int mm_sys_start(struct mm_sys *ms);	/* allocates the zero page: 0 or -ENOMEM */
 void mm_sys_stop(struct mm_sys *ms);
 /* A new, empty address space. NULL on -ENOMEM. */
 struct mm_struct *mm_create(struct mm_sys *ms);
+/* fork: a copy-on-write copy of src for a child process. NULL with *err on failure. */
+struct mm_struct *mm_fork(struct mm_struct *src, int *err);
 /* Unmaps everything and frees the mm. */
 void mm_destroy(struct mm_struct *mm);
 /* Recomputes VMAs, page tables, counters and frame ownership; returns the problem count. */
@@ -134,6 +136,8 @@ long mm_mlock(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, u
 long mm_munlock(struct mm_struct *mm, uint64_t start, uint64_t len);
 long mm_mlockall(struct mm_struct *mm, const struct mm_caller *c, uint64_t flags);
 long mm_munlockall(struct mm_struct *mm);
+long mm_mremap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t old_len,
+	       uint64_t new_len, uint64_t flags, uint64_t new_addr);
 long mm_mseal(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t flags);
 /* mincore: writes the vector into process memory at vec (as the thread with pkru). */
 long mm_mincore(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t vec, uint32_t pkru);

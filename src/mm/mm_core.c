@@ -191,6 +191,16 @@ static int anon_compatible(const struct vma *a, const struct vma *b)
 	return 0;
 }
 
+struct anon_vma *anon_vma_new(struct mm_struct *mm)
+{
+	struct anon_vma *av = kmem_new(mm->sys->km, struct anon_vma);
+	if (av) {
+		atomic_init(&av->refcount, 1);
+		av->id = atomic_fetch_add(&mm->sys->next_anon_id, 1);
+	}
+	return av;
+}
+
 struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v)
 {
 	if (v->anon)
@@ -203,15 +213,10 @@ struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v)
 		av = n->anon;
 	else if (anon_compatible(v, p))
 		av = p->anon;
-	if (av) {
+	if (av)
 		atomic_fetch_add(&av->refcount, 1);
-	} else {
-		av = kmem_new(mm->sys->km, struct anon_vma);
-		if (!av)
-			return NULL;
-		atomic_init(&av->refcount, 1);
-		av->id = atomic_fetch_add(&mm->sys->next_anon_id, 1);
-	}
+	else if (!(av = anon_vma_new(mm)))
+		return NULL;
 	v->anon = av;
 	return av;
 }

@@ -58,6 +58,8 @@ int mm_page_exclusive(const struct page *pg);
 /* The anon identity of v, created (or borrowed from a neighbour) on first need. */
 struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v);
 void anon_vma_put(struct mm_struct *mm, struct anon_vma *av);
+/* A fresh anon identity with one reference, or NULL. */
+struct anon_vma *anon_vma_new(struct mm_struct *mm);
 
 /* The fault handler (fault.c). Called with mm->lock held for reading. */
 enum fault_ret {

@@ -90,6 +90,11 @@ void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear,
  * present huge leaf covers va, returns 0 and changes nothing. */
 int pgt_split_huge(struct pgt *p, uint64_t va);
 
+/* Moves every entry of [old, old+len) to [new, new+len), which must hold no entries.
+ * Whole tables move where both ends are aligned to a level (mremap's O(tables) path). On
+ * -ENOMEM everything is back where it was. Page aligned; the ranges must not overlap. */
+int pgt_move_range(struct pgt *p, uint64_t old, uint64_t new, uint64_t len);
+
 /* Page-table pages below the root, as Linux counts them for VmPTE. */
 uint64_t pgt_nr_tables(const struct pgt *p);
 /* Recounts pt_used and nr_tables from the tables; returns the number of problems. */

@@ -45,6 +45,14 @@ static long sys_madvise(struct pm_thread *t, const long a[6])
 	return mm_madvise(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (int)a[2]);
 }
 
+static long sys_mremap(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_mremap(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+			 (uint64_t)a[3], (uint64_t)a[4]);
+}
+
 static long sys_mincore(struct pm_thread *t, const long a[6])
 {
 	return mm_mincore(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], t->pkru);
@@ -122,6 +130,7 @@ static const sys_fn table[] = {
 	[SYS_munmap] = sys_munmap,
 	[SYS_brk] = sys_brk,
 	[SYS_madvise] = sys_madvise,
+	[SYS_mremap] = sys_mremap,
 	[SYS_mincore] = sys_mincore,
 	[SYS_mlock] = sys_mlock,
 	[SYS_munlock] = sys_munlock,

@@ -1,0 +1,139 @@
+/*
+ * fork's half of mm (Linux's dup_mmap and copy_page_range): the child gets a copy of every
+ * VMA but the MADV_DONTFORK ones, with locks dropped; private writable memory becomes
+ * copy-on-write by write-protecting the PTEs on both sides; shared memory stays shared;
+ * MADV_WIPEONFORK ranges start empty in the child. Frames are never copied here: the first
+ * write on either side copies (fault.c), or reuses the frame once it is exclusive again.
+ */
+#include "mm/mm_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct copy_ctx {
+	struct mm_struct *src, *dst;
+	const struct vma *v;
+	int cow;			/* private and writable-capable: write-protect both sides */
+	uint64_t table_base;		/* 2 MiB block whose destination PTE table is cached */
+	pte_t *table;			/* that table's entries, or NULL */
+	int err;
+};
+
+/* The destination PTE for va, reusing the last table while va stays in its 2 MiB block. */
+static pte_t *dst_pte(struct copy_ctx *c, uint64_t va)
+{
+	uint64_t base = va & ~(PMD_SIZE - 1);
+	if (!c->table || c->table_base != base) {
+		pte_t *ep;
+		if (pgt_alloc_entry(&c->dst->pgt, base, 1, &ep))
+			return NULL;
+		c->table = ep;
+		c->table_base = base;
+	}
+	return c->table + ((va - base) >> PAGE_SHIFT);
+}
+
+static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct copy_ctx *c = ctx;
+	pte_t e = *ep;
+	if (level != 1)
+		return 0;	/* huge leaves arrive with THP */
+	pte_t *dst = dst_pte(c, va);
+	if (!dst) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	if ((e & (PTE_P | PTE_PROTNONE)) && !(e & PTE_SPECIAL)) {
+		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
+		page_get(pg);
+		atomic_fetch_add(&pg->mapcount, 1);
+		int kind = (pg->flags & PG_anon) ? MM_ANONPAGES : (pg->flags & PG_shmem) ? MM_SHMEMPAGES
+											  : MM_FILEPAGES;
+		atomic_fetch_add(&c->dst->rss[kind], 1);
+		if (pg->flags & PG_anon)
+			atomic_fetch_add(&c->dst->sys->nr_anon, 1);
+		if (c->cow && (e & PTE_RW)) {
+			e &= ~PTE_RW;
+			*ep = e;	/* the parent loses write too: copy-on-write */
+		}
+	}
+	pgt_set(&c->dst->pgt, dst, e);
+	return 0;
+}
+
+/* A child's copy of v (without page tables), linked into dst. NULL on -ENOMEM. */
+static struct vma *dup_vma(struct mm_struct *dst, const struct vma *v)
+{
+	struct vma *nv = vma_alloc(dst);
+	if (!nv)
+		return NULL;
+	struct list_head keep = nv->vm_list;
+	*nv = *v;
+	nv->vm_list = keep;
+	nv->vm_mm = dst;
+	nv->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);	/* locks are not inherited */
+	nv->anon = NULL;
+	if (nv->vm_obj)
+		obj_get(nv->vm_obj);
+	/* anon_vma_fork: each inherited VMA gets a fresh identity, so the child's VMAs do not
+	 * merge with each other the way the parent's might (LTP vma01). */
+	if (v->anon && !(v->vm_flags & VM_WIPEONFORK) && !(nv->anon = anon_vma_new(dst))) {
+		vma_free(dst, nv);
+		return NULL;
+	}
+	if (vma_tree_reserve(&dst->mt, 1)) {
+		vma_free(dst, nv);
+		return NULL;
+	}
+	mm_link_vma(dst, nv);
+	return nv;
+}
+
+static void copy_layout(struct mm_struct *dst, const struct mm_struct *src)
+{
+	dst->mmap_base = src->mmap_base;
+	dst->mmap_legacy_base = src->mmap_legacy_base;
+	dst->start_code = src->start_code;
+	dst->end_code = src->end_code;
+	dst->start_data = src->start_data;
+	dst->end_data = src->end_data;
+	dst->start_brk = src->start_brk;
+	dst->brk = src->brk;
+	dst->start_stack = src->start_stack;
+	dst->def_flags = src->def_flags & ~(VM_LOCKED | VM_LOCKONFAULT);	/* no MCL_FUTURE */
+	dst->pkey_map = src->pkey_map;
+	dst->hiwater_vm = src->hiwater_vm;
+	dst->hiwater_rss = src->hiwater_rss;
+}
+
+struct mm_struct *mm_fork(struct mm_struct *src, int *err)
+{
+	struct mm_struct *dst = mm_create(src->sys);
+	*err = -ENOMEM;
+	if (!dst)
+		return NULL;
+	pthread_rwlock_wrlock(&src->lock);
+	copy_layout(dst, src);
+	int ok = 1;
+	for (struct vma *v = vma_first(&src->mt); v && ok; v = vma_next(&src->mt, v)) {
+		if (v->vm_flags & VM_DONTCOPY)
+			continue;
+		struct vma *nv = dup_vma(dst, v);
+		ok = nv != NULL;
+		if (!ok || (v->vm_flags & VM_WIPEONFORK))
+			continue;	/* a wiped range starts with no pages at all */
+		struct copy_ctx c = { src, dst, v,
+			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0 };
+		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
+		ok = c.err == 0;
+	}
+	mm_flush_tlb(src);
+	pthread_rwlock_unlock(&src->lock);
+	if (!ok) {
+		mm_destroy(dst);
+		return NULL;
+	}
+	*err = 0;
+	return dst;
+}
