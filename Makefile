@@ -5,7 +5,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE    ?= cmake
 CTEST    ?= ctest
 
-.PHONY: all check demo bench asan clean lint
+.PHONY: all check demo bench asan clean
 
 all: $(BUILD)/Makefile
 	@$(CMAKE) --build $(BUILD) -j $(JOBS) -- --no-print-directory
@@ -33,3 +33,12 @@ asan:
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
+
+# More differential sequences against the host kernel: make difftest SEED=7 N=5000 [CALLS=80]
+SEED  ?= 1
+N     ?= 1000
+CALLS ?= 40
+.PHONY: difftest
+difftest: all
+	@PEIMM_DIFF_SEED=$(SEED) PEIMM_DIFF_N=$(N) PEIMM_DIFF_CALLS=$(CALLS) \
+	  ./$(BUILD)/test_diff random_call_sequences_match_the_host_kernel

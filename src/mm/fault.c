@@ -187,6 +187,9 @@ int mm_expand_stack(struct mm_struct *mm, uint64_t addr, const struct mm_rlimit 
 		      (prev->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) &&
 		      start - prev->vm_end < mm->sys->stack_guard_gap)))
 		return -ENOMEM;
+	/* expand_downwards prepares the anon identity first, which decides later merges. */
+	if (!mm_anon_prepare(mm, v))
+		return -ENOMEM;
 	mm_resize_vma(mm, v, start, v->vm_end);
 	return 0;
 }

@@ -61,19 +61,26 @@ static int64_t advice_flags(const struct vma *v, long a)
 	return (int64_t)f;
 }
 
-/* Populates [start, end) of v; -EFAULT when the protection forbids it, -ENOMEM on OOM. */
-static long madvise_populate(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
-			     long a)
+/* madvise_populate (Linux 6.x): VMA by VMA from start, stopping at the first problem:
+ * a hole is ENOMEM, a mapping that does not allow the access (or is IO/PFN) EINVAL, a
+ * fault that cannot be resolved EFAULT. Pages before the problem stay populated. */
+static long madvise_populate(struct mm_struct *mm, uint64_t start, uint64_t end, long a)
 {
-	if (v->vm_flags & (VM_IO | VM_PFNMAP))
-		return -EINVAL;
-	int how = a == MADV_POPULATE_WRITE ? PM_WRITE_ : PM_READ_;
-	for (uint64_t p = start; p < end; p += PAGE_SIZE) {
-		enum fault_ret r = mm_handle_fault(mm, p, how, 0);
-		if (r == FAULT_OOM)
+	int write = a == MADV_POPULATE_WRITE;
+	for (uint64_t p = start; p < end;) {
+		struct vma *v = vma_lookup(&mm->mt, p);
+		if (!v)
 			return -ENOMEM;
-		if (r != FAULT_OK)
-			return -EFAULT;
+		if ((v->vm_flags & (VM_IO | VM_PFNMAP)) || !(v->vm_flags & (write ? VM_WRITE : VM_READ)))
+			return -EINVAL;
+		uint64_t stop = min_u64(end, v->vm_end);
+		for (; p < stop; p += PAGE_SIZE) {
+			enum fault_ret r = mm_handle_fault(mm, p, write ? PM_WRITE_ : PM_READ_, 0);
+			if (r == FAULT_OOM)
+				return -ENOMEM;
+			if (r != FAULT_OK)
+				return -EFAULT;
+		}
 	}
 	return 0;
 }
@@ -92,9 +99,6 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 			return -EINVAL;
 		mm_zap_range(mm, start, end);
 		return 0;
-	case MADV_POPULATE_READ:
-	case MADV_POPULATE_WRITE:
-		return madvise_populate(mm, v, start, end, a);
 	}
 	int64_t nf = advice_flags(v, a);
 	if (nf < 0)
@@ -165,8 +169,13 @@ long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 	else
 		pthread_rwlock_rdlock(&mm->lock);
 	/* The discarding advice is refused over sealed VMAs, with nothing done (SPEC §9). */
-	long r = (advice_discards(advice) && mm_range_sealed(mm, start, end)) ? -EPERM
-		 : madvise_walk(mm, start, end, advice);
+	long r;
+	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
+		r = madvise_populate(mm, start, end, advice);
+	else if (advice_discards(advice) && mm_range_sealed(mm, start, end))
+		r = -EPERM;
+	else
+		r = madvise_walk(mm, start, end, advice);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }

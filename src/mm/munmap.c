@@ -42,10 +42,15 @@ static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, u
 		if ((newflags & ~(newflags >> 4)) & (VM_READ | VM_WRITE | VM_EXEC))
 			return -EACCES;
 		uint64_t tmp = min_u64(v->vm_end, end);
+		uint64_t oldflags = v->vm_flags;
 		struct vma *out;
 		long r = mm_modify_range_pkey(mm, v, nstart, tmp, newflags, pkey, &out);
 		if (r)
 			return r;
+		/* mprotect_fixup: locked private memory that becomes writable is populated
+		 * now, since its pages must stay resident and writable. */
+		if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE))
+			mm_populate_locked(mm, nstart, tmp);
 		nstart = tmp;
 		if (nstart >= end)
 			return 0;

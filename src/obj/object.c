@@ -1,30 +1,36 @@
 /*
- * Objects: creation, reference counting, and page lookup. A shmem object allocates zeroed
- * frames on first touch; a special object is filled once at creation and never grows.
- * The index holds one reference on each frame; callers of obj_get_page get their own.
- * Never free a frame that a page table still maps: the mapcount check in phys enforces it.
+ * Objects: creation, reference counting, page lookup, the i_mmap list and the checker.
+ * A shmem or memfd object allocates zeroed frames on first touch; a special object is
+ * filled once at creation and never grows; a file object reads frames from its host file
+ * (file.c). The index holds one reference on each frame; callers of obj_get_page get
+ * their own. Never free a frame that a page table still maps: release_page enforces it.
  */
 #include "obj/object.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/kmem.h"
 #include "lib/pm_assert.h"
+#include "obj/obj_internal.h"
 
-static struct vm_object *obj_alloc(struct kmem *km, struct phys *ph, enum obj_kind kind,
-				   uint64_t size)
+struct vm_object *obj_alloc(struct kmem *km, struct phys *ph, enum obj_kind kind, uint64_t size)
 {
 	struct vm_object *o = kmem_new(km, struct vm_object);
 	if (!o)
 		return NULL;
 	atomic_init(&o->refcount, 1);
+	atomic_init(&o->nr_shared_writable, 0);
 	o->kind = kind;
 	o->size = size;
 	o->ph = ph;
 	o->km = km;
+	o->host_fd = -1;
+	list_init(&o->cache_node);
 	pthread_mutex_init(&o->lock, NULL);
+	pthread_mutex_init(&o->i_mmap_lock, NULL);
 	pindex_init(&o->pages, km);
 	return o;
 }
@@ -84,21 +90,49 @@ static int release_page(void *ctx, uint64_t index, struct page *pg)
 	struct vm_object *o = ctx;
 	(void)index;
 	PM_ENFORCE(atomic_load(&pg->mapcount) == 0);
+	pg->flags &= ~(PG_dirty | PG_shmem);
 	pg->owner_kind = OWNER_NONE;
 	pg->owner = NULL;
 	phys_put(o->ph, pg);
 	return 0;
 }
 
-void obj_put(struct vm_object *o)
+/* Drops one reference; 1 when it was the last. A cached file object leaves its cache in
+ * the same critical section, so a cache lookup never revives a dying object. */
+static int put_ref(struct vm_object *o)
 {
+	if (!o->cache) {
+		int old = atomic_fetch_sub(&o->refcount, 1);
+		PM_ENFORCE(old > 0);
+		return old == 1;
+	}
+	pthread_mutex_lock(&o->cache->lock);
 	int old = atomic_fetch_sub(&o->refcount, 1);
 	PM_ENFORCE(old > 0);
-	if (old != 1)
+	if (old == 1) {
+		list_del(&o->cache_node);
+		o->cache->nr_objs--;
+	}
+	pthread_mutex_unlock(&o->cache->lock);
+	return old == 1;
+}
+
+void obj_put(struct vm_object *o)
+{
+	if (!put_ref(o))
 		return;
+	if (o->kind == OBJ_FILE) {
+		obj_writeback(o, 0, UINT64_MAX, 0);	/* a last close's errors go unreported */
+		if (o->host_fd >= 0)
+			close(o->host_fd);
+	}
+	PM_ENFORCE(o->nr_mmap == 0);
 	pindex_for_each(&o->pages, release_page, o);
 	pindex_destroy(&o->pages);
 	pthread_mutex_destroy(&o->lock);
+	pthread_mutex_destroy(&o->i_mmap_lock);
+	kmem_free(o->km, o->i_mmap, o->cap_mmap * sizeof(*o->i_mmap));
+	kmem_free(o->km, o->name_buf, o->name_size);
 	kmem_delete(o->km, o);
 }
 
@@ -107,45 +141,109 @@ struct page *obj_peek_page(struct vm_object *o, uint64_t index)
 	return pindex_get(&o->pages, index);
 }
 
-int obj_get_page(struct vm_object *o, uint64_t index, struct page **out)
+int obj_insert_page_locked(struct vm_object *o, uint64_t index, struct page *pg)
 {
-	if (index >= (o->size + PAGE_SIZE - 1) / PAGE_SIZE)
-		return -EFAULT;
-	pthread_mutex_lock(&o->lock);
-	struct page *pg = pindex_get(&o->pages, index);
-	if (!pg && o->kind == OBJ_SHMEM) {
-		pg = phys_alloc(o->ph, 0, PHYS_ZERO);
-		if (!pg)
-			goto out_nomem;
-		pg->flags |= PG_shmem;
-		pg->owner_kind = OWNER_OBJECT;
-		pg->owner = o;
-		pg->index = index;
-		if (pindex_set(&o->pages, index, pg)) {
-			phys_put(o->ph, pg);
-			goto out_nomem;
-		}
-		o->nr_pages++;
+	pg->owner_kind = OWNER_OBJECT;
+	pg->owner = o;
+	pg->index = index;
+	if (pindex_set(&o->pages, index, pg)) {
+		pg->owner_kind = OWNER_NONE;
+		pg->owner = NULL;
+		return -ENOMEM;
 	}
-	if (!pg) {
-		pthread_mutex_unlock(&o->lock);
-		return -EFAULT;
-	}
-	page_get(pg);
-	pthread_mutex_unlock(&o->lock);
-	*out = pg;
+	o->nr_pages++;
 	return 0;
-out_nomem:
-	pthread_mutex_unlock(&o->lock);
-	return -ENOMEM;
 }
 
-struct check_ctx { struct vm_object *o; int problems; uint64_t count; };
+int obj_get_page_locked(struct vm_object *o, uint64_t index, struct page **out)
+{
+	PM_ASSERT(pthread_mutex_trylock(&o->lock) != 0);
+	if (index >= obj_size_pages(o))
+		return -EFAULT;
+	struct page *pg = pindex_get(&o->pages, index);
+	if (!pg && o->kind == OBJ_FILE)
+		return obj_file_read_page_locked(o, index, out);
+	if (!pg && (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)) {
+		pg = phys_alloc(o->ph, 0, PHYS_ZERO);
+		if (!pg)
+			return -ENOMEM;
+		pg->flags |= PG_shmem;
+		if (obj_insert_page_locked(o, index, pg)) {
+			pg->flags &= ~PG_shmem;
+			phys_put(o->ph, pg);
+			return -ENOMEM;
+		}
+	}
+	if (!pg)
+		return -EFAULT;
+	page_get(pg);
+	*out = pg;
+	return 0;
+}
+
+int obj_get_page(struct vm_object *o, uint64_t index, struct page **out)
+{
+	if (index >= obj_size_pages(o))
+		return -EFAULT;
+	pthread_mutex_lock(&o->lock);
+	int err = obj_get_page_locked(o, index, out);
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
+/* ---- i_mmap ---- */
+
+int obj_reserve_vma_links(struct vm_object *o, size_t n)
+{
+	int err = 0;
+	pthread_mutex_lock(&o->i_mmap_lock);
+	if (o->nr_mmap + n > o->cap_mmap) {
+		size_t cap = o->cap_mmap ? o->cap_mmap : 4;
+		while (cap < o->nr_mmap + n)
+			cap *= 2;
+		struct vma **a = kmem_realloc(o->km, o->i_mmap, o->cap_mmap * sizeof(*a),
+					      cap * sizeof(*a));
+		if (a) {
+			o->i_mmap = a;
+			o->cap_mmap = cap;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&o->i_mmap_lock);
+	return err;
+}
+
+void obj_link_vma(struct vm_object *o, struct vma *v)
+{
+	pthread_mutex_lock(&o->i_mmap_lock);
+	PM_ENFORCE(o->nr_mmap < o->cap_mmap);
+	o->i_mmap[o->nr_mmap++] = v;
+	pthread_mutex_unlock(&o->i_mmap_lock);
+}
+
+void obj_unlink_vma(struct vm_object *o, struct vma *v)
+{
+	pthread_mutex_lock(&o->i_mmap_lock);
+	size_t i = 0;
+	while (i < o->nr_mmap && o->i_mmap[i] != v)
+		i++;
+	PM_ENFORCE(i < o->nr_mmap);
+	o->i_mmap[i] = o->i_mmap[--o->nr_mmap];
+	pthread_mutex_unlock(&o->i_mmap_lock);
+}
+
+struct check_ctx { struct vm_object *o; int problems; uint64_t count, dirty; };
 
 static int check_page(void *ctx, uint64_t index, struct page *pg)
 {
 	struct check_ctx *c = ctx;
 	c->count++;
+	if (pg->flags & PG_dirty)
+		c->dirty++;
+	if (c->o->kind == OBJ_FILE && (pg->flags & PG_shmem) && c->problems++ < 20)
+		fprintf(stderr, "obj_check: file object %p index %lu: frame marked PG_shmem\n",
+			(void *)c->o, (unsigned long)index);
 	if ((pg->owner != c->o || pg->index != index || pg->owner_kind != OWNER_OBJECT ||
 	     atomic_load(&pg->refcount) < 1) && c->problems++ < 20)
 		fprintf(stderr, "obj_check: object %p index %lu: frame owner %p index %lu "
@@ -156,12 +254,27 @@ static int check_page(void *ctx, uint64_t index, struct page *pg)
 
 int obj_check(struct vm_object *o)
 {
-	struct check_ctx c = { o, 0, 0 };
+	struct check_ctx c = { o, 0, 0, 0 };
 	pthread_mutex_lock(&o->lock);
 	pindex_for_each(&o->pages, check_page, &c);
 	if (c.count != o->nr_pages && c.problems++ < 20)
 		fprintf(stderr, "obj_check: object %p indexes %lu frames, counter says %lu\n",
 			(void *)o, (unsigned long)c.count, (unsigned long)o->nr_pages);
+	if (c.dirty != o->nr_dirty && c.problems++ < 20)
+		fprintf(stderr, "obj_check: object %p has %lu dirty frames, counter says %lu\n",
+			(void *)o, (unsigned long)c.dirty, (unsigned long)o->nr_dirty);
+	if ((o->seals & ~OBJ_SEAL_ALL) || (o->seals && o->kind != OBJ_MEMFD) ||
+	    (o->kind == OBJ_FILE) != (o->host_fd >= 0 && o->cache != NULL)) {
+		if (c.problems++ < 20)
+			fprintf(stderr, "obj_check: object %p kind %d: seals %#x host_fd %d cache %p\n",
+				(void *)o, o->kind, o->seals, o->host_fd, (void *)o->cache);
+	}
 	pthread_mutex_unlock(&o->lock);
+	pthread_mutex_lock(&o->i_mmap_lock);
+	if ((o->nr_mmap > o->cap_mmap || atomic_load(&o->nr_shared_writable) < 0) &&
+	    c.problems++ < 20)
+		fprintf(stderr, "obj_check: object %p i_mmap %zu of %zu, shared writable %d\n",
+			(void *)o, o->nr_mmap, o->cap_mmap, atomic_load(&o->nr_shared_writable));
+	pthread_mutex_unlock(&o->i_mmap_lock);
 	return c.problems;
 }

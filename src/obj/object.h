@@ -1,40 +1,105 @@
 /*
  * What mappings are backed by. A vm_object is a reference-counted, page-indexed store of
  * frames: anonymous shared memory (shmem, shown by Linux as "/dev/zero (deleted)"),
- * kernel-provided images such as the vDSO and vvar, and later memfds and host files
- * through the page cache. Invariant: every frame in an object's index holds one reference
- * owned by the index. This layer never looks at VMAs or page tables.
+ * kernel-provided images such as the vDSO and vvar, memfds (shmem with seals) and host
+ * files through the page cache (one object per host (dev, ino), found in the system's
+ * obj_filecache). Invariant: every frame in an object's index holds one reference owned
+ * by the index. This layer never walks page tables; it only lists the VMAs that map an
+ * object (i_mmap) for the mm layer to walk.
  */
 #ifndef PM_OBJ_OBJECT_H
 #define PM_OBJ_OBJECT_H
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "lib/list.h"
 #include "obj/pindex.h"
 #include "phys/phys.h"
 
 struct kmem;
+struct vma;
 
 enum obj_kind {
 	OBJ_SHMEM,	/* anonymous shared memory (MAP_SHARED|MAP_ANONYMOUS) */
 	OBJ_SPECIAL,	/* kernel image pages (vdso, vvar): fixed size, never grow */
+	OBJ_FILE,	/* a host file through the page cache; in an obj_filecache */
+	OBJ_MEMFD,	/* memfd_create: shmem that can grow and carry F_SEAL_* seals */
+};
+
+/* Memfd seals: Linux's F_SEAL_* values (fcntl(2)). */
+#define OBJ_SEAL_SEAL		0x01u
+#define OBJ_SEAL_SHRINK		0x02u
+#define OBJ_SEAL_GROW		0x04u
+#define OBJ_SEAL_WRITE		0x08u
+#define OBJ_SEAL_FUTURE_WRITE	0x10u
+#define OBJ_SEAL_EXEC		0x20u
+#define OBJ_SEAL_ALL		0x3fu
+
+/* memfd_create flags obj_memfd_create understands (Linux's MFD_* values). */
+#define OBJ_MFD_ALLOW_SEALING	0x0002u
+#define OBJ_MFD_NOEXEC_SEAL	0x0008u
+#define OBJ_MFD_EXEC		0x0010u
+
+/* Access of a host descriptor (obj_file_open's mode). */
+enum { OBJ_FMODE_READ = 1, OBJ_FMODE_WRITE = 2 };
+
+/*
+ * The system-wide page cache directory: host (dev, ino) -> the one OBJ_FILE object, so
+ * every open of a file shares one set of cached pages (Linux's inode hash). Lock order:
+ * mm->lock -> i_mmap_lock -> mm->ptl -> cache->lock -> vm_object.lock -> phys->lock.
+ */
+struct obj_filecache {
+	pthread_mutex_t lock;		/* guards objs, nr_objs, members' cache_node and the
+					   0 -> freed transition of members' refcounts */
+	struct list_head objs;		/* OBJ_FILE objects, in creation order */
+	uint64_t nr_objs;		/* length of objs; under lock */
+	struct kmem *km;		/* immutable */
+	struct phys *ph;		/* immutable */
+	atomic_uint_fast64_t now_ms;	/* simulated ms, from the last obj_writeback_expired */
 };
 
 struct vm_object {
 	atomic_int refcount;		/* mappings and handles holding the object */
 	enum obj_kind kind;		/* immutable */
-	uint64_t size;			/* bytes; pages at index >= size/4096 do not exist */
+	uint64_t size;			/* bytes; pages at index >= ceil(size/4096) do not exist;
+					   written under lock (files, memfd); reads may race */
 	uint64_t ino;			/* inode number shown in maps; immutable */
 	unsigned dev_major, dev_minor;	/* device shown in maps; immutable */
-	const char *name;		/* path shown in maps, or NULL; immutable, static storage */
+	const char *name;		/* path shown in maps, or NULL; immutable: static storage,
+					   or name_buf for files and memfds */
 	struct phys *ph;		/* immutable */
 	struct kmem *km;		/* immutable */
-	pthread_mutex_t lock;		/* guards pages and nr_pages */
+	pthread_mutex_t lock;		/* guards pages, nr_pages, the dirty state, seals,
+					   host_fd/host_mode and size changes */
 	struct pindex pages;		/* page index -> frame */
 	uint64_t nr_pages;		/* frames in the index */
+
+	/* Files and memfds. */
+	char *name_buf;			/* owned storage of name (name_size bytes), or NULL */
+	size_t name_size;
+	int host_fd;			/* OBJ_FILE: the host descriptor pages are read from and
+					   written back to; -1 otherwise; under lock */
+	int host_mode;			/* OBJ_FMODE_* of host_fd; under lock */
+	uint64_t host_dev, host_ino;	/* OBJ_FILE: host st_dev and st_ino; immutable */
+	struct obj_filecache *cache;	/* OBJ_FILE: the cache it is in; immutable; else NULL */
+	struct list_head cache_node;	/* in cache->objs; under cache->lock */
+	uint64_t nr_dirty;		/* frames with PG_dirty; under lock */
+	uint64_t dirtied_ms;		/* cache clock when nr_dirty went 0 -> 1; under lock */
+	unsigned seals;			/* OBJ_MEMFD: OBJ_SEAL_*; under lock */
+	unsigned mode;			/* st_mode permission bits reported by fstat (memfd) */
+	atomic_int nr_shared_writable;	/* VM_SHARED|VM_WRITE mappings (Linux's i_mmap_writable);
+					   kept by mm through obj_map_writable_get/put */
+
+	/* The VMAs that map this object (Linux's i_mapping->i_mmap), kept by mm. */
+	pthread_mutex_t i_mmap_lock;	/* guards the three fields below */
+	struct vma **i_mmap;		/* nr_mmap entries, unordered */
+	size_t nr_mmap, cap_mmap;	/* entries used, entries allocated */
 };
+
+/* ---- object.c: lifetime and page lookup ---- */
 
 /* A new shmem object of `size` bytes with no frames yet, one reference. NULL on -ENOMEM. */
 struct vm_object *obj_shmem_create(struct kmem *km, struct phys *ph, uint64_t size, uint64_t ino);
@@ -43,17 +108,117 @@ struct vm_object *obj_shmem_create(struct kmem *km, struct phys *ph, uint64_t si
 struct vm_object *obj_special_create(struct kmem *km, struct phys *ph, const char *name,
 				     const void *image, uint64_t npages);
 void obj_get(struct vm_object *o);
-/* Drops a reference; the last one frees every frame in the index and the object. */
+/* Drops a reference. The last one writes dirty file pages back to the host (errors are
+ * lost, as at a last close), closes the host descriptor, takes a file object out of its
+ * cache, and frees every frame in the index and the object. No PTE may map them. */
 void obj_put(struct vm_object *o);
 
-/* The frame at page `index`, allocated (zeroed) for shmem if absent, with an extra
- * reference for the caller. 0, -ENOMEM, or -EFAULT when index is beyond the object. */
+/* The frame at page `index` with an extra reference for the caller. Shmem and memfd
+ * allocate a zeroed frame if absent; files read it from the host (pread), zero-filling
+ * past EOF inside the last page. 0, -ENOMEM, -EIO (host read failed), or -EFAULT when
+ * index lies wholly beyond the object's size (the fault handler raises SIGBUS). On
+ * failure the index is unchanged. */
 int obj_get_page(struct vm_object *o, uint64_t index, struct page **out);
 /* The frame at `index` if present (no reference taken), else NULL. Caller holds o->lock
  * or knows the frame cannot go away. */
 struct page *obj_peek_page(struct vm_object *o, uint64_t index);
 
-/* Checks that every indexed frame names this object and index; returns problems. */
+/* Checks that every indexed frame names this object and index, the frame and dirty
+ * counters, the i_mmap list, and each kind's rules (file frames never PG_shmem, memfd
+ * seals within OBJ_SEAL_ALL); returns the number of problems. */
 int obj_check(struct vm_object *o);
+
+/* ---- file.c: host files ---- */
+
+/* The cached object of the host file open at hostfd, with a new reference: found by
+ * (st_dev, st_ino) or created (size = st_size, name = path, dev and ino from the host).
+ * mode (OBJ_FMODE_*) is hostfd's access; the object keeps its own descriptor, upgraded
+ * to read-write when it can be (reopened through /proc/self/fd). hostfd stays the
+ * caller's. NULL with *err = -ENOMEM, -EIO or -EINVAL (not a regular file); nothing
+ * changed on failure. */
+struct vm_object *obj_file_open(struct obj_filecache *c, int hostfd, int mode, const char *path,
+				int *err);
+/* 1 if the host file has been unlinked (fstat st_nlink == 0), else 0. Non-file objects:
+ * 0 (their names already say "(deleted)"). */
+int obj_is_deleted(struct vm_object *o);
+/* Writes the name /proc/PID/maps shows into buf (NUL-terminated, truncated to size):
+ * o->name, plus " (deleted)" for an unlinked host file. Returns buf, or NULL when the
+ * object has no name. */
+const char *obj_map_name(struct vm_object *o, char *buf, size_t size);
+
+/* ---- filecache.c: the cache directory and the writeback daemon step ---- */
+
+void obj_filecache_init(struct obj_filecache *c, struct kmem *km, struct phys *ph);
+/* Tears the cache down. Every object must already be gone (their last obj_put removes
+ * them); returns the number still cached (0 = nothing leaked), which it does not free. */
+uint64_t obj_filecache_destroy(struct obj_filecache *c);
+/* One step of background writeback (DirtyExpireCentisecs): sets the cache clock to
+ * now_ms, then writes back every cached file whose oldest dirty page is at least
+ * expire_ms old. Returns the pages written (errors leave pages dirty for a later step). */
+uint64_t obj_writeback_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms);
+/* Calls fn on every cached object under cache->lock (fn must not take it or put the
+ * object); stops at fn's first non-zero, which it returns. */
+int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct vm_object *o),
+			   void *ctx);
+
+/* ---- pagecache.c: read, write, dirty, writeback, truncate ---- */
+
+/* Reads up to nr absent pages after `index` into the cache (files only; others: 0). Stops
+ * at EOF or the first failure. Returns the pages read. */
+int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr);
+/* Marks a cached frame of o dirty (files only: PG_dirty and, on the first dirty page, the
+ * dirty timestamp the expiry daemon reads). Shmem and memfd have no backing store: no-op. */
+void obj_page_dirty(struct vm_object *o, struct page *pg);
+/* Writes the dirty pages of [first, last] (page indices, inclusive) to the host file, never
+ * past EOF, and clears their dirty state; sync also flushes the host file (fdatasync).
+ * 0, or -EIO with the failed pages still dirty. Non-file objects: 0. */
+int obj_writeback(struct vm_object *o, uint64_t first, uint64_t last, int sync);
+/* Drops the clean frames of [first, last] that nobody maps or holds (mapcount 0,
+ * refcount 1). Returns the number dropped. */
+uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);
+/* Sets the size (files: host ftruncate first), zeroes the tail of a now-partial last page,
+ * and drops the frames beyond the new EOF that nobody maps (the caller zaps mappings with
+ * mm_unmap_object_range and then calls obj_truncate_pages to drop the rest).
+ * 0, -EPERM (memfd SHRINK/GROW seal), -EIO (host failure), -EINVAL (special object);
+ * nothing changed on failure. */
+int obj_truncate(struct vm_object *o, uint64_t new_size);
+/* Drops frames from page `first` on that nobody maps; dirty state is discarded. */
+void obj_truncate_pages(struct vm_object *o, uint64_t first);
+/* Copies up to len bytes at byte off from the object into buf, stopping at EOF.
+ * Returns the bytes copied (0 at or past EOF), or -errno if nothing was. */
+long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);
+/* Copies len bytes from buf into the object at off, growing the size, marking file pages
+ * dirty. Memfd seals: WRITE/FUTURE_WRITE -> -EPERM, GROW past the size -> -EPERM.
+ * Returns the bytes copied (short only on a failure after some bytes), or -errno. */
+long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len);
+
+/* ---- memfd.c ---- */
+
+/* A new empty memfd named "/memfd:NAME (deleted)" (dev 00:01, the given inode), mode
+ * 0777 (0666 with NOEXEC_SEAL). Without ALLOW_SEALING it carries F_SEAL_SEAL; NOEXEC_SEAL
+ * implies ALLOW_SEALING and adds F_SEAL_EXEC. NULL with *err = -ENOMEM. */
+struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char *name,
+				   unsigned mfd_flags, uint64_t ino, int *err);
+/* F_ADD_SEALS after the caller's access check: -EINVAL (unknown bits, or not a memfd),
+ * -EPERM (already F_SEAL_SEAL), -EBUSY (WRITE, or EXEC on an executable memfd which
+ * implies the write seals, while writable shared mappings exist). 0 on success; nothing
+ * changed on failure. */
+int obj_add_seals(struct vm_object *o, unsigned seals);
+/* F_GET_SEALS: the seals, or -EINVAL for a non-memfd. */
+int obj_get_seals(struct vm_object *o);
+/* A new VM_SHARED|VM_WRITE mapping of o: -EPERM if a WRITE or FUTURE_WRITE seal forbids
+ * it, else 0 with nr_shared_writable raised. Pairs with obj_map_writable_put. */
+int obj_map_writable_get(struct vm_object *o);
+void obj_map_writable_put(struct vm_object *o);
+
+/* ---- i_mmap: the VMAs mapping an object (object.c) ---- */
+
+/* Ensures the next n obj_link_vma calls cannot fail (prepare step of mmap, split, merge).
+ * 0 or -ENOMEM with nothing changed. */
+int obj_reserve_vma_links(struct vm_object *o, size_t n);
+/* Adds v to o->i_mmap; needs a prior obj_reserve_vma_links. Never fails. */
+void obj_link_vma(struct vm_object *o, struct vma *v);
+/* Removes v from o->i_mmap (it must be there). Never fails. */
+void obj_unlink_vma(struct vm_object *o, struct vma *v);
 
 #endif

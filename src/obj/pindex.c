@@ -156,3 +156,31 @@ int pindex_for_each(const struct pindex *x, pindex_fn fn, void *ctx)
 {
 	return x->root ? walk(x->root, x->height, 0, fn, ctx) : 0;
 }
+
+static struct page *next_in(struct pindex_node *n, unsigned height, uint64_t base,
+			    uint64_t from, uint64_t *index)
+{
+	unsigned shift = PINDEX_BITS * height;
+	unsigned start = from > base ? (unsigned)((from - base) >> shift) : 0;
+	for (unsigned i = start; i < PINDEX_SLOTS; i++) {
+		if (!n->slot[i])
+			continue;
+		uint64_t child = base + ((uint64_t)i << shift);
+		if (!height) {
+			*index = child;
+			return n->slot[i];
+		}
+		struct page *pg = next_in(n->slot[i], height - 1, child,
+					  i == start && from > child ? from : child, index);
+		if (pg)
+			return pg;
+	}
+	return NULL;
+}
+
+struct page *pindex_next(const struct pindex *x, uint64_t from, uint64_t *index)
+{
+	if (!x->root || from > capacity(x->height))
+		return NULL;
+	return next_in(x->root, x->height, 0, from, index);
+}

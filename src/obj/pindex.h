@@ -25,6 +25,10 @@ struct page *pindex_get(const struct pindex *x, uint64_t index);
 /* Stores pg at index (NULL erases). 0, or -ENOMEM with the index unchanged. */
 int pindex_set(struct pindex *x, uint64_t index, struct page *pg);
 /* Calls fn for every stored entry in ascending order; stops and returns fn's non-zero. */
+/* The entry with the smallest index >= from, with *index set, or NULL when none. Unlike
+ * pindex_for_each it holds no position inside the tree, so callers may erase entries
+ * between calls (truncation and invalidation walk this way). */
+struct page *pindex_next(const struct pindex *x, uint64_t from, uint64_t *index);
 typedef int (*pindex_fn)(void *ctx, uint64_t index, struct page *pg);
 int pindex_for_each(const struct pindex *x, pindex_fn fn, void *ctx);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "pgtable/pgtable.h"
+#include "sys/fd.h"
 
 struct recount {
 	struct pm_system *sys;
@@ -60,6 +61,20 @@ static void count_object(struct recount *rc, struct vm_object *o)
 	pthread_mutex_lock(&o->lock);
 	pindex_for_each(&o->pages, count_index, rc);
 	pthread_mutex_unlock(&o->lock);
+}
+
+/* Objects reachable from fd tables and the page cache, not only from VMAs. */
+static int count_object_fn(void *ctx, struct vm_object *o)
+{
+	struct recount *rc = ctx;
+	count_object(rc, o);
+	return 0;
+}
+
+static int check_object_fn(void *ctx, struct vm_object *o)
+{
+	*(int *)ctx += obj_check(o);
+	return 0;
 }
 
 static void count_process(struct recount *rc, struct mm_struct *mm)
@@ -115,7 +130,13 @@ int pm_check_invariants(pm_system *sys)
 			continue;
 		problems += mm_check(p->mm);
 		count_process(&rc, p->mm);
+		if (p->files) {
+			fd_for_each_object(p->files, count_object_fn, &rc);
+			fd_for_each_object(p->files, check_object_fn, &problems);
+		}
 	}
+	obj_filecache_for_each(&sys->fcache, count_object_fn, &rc);
+	obj_filecache_for_each(&sys->fcache, check_object_fn, &problems);
 	pthread_mutex_unlock(&sys->lock);
 	problems += compare_frames(&rc);
 	free(rc.maps);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "sys/fd.h"
+
 #define PKRU_DEFAULT	0x55555554u	/* every key but 0 access-disabled, as Linux starts threads */
 #define SCRATCH_CHUNK	(1ULL << 20)
 
@@ -55,7 +57,10 @@ static struct pm_process *new_process(struct pm_system *sys, struct token *prima
 		return NULL;
 	p->sys = sys;
 	p->mm = mm_create(&sys->ms);
-	if (!p->mm) {
+	p->files = p->mm ? fd_table_create(&sys->km) : NULL;
+	if (!p->files) {
+		if (p->mm)
+			mm_destroy(p->mm);
 		kmem_delete(&sys->km, p);
 		return NULL;
 	}
@@ -89,6 +94,7 @@ pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts
 	if (!t) {
 		pthread_mutex_unlock(&sys->lock);
 		mm_destroy(p->mm);
+		fd_table_destroy(p->files);
 		token_put(p->primary);
 		kmem_delete(&sys->km, p);
 		return NULL;
@@ -128,11 +134,14 @@ static void teardown(struct pm_process *p)
 		return;
 	}
 	struct mm_struct *mm = p->mm;
+	struct fd_table *files = p->files;
 	p->mm = NULL;
+	p->files = NULL;
 	atomic_store(&p->state, PROC_DEAD);
 	sys->nr_live--;
 	pthread_mutex_unlock(&sys->lock);
 	mm_destroy(mm);
+	fd_table_destroy(files);	/* after the mm: the last put of a file writes it back */
 	token_put(p->primary);
 	p->primary = NULL;
 }

@@ -28,6 +28,8 @@ enum reg_id {
 	REG_DIRTY_EXPIRE_CENTISECS, NR_REG
 };
 
+struct fd_table;
+
 enum proc_state { PROC_RUNNING, PROC_DYING, PROC_DEAD };
 
 struct pm_system {
@@ -46,6 +48,7 @@ struct pm_system {
 	uint64_t ticks;			/* simulated milliseconds */
 	uint64_t kernel_frames;		/* frames held by the kernel (zero page, vdso, vvar) */
 	struct mm_layout_objs vdso;	/* vvar, vvar_vclock, vdso objects; one reference each */
+	struct obj_filecache fcache;	/* the page cache directory: host (dev, ino) -> object */
 };
 
 struct pm_process {
@@ -56,6 +59,7 @@ struct pm_process {
 	struct pm_system *sys;		/* immutable */
 	struct mm_struct *mm;		/* NULL once dead */
 	struct token *primary;		/* one reference */
+	struct fd_table *files;		/* the fd table (sys/fd.h); NULL once dead */
 	struct mm_rlimit rlim[RLIM_NLIMITS];	/* under sys->lock for writes */
 	uint32_t pip_type, pip_trust;	/* PSB */
 	int nthreads;

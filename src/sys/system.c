@@ -81,6 +81,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	list_init(&sys->threads);
 	sys->next_pid = 1;
 	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
+	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
 	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys)) {
 		pm_system_destroy(sys);
@@ -109,13 +110,15 @@ void pm_system_destroy(pm_system *sys)
 		kmem_delete(&sys->km, t);
 	}
 	put_vdso_objects(sys);
+	uint64_t cached = obj_filecache_destroy(&sys->fcache);
 	mm_sys_stop(&sys->ms);
 	uint64_t leaked = phys_destroy(&sys->ph);
 	uint64_t objs = atomic_load(&sys->km.live_objs);
-	if (leaked || objs)
-		fprintf(stderr, "peimm: system destroyed with %lu frames and %lu objects leaked\n",
-			(unsigned long)leaked, (unsigned long)objs);
-	PM_ASSERT(leaked == 0 && objs == 0);
+	if (leaked || objs || cached)
+		fprintf(stderr, "peimm: system destroyed with %lu frames, %lu objects and %lu "
+			"cached files leaked\n", (unsigned long)leaked, (unsigned long)objs,
+			(unsigned long)cached);
+	PM_ASSERT(leaked == 0 && objs == 0 && cached == 0);
 	pthread_mutex_destroy(&sys->lock);
 	free(sys);
 }
@@ -141,7 +144,12 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	struct page *pg = obj_peek_page(sys->vdso.vvar, 0);
 	uint64_t ns = sys->ticks * 1000000ULL;
 	memcpy(page_address(&sys->ph, pg), &ns, sizeof(ns));
+	uint64_t now = sys->ticks;
+	uint64_t expire_ms = (uint64_t)sys->reg[REG_DIRTY_EXPIRE_CENTISECS] * 10;
 	pthread_mutex_unlock(&sys->lock);
+	/* Background writeback (SPEC §3): dirty file data older than DirtyExpireCentisecs
+	 * reaches the host. Outside sys->lock: it does host I/O. */
+	obj_writeback_expired(&sys->fcache, now, expire_ms);
 }
 
 void pm_debug_fail_alloc(pm_system *sys, uint64_t n)

@@ -67,6 +67,12 @@ int diff_check_and_report(const struct diff_seq *s, const struct diff_caps *caps
 /* Shrinks a failing sequence in place (delta debugging); returns the number of runs used. */
 int diff_shrink(struct diff_seq *s, const struct diff_caps *caps, int max_runs);
 
+/* What the host did over all runs so far: shows the corpus reaches the interesting cases. */
+struct diff_stats {
+	long calls, errors, signals, in_window, elsewhere, reads, nonzero_reads, grows;
+};
+extern struct diff_stats diff_stats;
+
 void diff_format_call(const struct diff_call *c, char *buf, size_t len);
 
 /* The table of deliberate differences (SPEC §13 and the not-yet-built parts). */

@@ -1,0 +1,34 @@
+/*
+ * Helpers shared by the files of src/obj and by nothing else: object allocation, index
+ * insertion, and the host-file read-in the page lookup needs. Never include this from
+ * another layer; their contract is object.h.
+ */
+#ifndef PM_OBJ_INTERNAL_H
+#define PM_OBJ_INTERNAL_H
+
+#include "obj/object.h"
+
+/* Pages the object has: ceil(size / 4096). */
+static inline uint64_t obj_size_pages(const struct vm_object *o)
+{
+	return (o->size + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* A zeroed object of the given kind and size with one reference, no frames, host_fd -1.
+ * NULL on -ENOMEM. */
+struct vm_object *obj_alloc(struct kmem *km, struct phys *ph, enum obj_kind kind, uint64_t size);
+/* Makes pg (one reference, which passes to the index) the frame at index. 0, or -ENOMEM
+ * with pg untouched apart from its owner fields being reset. Caller holds o->lock. */
+int obj_insert_page_locked(struct vm_object *o, uint64_t index, struct page *pg);
+/* obj_get_page with o->lock already held. */
+int obj_get_page_locked(struct vm_object *o, uint64_t index, struct page **out);
+/* Reads page index of a file object from the host into a new indexed frame and returns it
+ * with an extra reference. 0, -ENOMEM or -EIO; index unchanged on failure. Caller holds
+ * o->lock and has checked index against the size. */
+int obj_file_read_page_locked(struct vm_object *o, uint64_t index, struct page **out);
+/* Clears PG_dirty on a frame of o, keeping nr_dirty. Caller holds o->lock. */
+void obj_clear_dirty_locked(struct vm_object *o, struct page *pg);
+/* Writes back [first, last] with o->lock held; see obj_writeback. */
+int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * The page cache proper: byte-granular read and write through an object's frames (so
+ * read/write and mapped views of a file always agree), dirty tracking with the per-object
+ * timestamp writeback expiry reads (Linux's inode dirtied_when), writeback to the host,
+ * readahead, invalidation and truncation. Never writes past EOF, never drops a frame a
+ * PTE maps or someone else holds, and never touches a page table.
+ */
+#include "obj/obj_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/pm_assert.h"
+
+int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr)
+{
+	int done = 0;
+	if (o->kind != OBJ_FILE)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	for (uint64_t i = index + 1; i <= index + nr && i < obj_size_pages(o); i++) {
+		struct page *pg;
+		if (pindex_get(&o->pages, i))
+			continue;
+		if (obj_file_read_page_locked(o, i, &pg))
+			break;
+		phys_put(o->ph, pg);	/* the index keeps its own reference */
+		done++;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return done;
+}
+
+static void page_dirty_locked(struct vm_object *o, struct page *pg)
+{
+	if (pg->flags & PG_dirty)
+		return;
+	pg->flags |= PG_dirty;
+	if (o->nr_dirty++ == 0)
+		o->dirtied_ms = atomic_load(&o->cache->now_ms);
+}
+
+void obj_page_dirty(struct vm_object *o, struct page *pg)
+{
+	if (o->kind != OBJ_FILE)
+		return;
+	PM_ASSERT(pg->owner == o);
+	pthread_mutex_lock(&o->lock);
+	page_dirty_locked(o, pg);
+	pthread_mutex_unlock(&o->lock);
+}
+
+void obj_clear_dirty_locked(struct vm_object *o, struct page *pg)
+{
+	if (!(pg->flags & PG_dirty))
+		return;
+	pg->flags &= ~PG_dirty;
+	PM_ENFORCE(o->nr_dirty > 0);
+	o->nr_dirty--;
+}
+
+/* pwrite of one frame's bytes below EOF. 0 or -EIO. */
+static int write_page(struct vm_object *o, uint64_t index, struct page *pg)
+{
+	uint64_t off = index * PAGE_SIZE;
+	size_t want = (size_t)min_u64(PAGE_SIZE, o->size - off), done = 0;
+	const uint8_t *src = page_address(o->ph, pg);
+	while (done < want) {
+		ssize_t n = pwrite(o->host_fd, src + done, want - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last)
+{
+	int err = 0;
+	uint64_t i;
+	if (o->kind != OBJ_FILE || !o->nr_dirty)
+		return 0;
+	for (struct page *pg = pindex_next(&o->pages, first, &i); pg && i <= last && o->nr_dirty;
+	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i)) {
+		if (!(pg->flags & PG_dirty) || i >= obj_size_pages(o))
+			continue;
+		if (write_page(o, i, pg))
+			err = -EIO;
+		else
+			obj_clear_dirty_locked(o, pg);
+	}
+	return err;
+}
+
+int obj_writeback(struct vm_object *o, uint64_t first, uint64_t last, int sync)
+{
+	if (o->kind != OBJ_FILE)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	int err = obj_writeback_locked(o, first, last);
+	if (!err && sync && fdatasync(o->host_fd))
+		err = -EIO;
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
+/* Takes the index's frame at i out of the index and drops the index's reference. */
+static void drop_page_locked(struct vm_object *o, uint64_t i, struct page *pg)
+{
+	obj_clear_dirty_locked(o, pg);
+	pindex_set(&o->pages, i, NULL);	/* erasing never allocates, never fails */
+	o->nr_pages--;
+	pg->flags &= ~PG_shmem;
+	pg->owner_kind = OWNER_NONE;
+	pg->owner = NULL;
+	phys_put(o->ph, pg);
+}
+
+uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last)
+{
+	uint64_t i, dropped = 0;
+	if (o->kind == OBJ_SPECIAL)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	for (struct page *pg = pindex_next(&o->pages, first, &i); pg && i <= last;
+	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i)) {
+		if ((pg->flags & PG_dirty) || atomic_load(&pg->mapcount) ||
+		    atomic_load(&pg->refcount) != 1)
+			continue;
+		if (o->kind != OBJ_FILE)
+			continue;	/* shmem frames are the only copy of their data */
+		drop_page_locked(o, i, pg);
+		dropped++;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return dropped;
+}
+
+static void truncate_pages_locked(struct vm_object *o, uint64_t first)
+{
+	uint64_t i;
+	for (struct page *pg = pindex_next(&o->pages, first, &i); pg;
+	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
+		if (!atomic_load(&pg->mapcount))
+			drop_page_locked(o, i, pg);
+}
+
+void obj_truncate_pages(struct vm_object *o, uint64_t first)
+{
+	pthread_mutex_lock(&o->lock);
+	truncate_pages_locked(o, first);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* The seal rules of a size change (shmem_setattr): SHRINK forbids smaller, GROW bigger. */
+static int size_change_allowed(const struct vm_object *o, uint64_t new_size)
+{
+	if (o->kind != OBJ_MEMFD)
+		return 0;
+	if ((new_size < o->size && (o->seals & OBJ_SEAL_SHRINK)) ||
+	    (new_size > o->size && (o->seals & OBJ_SEAL_GROW)))
+		return -EPERM;
+	return 0;
+}
+
+int obj_truncate(struct vm_object *o, uint64_t new_size)
+{
+	if (o->kind == OBJ_SPECIAL)
+		return -EINVAL;
+	pthread_mutex_lock(&o->lock);
+	int err = size_change_allowed(o, new_size);
+	if (!err && o->kind == OBJ_FILE && ftruncate(o->host_fd, (off_t)new_size))
+		err = errno == EFBIG ? -EFBIG : -EIO;
+	if (err) {
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	uint64_t old = o->size;
+	o->size = new_size;
+	if (new_size < old) {
+		/* Bytes past the new EOF in the last page must read back as zero if the file
+		 * grows again (Linux's truncate_inode_pages zeroes the partial page). */
+		struct page *pg = (new_size & (PAGE_SIZE - 1))
+					  ? pindex_get(&o->pages, new_size / PAGE_SIZE) : NULL;
+		if (pg)
+			memset((uint8_t *)page_address(o->ph, pg) + (new_size & (PAGE_SIZE - 1)), 0,
+			       PAGE_SIZE - (new_size & (PAGE_SIZE - 1)));
+		truncate_pages_locked(o, obj_size_pages(o));
+	}
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+	pthread_mutex_lock(&o->lock);
+	while (done < len && off + done < o->size) {
+		uint64_t pos = off + done;
+		size_t in = (size_t)(pos & (PAGE_SIZE - 1));
+		size_t n = (size_t)min_u64(min_u64(PAGE_SIZE - in, len - done), o->size - pos);
+		struct page *pg;
+		int err = obj_get_page_locked(o, pos / PAGE_SIZE, &pg);
+		if (err) {
+			pthread_mutex_unlock(&o->lock);
+			return done ? (long)done : err;
+		}
+		memcpy((uint8_t *)buf + done, (uint8_t *)page_address(o->ph, pg) + in, n);
+		phys_put(o->ph, pg);
+		done += n;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return (long)done;
+}
+
+/* The seal rules of a write (shmem_write_begin), checked per page as Linux does. */
+static int write_allowed(const struct vm_object *o, uint64_t end)
+{
+	if (o->kind == OBJ_SPECIAL)
+		return -EINVAL;
+	if (o->kind != OBJ_MEMFD)
+		return 0;
+	if (o->seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	if ((o->seals & OBJ_SEAL_GROW) && end > o->size)
+		return -EPERM;
+	return 0;
+}
+
+long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len)
+{
+	size_t done = 0;
+	pthread_mutex_lock(&o->lock);
+	while (done < len) {
+		uint64_t pos = off + done;
+		size_t in = (size_t)(pos & (PAGE_SIZE - 1));
+		size_t n = (size_t)min_u64(PAGE_SIZE - in, len - done);
+		uint64_t old_size = o->size;
+		int err = write_allowed(o, pos + n);
+		struct page *pg = NULL;
+		if (!err) {
+			if (pos + n > o->size)
+				o->size = pos + n;
+			err = obj_get_page_locked(o, pos / PAGE_SIZE, &pg);
+		}
+		if (err) {
+			o->size = old_size;
+			pthread_mutex_unlock(&o->lock);
+			return done ? (long)done : err;
+		}
+		memcpy((uint8_t *)page_address(o->ph, pg) + in, (const uint8_t *)buf + done, n);
+		if (o->kind == OBJ_FILE)
+			page_dirty_locked(o, pg);
+		phys_put(o->ph, pg);
+		done += n;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return (long)done;
+}
