@@ -66,9 +66,16 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		return FAULT_OK;
 	}
 	struct page *pg;
-	int err = obj_get_page(v->vm_obj, linear_index(v, addr), &pg);
+	uint64_t index = linear_index(v, addr);
+	int err = obj_get_page(v->vm_obj, index, &pg);
 	if (err)
 		return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+	/* Read-ahead around the fault (SPEC §3): none for MADV_RANDOM, a long window for
+	 * MADV_SEQUENTIAL, a short one otherwise. Only host files read anything. */
+	if (!(v->vm_flags & VM_RAND_READ))
+		obj_readahead(v->vm_obj, index, (v->vm_flags & VM_SEQ_READ) ? 32 : 4);
+	if (v->vm_flags & VM_SYNC)
+		bits |= PTE_SYNC;	/* DAX: every store is written through (uaccess.c) */
 	if (v->vm_flags & VM_PFNMAP) {
 		/* Raw frames (vvar): special PTEs, no mapcount or RSS, as Linux's PFN maps. */
 		pgt_set(&mm->pgt, ep, pte_mk(page_to_pfn(mm->sys->ph, pg), bits | PTE_SPECIAL));

@@ -68,14 +68,11 @@ static struct vma *dup_vma(struct mm_struct *dst, const struct vma *v)
 	struct vma *nv = vma_alloc(dst);
 	if (!nv)
 		return NULL;
-	struct list_head keep = nv->vm_list;
-	*nv = *v;
-	nv->vm_list = keep;
+	vma_copy(nv, v);
+	anon_vma_put(dst, nv->anon);
+	nv->anon = NULL;
 	nv->vm_mm = dst;
 	nv->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);	/* locks are not inherited */
-	nv->anon = NULL;
-	if (nv->vm_obj)
-		obj_get(nv->vm_obj);
 	/* anon_vma_fork: each inherited VMA gets a fresh identity, so the child's VMAs do not
 	 * merge with each other the way the parent's might (LTP vma01). */
 	if (v->anon && !(v->vm_flags & VM_WIPEONFORK) && !(nv->anon = anon_vma_new(dst))) {

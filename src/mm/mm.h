@@ -29,6 +29,8 @@ struct token;
 
 /* A non-present PTE that still holds its frame: PROT_NONE (x86 Linux uses bit 8 the same way). */
 #define PTE_PROTNONE	PTE_G
+/* A page of a MAP_SYNC mapping: stores are written through to the file before they return. */
+#define PTE_SYNC	PTE_SOFT3
 
 /* The system-wide state the memory code needs; it lives inside the system object. */
 struct mm_sys {
@@ -80,6 +82,8 @@ struct mm_struct {
 	atomic_uint_fast64_t tlb_gen;		/* bumped whenever a present PTE loses rights */
 	uint64_t def_flags;			/* VM_* added to every new mapping (MCL_FUTURE) */
 	uint16_t pkey_map;			/* allocated protection keys (bit 0 = key 0, always) */
+	atomic_int refs;			/* holders of the struct (the owner, walkers of i_mmap) */
+	int dead;				/* torn down by mm_destroy; under lock */
 };
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. */
@@ -106,8 +110,11 @@ void mm_sys_stop(struct mm_sys *ms);
 struct mm_struct *mm_create(struct mm_sys *ms);
 /* fork: a copy-on-write copy of src for a child process. NULL with *err on failure. */
 struct mm_struct *mm_fork(struct mm_struct *src, int *err);
-/* Unmaps everything and frees the mm. */
+/* Unmaps everything (writing shared file pages back) and drops the owner's reference. */
 void mm_destroy(struct mm_struct *mm);
+/* References that keep the struct (not its contents) alive, for i_mmap walkers. */
+void mm_grab(struct mm_struct *mm);
+void mm_drop(struct mm_struct *mm);
 /* Recomputes VMAs, page tables, counters and frame ownership; returns the problem count. */
 int mm_check(struct mm_struct *mm);
 void mm_flush_tlb(struct mm_struct *mm);
@@ -124,6 +131,10 @@ int mm_setup_layout(struct mm_struct *mm, struct prng *rng, const struct mm_rlim
 /* ---- the syscalls: each returns the Linux result or -errno ---- */
 long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off);
+/* mmap of an object (a file, memfd) opened with fmode MM_F_READ|MM_F_WRITE|MM_F_DAX. */
+enum { MM_F_READ = 1, MM_F_WRITE = 2, MM_F_DAX = 4 };
+long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+		  uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off, unsigned fmode);
 long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len);
 long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 		 uint64_t prot);
@@ -138,6 +149,9 @@ long mm_mlockall(struct mm_struct *mm, const struct mm_caller *c, uint64_t flags
 long mm_munlockall(struct mm_struct *mm);
 long mm_mremap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t old_len,
 	       uint64_t new_len, uint64_t flags, uint64_t new_addr);
+long mm_msync(struct mm_struct *mm, uint64_t start, uint64_t len, long flags);
+long mm_remap_file_pages(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
+			 uint64_t size, uint64_t prot, uint64_t pgoff, uint64_t flags);
 long mm_mseal(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t flags);
 /* mincore: writes the vector into process memory at vec (as the thread with pkru). */
 long mm_mincore(struct mm_struct *mm, uint64_t start, uint64_t len, uint64_t vec, uint32_t pkru);

@@ -60,6 +60,7 @@ struct mm_struct *mm_create(struct mm_sys *ms)
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		atomic_init(&mm->rss[i], 0);
 	atomic_init(&mm->tlb_gen, 1);
+	atomic_init(&mm->refs, 1);
 	mm->pkey_map = 1;
 	return mm;
 }
@@ -67,15 +68,26 @@ struct mm_struct *mm_create(struct mm_sys *ms)
 void mm_destroy(struct mm_struct *mm)
 {
 	pthread_rwlock_wrlock(&mm->lock);
+	mm->dead = 1;
 	struct vma *v;
 	while ((v = vma_first(&mm->mt)) != NULL) {
 		mm_zap_range(mm, v->vm_start, v->vm_end);
+		mm_writeback_vma(v, v->vm_start, v->vm_end);	/* exit writes shared files back */
 		mm_unlink_vma(mm, v);
 		vma_free(mm, v);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	vma_tree_destroy(&mm->mt);
 	pgt_destroy(&mm->pgt);
+	mm_drop(mm);
+}
+
+void mm_grab(struct mm_struct *mm) { atomic_fetch_add(&mm->refs, 1); }
+
+void mm_drop(struct mm_struct *mm)
+{
+	if (atomic_fetch_sub(&mm->refs, 1) != 1)
+		return;
 	pthread_rwlock_destroy(&mm->lock);
 	pthread_mutex_destroy(&mm->ptl);
 	kmem_delete(mm->sys->km, mm);
@@ -87,8 +99,21 @@ struct vma *vma_alloc(struct mm_struct *mm)
 	if (v) {
 		v->vm_mm = mm;
 		list_init(&v->vm_list);
+		list_init(&v->vm_obj_node);
 	}
 	return v;
+}
+
+void vma_copy(struct vma *dst, const struct vma *src)
+{
+	struct list_head a = dst->vm_list, b = dst->vm_obj_node;
+	*dst = *src;
+	dst->vm_list = a;
+	dst->vm_obj_node = b;
+	if (dst->vm_obj)
+		obj_get(dst->vm_obj);
+	if (dst->anon)
+		atomic_fetch_add(&dst->anon->refcount, 1);
 }
 
 void anon_vma_put(struct mm_struct *mm, struct anon_vma *av)
@@ -126,17 +151,30 @@ static int64_t vma_pages(const struct vma *v)
 	return (int64_t)((v->vm_end - v->vm_start) >> PAGE_SHIFT);
 }
 
+/* A shared writable mapping counts against memfd write seals (i_mmap_writable). */
+static int shared_writable(uint64_t f) { return (f & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE); }
+
 void mm_link_vma(struct mm_struct *mm, struct vma *v)
 {
 	int err = vma_insert(&mm->mt, v);
 	PM_ENFORCE(err == 0);	/* callers reserve first: prepare, then commit */
 	vm_stat_account(mm, v->vm_flags, vma_pages(v));
+	if (v->vm_obj) {
+		obj_link_vma(v->vm_obj, v);
+		if (shared_writable(v->vm_flags))
+			atomic_fetch_add(&v->vm_obj->nr_shared_writable, 1);
+	}
 }
 
 void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
 {
 	vma_remove(&mm->mt, v);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
+	if (v->vm_obj) {
+		obj_unlink_vma(v->vm_obj, v);
+		if (shared_writable(v->vm_flags))
+			atomic_fetch_sub(&v->vm_obj->nr_shared_writable, 1);
+	}
 }
 
 void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
@@ -152,6 +190,8 @@ void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t
 void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags)
 {
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
+	if (v->vm_obj && shared_writable(v->vm_flags) != shared_writable(flags))
+		atomic_fetch_add(&v->vm_obj->nr_shared_writable, shared_writable(flags) ? 1 : -1);
 	v->vm_flags = flags;
 	vm_stat_account(mm, v->vm_flags, vma_pages(v));
 }

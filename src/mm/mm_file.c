@@ -1,14 +1,189 @@
 /*
- * TEMPORARY: a stand-in for mm_unmap_object_range so the file layer links while mm's
- * file-mapping support is written. It zaps nothing, so after a shrinking ftruncate a
- * mapped page beyond EOF stays mapped. The lead replaces this file.
+ * The mm side of file-backed memory: writing dirty shared pages back (msync, munmap, exit),
+ * msync itself, and zapping every mapping of a truncated range (unmap_mapping_range).
+ * Dirtiness lives in the PTE D bit until msync or a zap hands it to the page cache with
+ * obj_page_dirty; host I/O is the object layer's. Truncation walks the object's i_mmap
+ * with a reference on each mm, never holding i_mmap_lock while it takes an mm lock.
  */
 #include "mm/mm_file.h"
 
-/* TEMPORARY: does nothing (see the charter). */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "mm/mm_internal.h"
+
+static int is_file_shared(const struct vma *v)
+{
+	return v->vm_obj && v->vm_obj->kind == OBJ_FILE && (v->vm_flags & VM_SHARED);
+}
+
+static uint64_t index_of(const struct vma *v, uint64_t addr)
+{
+	return v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
+}
+
+void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end)
+{
+	if (is_file_shared(v) && end > start)
+		obj_writeback(v->vm_obj, index_of(v, start), index_of(v, end - 1), 0);
+}
+
+/* Hands the D bits of [start, end) to the page cache and cleans the PTEs, so later stores
+ * dirty them again (the msync half of Linux's dirty accounting). */
+static int clean_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct vma *v = ctx;
+	(void)va;
+	(void)level;
+	pte_t e = *ep;
+	if ((e & PTE_P) && (e & PTE_D) && !(e & PTE_SPECIAL)) {
+		obj_page_dirty(v->vm_obj, pfn_to_page(v->vm_mm->sys->ph, pte_pfn(e)));
+		__atomic_fetch_and(ep, ~PTE_D, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static long msync_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end, long flags)
+{
+	if ((flags & MS_INVALIDATE) && (v->vm_flags & VM_LOCKED))
+		return -EBUSY;
+	if (!v->vm_obj || v->vm_obj->kind != OBJ_FILE)
+		return 0;
+	if (v->vm_flags & VM_SHARED) {
+		pgt_walk_range(&mm->pgt, start, end, clean_one, v);
+		mm_flush_tlb(mm);
+		if (obj_writeback(v->vm_obj, index_of(v, start), index_of(v, end - 1), (flags & MS_SYNC) != 0))
+			return -EIO;
+	}
+	if (flags & MS_INVALIDATE)
+		obj_invalidate(v->vm_obj, index_of(v, start), index_of(v, end - 1));
+	return 0;
+}
+
+long mm_msync(struct mm_struct *mm, uint64_t start, uint64_t len, long flags)
+{
+	if (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+		return -EINVAL;
+	if (!page_aligned(start))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	uint64_t end = start + page_align_up(len);
+	if (end < start)
+		return -ENOMEM;
+	if (end == start)
+		return 0;
+	pthread_rwlock_wrlock(&mm->lock);
+	long err, unmapped = 0;
+	struct vma *v = vma_find(&mm->mt, start);
+	for (;;) {
+		err = -ENOMEM;	/* sys_msync: running out of VMAs before end is ENOMEM */
+		if (!v)
+			break;
+		if (start < v->vm_start) {
+			if (flags == MS_ASYNC)
+				break;
+			start = v->vm_start;
+			if (start >= end)
+				break;
+			unmapped = -ENOMEM;	/* a hole: reported once the rest is done */
+		}
+		uint64_t stop = min_u64(end, v->vm_end);
+		if ((err = msync_vma(mm, v, start, stop, flags)))
+			break;
+		start = stop;
+		if (start >= end)
+			break;
+		v = vma_next(&mm->mt, v);
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return err ? err : unmapped;
+}
+
+struct victim { struct mm_struct *mm; };
+
+/* Collects the mms mapping o, each with a reference, under i_mmap_lock. */
+static size_t collect_mms(struct vm_object *o, struct victim **out, size_t *cap_out)
+{
+	pthread_mutex_lock(&o->i_mmap_lock);
+	size_t n = 0, cap = o->nr_mmap;
+	struct victim *vs = cap ? kmem_zalloc(o->km, cap * sizeof(*vs)) : NULL;
+	for (struct list_head *l = o->i_mmap.next; vs && l != &o->i_mmap; l = l->next) {
+		struct mm_struct *mm = list_entry(l, struct vma, vm_obj_node)->vm_mm;
+		size_t i = 0;
+		while (i < n && vs[i].mm != mm)
+			i++;
+		if (i == n) {
+			mm_grab(mm);
+			vs[n++].mm = mm;
+		}
+	}
+	pthread_mutex_unlock(&o->i_mmap_lock);
+	*out = vs;
+	*cap_out = cap;
+	return n;
+}
+
+/* Zaps, in one mm, every VMA of o over object pages [first, last]. */
+static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t first, uint64_t last)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	for (struct vma *v = mm->dead ? NULL : vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
+		uint64_t npages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+		if (v->vm_obj != o || v->vm_pgoff > last || v->vm_pgoff + npages <= first)
+			continue;
+		uint64_t lim = last == UINT64_MAX ? UINT64_MAX : last + 1;
+		uint64_t lo = max_u64(first, v->vm_pgoff), hi = min_u64(lim, v->vm_pgoff + npages);
+		/* Private copies beyond the new end go too (unmap_mapping_range even_cows). */
+		mm_zap_range(mm, v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT),
+			     v->vm_start + ((hi - v->vm_pgoff) << PAGE_SHIFT));
+	}
+	pthread_rwlock_unlock(&mm->lock);
+}
+
 void mm_unmap_object_range(struct vm_object *o, uint64_t first_index, uint64_t last_index)
 {
-	(void)o;
-	(void)first_index;
-	(void)last_index;
+	struct victim *vs;
+	size_t cap;
+	size_t n = collect_mms(o, &vs, &cap);
+	for (size_t i = 0; i < n; i++) {
+		zap_object_in(vs[i].mm, o, first_index, last_index);
+		mm_drop(vs[i].mm);
+	}
+	kmem_free(o->km, vs, cap * sizeof(*vs));
+}
+
+/* remap_file_pages (SPEC §3): deprecated, emulated as Linux does, by an mmap of the same
+ * file with the same protection, MAP_SHARED|MAP_FIXED|MAP_POPULATE, at the new offset.
+ * Only a MAP_SHARED file mapping and prot 0 are accepted. */
+long mm_remap_file_pages(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
+			 uint64_t size, uint64_t prot, uint64_t pgoff, uint64_t flags)
+{
+	if (prot)
+		return -EINVAL;
+	if (flags & ~(uint64_t)MAP_NONBLOCK)
+		return -EINVAL;
+	start = page_align_down(start);
+	size = page_align_down(size);
+	if (start + size <= start)
+		return -EINVAL;
+	if (pgoff + (size >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	long r = -EINVAL;
+	struct vma *v = vma_lookup(&mm->mt, start);
+	if (!v || !(v->vm_flags & VM_SHARED) || !v->vm_obj || start + size > v->vm_end)
+		goto out;
+	r = 0;
+	if (pgoff == index_of(v, start))
+		goto out;	/* already linear there */
+	r = mm_range_sealed(mm, start, start + size) ? -EPERM : 0;
+	if (!r) {
+		uint64_t vf = v->vm_flags & ~(uint64_t)VM_SOFTDIRTY;
+		r = mm_mmap_region(mm, c, start, size, vf, v->vm_obj, pgoff, VMA_NORMAL, 1);
+		r = r < 0 ? r : 0;
+	}
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
 }

@@ -14,6 +14,11 @@
 #define PM_EXEC_  4
 
 struct vma *vma_alloc(struct mm_struct *mm);
+/* Copies src's fields into dst except the list links, taking object and anon references. */
+void vma_copy(struct vma *dst, const struct vma *src);
+/* Writes back the dirty pages of a shared file mapping's range [start, end) of v (munmap
+ * and exit, SPEC §3). Other mappings: nothing. */
+void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end);
 /* Frees a VMA that is in no tree, dropping its object and anon references. */
 void vma_free(struct mm_struct *mm, struct vma *v);
 /* Inserts v into the tree and accounts it; the tree must have a reserve for it. */

@@ -35,6 +35,9 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;	/* swap entries come with the swap layer; special frames are not counted */
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
+	/* A store through this PTE made the cached page dirty (zap_pte_range's set_page_dirty). */
+	if ((e & PTE_D) && pg->owner_kind == OWNER_OBJECT)
+		obj_page_dirty(pg->owner, pg);
 	int old = atomic_fetch_sub(&pg->mapcount, 1);
 	PM_ENFORCE(old > 0);
 	atomic_fetch_sub(&mm->rss[rss_kind(pg)], 1);
@@ -72,7 +75,7 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	(void)level;
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return 0;
-	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS;
+	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS | PTE_SYNC;
 	pte_t n = (e & keep);
 	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
 		n |= PTE_PROTNONE | ((pte_t)v->pkey << PTE_PKEY_SHIFT);

@@ -17,15 +17,9 @@ static struct vma *split_prepared(struct mm_struct *mm, struct vma *v, uint64_t 
 				  struct vma *nv)
 {
 	PM_ASSERT(addr > v->vm_start && addr < v->vm_end && page_aligned(addr));
-	struct list_head keep = nv->vm_list;
-	*nv = *v;
-	nv->vm_list = keep;
+	vma_copy(nv, v);
 	nv->vm_start = addr;
 	nv->vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, addr);
-	if (nv->vm_obj)
-		obj_get(nv->vm_obj);
-	if (nv->anon)
-		atomic_fetch_add(&nv->anon->refcount, 1);
 	/* Shrink first so the two never overlap in the tree. */
 	mm_resize_vma(mm, v, v->vm_start, addr);
 	mm_link_vma(mm, nv);
@@ -170,6 +164,7 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 	mm_zap_range(mm, start, end);
 	while (v && v->vm_start < end) {
 		struct vma *next = vma_next(&mm->mt, v);
+		mm_writeback_vma(v, v->vm_start, v->vm_end);	/* munmap writes shared files back */
 		mm_unlink_vma(mm, v);
 		vma_free(mm, v);
 		v = next;

@@ -129,8 +129,54 @@ static uint64_t overlap_pages(struct mm_struct *mm, uint64_t start, uint64_t end
 	return n;
 }
 
+/* The flags mmap knew before MAP_SHARED_VALIDATE (LEGACY_MAP_MASK): plain MAP_SHARED
+ * ignores anything else, MAP_SHARED_VALIDATE refuses it. */
+#define LEGACY_MAP_MASK	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | \
+			 MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | \
+			 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | \
+			 (0x3fUL << 26) /* MAP_HUGE_* and MAP_UNINITIALIZED */)
+
+/* The file half of do_mmap's type switch: the open file's access decides what may be
+ * mapped (SPEC §3). Adjusts *vf; returns 0 or -errno. */
+static long file_mapping_flags(const struct vm_object *obj, unsigned fmode, uint64_t prot,
+			       uint64_t flags, uint64_t *vf)
+{
+	uint64_t type = flags & MAP_TYPE;
+	/* MAP_SYNC needs MAP_SHARED_VALIDATE and a DAX file (SPEC §5). */
+	if ((flags & MAP_SYNC) && (type != MAP_SHARED_VALIDATE || !(fmode & MM_F_DAX)))
+		return -EOPNOTSUPP;
+	if (type == MAP_SHARED || type == MAP_SHARED_VALIDATE) {
+		uint64_t mask = LEGACY_MAP_MASK | ((fmode & MM_F_DAX) ? MAP_SYNC : 0);
+		if (type == MAP_SHARED_VALIDATE && (flags & ~mask))
+			return -EOPNOTSUPP;
+		if ((prot & PROT_WRITE) && !(fmode & MM_F_WRITE))
+			return -EACCES;
+		unsigned seals = obj->kind == OBJ_MEMFD ? obj->seals : 0;
+		if ((prot & PROT_WRITE) && (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
+			return -EPERM;
+		*vf |= VM_SHARED | VM_MAYSHARE;
+		if (!(fmode & MM_F_WRITE) || (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
+			*vf &= ~(VM_MAYWRITE | VM_SHARED);	/* can never become writable */
+		if (flags & MAP_SYNC)
+			*vf |= VM_SYNC;
+	} else if (type != MAP_PRIVATE) {
+		return -EINVAL;
+	}
+	if (!(fmode & MM_F_READ))
+		return -EACCES;
+	if (*vf & VM_GROWSDOWN)
+		return -EINVAL;
+	return 0;
+}
+
 long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off)
+{
+	return mm_mmap_file(mm, c, addr, len, prot, flags, obj, off, 0);
+}
+
+long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
+		  uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off, unsigned fmode)
 {
 	if (off & (PAGE_SIZE - 1))
 		return -EINVAL;
@@ -150,8 +196,8 @@ long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uin
 	if (!alen)
 		return -ENOMEM;
 	uint64_t pgoff = off >> PAGE_SHIFT;
-	if (pgoff + (alen >> PAGE_SHIFT) < pgoff)
-		return -EOVERFLOW;
+	if (pgoff + (alen >> PAGE_SHIFT) < pgoff || (obj && pgoff + (alen >> PAGE_SHIFT) > (1ULL << 52)))
+		return -EOVERFLOW;	/* file_mmap_ok: offsets must fit the page cache index */
 	/* The hugetlb pools hold NrHugepages2M/1G pages, 0 by default: an empty pool is
 	 * ENOMEM, as on Linux with nr_hugepages = 0. */
 	if (flags & MAP_HUGETLB)
@@ -159,6 +205,8 @@ long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uin
 
 	pthread_rwlock_wrlock(&mm->lock);
 	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj);
+	if (!obj)
+		flags &= ~(uint64_t)MAP_SYNC;	/* anonymous memory ignores MAP_SYNC */
 	if (r < 0)
 		goto out;
 	addr = (uint64_t)r;
@@ -173,6 +221,15 @@ long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uin
 	}
 	if (!mm_mlock_future_ok(mm, c, vf, alen)) {
 		r = -EAGAIN;
+		goto out;
+	}
+	if (obj) {
+		if ((r = file_mapping_flags(obj, fmode, prot, flags, &vf)) < 0)
+			goto out;
+		if (!(vf & VM_SHARED) && (vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
+			vf |= VM_ACCOUNT;
+		int populate = (vf & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
+		r = mm_mmap_region(mm, c, addr, alen, vf, obj, pgoff, VMA_NORMAL, populate);
 		goto out;
 	}
 	switch (flags & MAP_TYPE) {

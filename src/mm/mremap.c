@@ -59,16 +59,10 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 			vma_free(mm, nv);
 		return -ENOMEM;
 	}
-	struct list_head keep = nv->vm_list;
-	*nv = *v;
-	nv->vm_list = keep;
+	vma_copy(nv, v);
 	nv->vm_start = new_addr;
 	nv->vm_end = new_addr + r->new_len;
 	nv->vm_pgoff = pgoff;
-	if (nv->vm_obj)
-		obj_get(nv->vm_obj);
-	if (nv->anon)
-		atomic_fetch_add(&nv->anon->refcount, 1);
 	if (pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
 		vma_free(mm, nv);
 		return -ENOMEM;

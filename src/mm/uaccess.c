@@ -27,7 +27,9 @@ static void tlb_sync(struct mm_struct *mm, struct tlb *tlb)
 static uint8_t pte_perm(pte_t e)
 {
 	uint8_t p = PM_READ_;
-	if ((e & (PTE_RW | PTE_D)) == (PTE_RW | PTE_D))
+	/* Write hits only once D is set, and never for MAP_SYNC pages, whose every store must
+	 * reach the file. */
+	if ((e & (PTE_RW | PTE_D)) == (PTE_RW | PTE_D) && !(e & PTE_SYNC))
 		p |= PM_WRITE_;
 	if (!(e & PTE_NX))
 		p |= PM_EXEC_;
@@ -63,7 +65,7 @@ static void fill_fault(struct mm_fault_info *fi, enum fault_ret r, uint64_t addr
 /* The retry loop of one page: walk, fault, and (for the stack) grow with the write lock. */
 static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru,
 				     uint64_t a, int how, uint8_t **host, int *pkey,
-				     const struct mm_rlimit *rlim)
+				     const struct mm_rlimit *rlim, struct page **sync_page)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		int level;
@@ -76,6 +78,8 @@ static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint
 			pte_t set = PTE_A | ((how & PM_WRITE_) ? PTE_D : 0);
 			if ((e & set) != set)
 				__atomic_fetch_or(ep, set, __ATOMIC_RELAXED);
+			if ((e & PTE_SYNC) && (how & PM_WRITE_))
+				*sync_page = pfn_to_page(mm->sys->ph, pte_pfn(e));
 			uint64_t off = a & (pgt_level_size(level) - 1) & ~(PAGE_SIZE - 1);
 			*host = (uint8_t *)pfn_to_virt(mm->sys->ph, pte_pfn(e)) + off;
 			if (tlb) {
@@ -106,6 +110,16 @@ static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint
 	return FAULT_SEGV_ACCERR;
 }
 
+/* MAP_SYNC (SPEC §5): the store reaches the host file before the access returns. */
+static void write_through(struct page *pg)
+{
+	struct vm_object *o = pg->owner;
+	if (pg->owner_kind != OWNER_OBJECT || !o)
+		return;
+	obj_page_dirty(o, pg);
+	obj_writeback(o, pg->index, pg->index, 1);
+}
+
 static const struct mm_rlimit *default_rlim(void)
 {
 	static const struct mm_rlimit unlimited[RLIM_NLIMITS] = {
@@ -129,6 +143,7 @@ long mm_access_rlim(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64
 		if (chunk > len - done)
 			chunk = len - done;
 		uint8_t *host = NULL;
+		struct page *sync_page = NULL;
 		int pkey = 0;
 		struct tlb_entry *t = tlb ? &tlb->e[(a >> PAGE_SHIFT) % TLB_ENTRIES] : NULL;
 		if (t && t->vpn == a >> PAGE_SHIFT && (t->perm & how) == how &&
@@ -136,7 +151,7 @@ long mm_access_rlim(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64
 			host = t->host + (a & (PAGE_SIZE - 1));
 		} else {
 			enum fault_ret r = (a < va || a >= mm->task_size) ? FAULT_SEGV_MAPERR
-				: translate_slow(mm, tlb, pkru, a, how, &host, &pkey, rlim);
+				: translate_slow(mm, tlb, pkru, a, how, &host, &pkey, rlim, &sync_page);
 			if (r == FAULT_SEGV_MAPERR && (a & PAGE_MASK) == VSYSCALL_ADDR && how == PM_EXEC_) {
 				memset(p + done, 0xcc, chunk);	/* emulated, execute-only */
 				done += chunk;
@@ -153,6 +168,8 @@ long mm_access_rlim(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64
 			memcpy(host, p + done, chunk);
 		else
 			memcpy(p + done, host, chunk);
+		if (sync_page)
+			write_through(sync_page);
 		done += chunk;
 	}
 	pthread_rwlock_unlock(&mm->lock);

@@ -15,6 +15,7 @@
 #include "lib/kmem.h"
 #include "lib/pm_assert.h"
 #include "obj/obj_internal.h"
+#include "vma/vma.h"
 
 struct vm_object *obj_alloc(struct kmem *km, struct phys *ph, enum obj_kind kind, uint64_t size)
 {
@@ -31,6 +32,7 @@ struct vm_object *obj_alloc(struct kmem *km, struct phys *ph, enum obj_kind kind
 	list_init(&o->cache_node);
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_mutex_init(&o->i_mmap_lock, NULL);
+	list_init(&o->i_mmap);
 	pindex_init(&o->pages, km);
 	return o;
 }
@@ -131,7 +133,6 @@ void obj_put(struct vm_object *o)
 	pindex_destroy(&o->pages);
 	pthread_mutex_destroy(&o->lock);
 	pthread_mutex_destroy(&o->i_mmap_lock);
-	kmem_free(o->km, o->i_mmap, o->cap_mmap * sizeof(*o->i_mmap));
 	kmem_free(o->km, o->name_buf, o->name_size);
 	kmem_delete(o->km, o);
 }
@@ -193,43 +194,20 @@ int obj_get_page(struct vm_object *o, uint64_t index, struct page **out)
 
 /* ---- i_mmap ---- */
 
-int obj_reserve_vma_links(struct vm_object *o, size_t n)
-{
-	int err = 0;
-	pthread_mutex_lock(&o->i_mmap_lock);
-	if (o->nr_mmap + n > o->cap_mmap) {
-		size_t cap = o->cap_mmap ? o->cap_mmap : 4;
-		while (cap < o->nr_mmap + n)
-			cap *= 2;
-		struct vma **a = kmem_realloc(o->km, o->i_mmap, o->cap_mmap * sizeof(*a),
-					      cap * sizeof(*a));
-		if (a) {
-			o->i_mmap = a;
-			o->cap_mmap = cap;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	pthread_mutex_unlock(&o->i_mmap_lock);
-	return err;
-}
-
 void obj_link_vma(struct vm_object *o, struct vma *v)
 {
 	pthread_mutex_lock(&o->i_mmap_lock);
-	PM_ENFORCE(o->nr_mmap < o->cap_mmap);
-	o->i_mmap[o->nr_mmap++] = v;
+	list_add_tail(&v->vm_obj_node, &o->i_mmap);
+	o->nr_mmap++;
 	pthread_mutex_unlock(&o->i_mmap_lock);
 }
 
 void obj_unlink_vma(struct vm_object *o, struct vma *v)
 {
 	pthread_mutex_lock(&o->i_mmap_lock);
-	size_t i = 0;
-	while (i < o->nr_mmap && o->i_mmap[i] != v)
-		i++;
-	PM_ENFORCE(i < o->nr_mmap);
-	o->i_mmap[i] = o->i_mmap[--o->nr_mmap];
+	PM_ENFORCE(o->nr_mmap > 0 && !list_empty(&v->vm_obj_node));
+	list_del(&v->vm_obj_node);
+	o->nr_mmap--;
 	pthread_mutex_unlock(&o->i_mmap_lock);
 }
 
@@ -271,10 +249,16 @@ int obj_check(struct vm_object *o)
 	}
 	pthread_mutex_unlock(&o->lock);
 	pthread_mutex_lock(&o->i_mmap_lock);
-	if ((o->nr_mmap > o->cap_mmap || atomic_load(&o->nr_shared_writable) < 0) &&
+	size_t listed = 0, foreign = 0;
+	for (struct list_head *l = o->i_mmap.next; l != &o->i_mmap; l = l->next) {
+		listed++;
+		foreign += list_entry(l, struct vma, vm_obj_node)->vm_obj != o;
+	}
+	if ((listed != o->nr_mmap || foreign || atomic_load(&o->nr_shared_writable) < 0) &&
 	    c.problems++ < 20)
-		fprintf(stderr, "obj_check: object %p i_mmap %zu of %zu, shared writable %d\n",
-			(void *)o, o->nr_mmap, o->cap_mmap, atomic_load(&o->nr_shared_writable));
+		fprintf(stderr, "obj_check: object %p i_mmap lists %zu VMAs (%zu of another object), "
+			"counter %zu, shared writable %d\n", (void *)o, listed, foreign, o->nr_mmap,
+			atomic_load(&o->nr_shared_writable));
 	pthread_mutex_unlock(&o->i_mmap_lock);
 	return c.problems;
 }

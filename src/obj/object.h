@@ -94,9 +94,9 @@ struct vm_object {
 					   kept by mm through obj_map_writable_get/put */
 
 	/* The VMAs that map this object (Linux's i_mapping->i_mmap), kept by mm. */
-	pthread_mutex_t i_mmap_lock;	/* guards the three fields below */
-	struct vma **i_mmap;		/* nr_mmap entries, unordered */
-	size_t nr_mmap, cap_mmap;	/* entries used, entries allocated */
+	pthread_mutex_t i_mmap_lock;	/* guards the two fields below */
+	struct list_head i_mmap;	/* VMAs mapping the object, through vma.vm_obj_node */
+	size_t nr_mmap;			/* length of i_mmap */
 };
 
 /* ---- object.c: lifetime and page lookup ---- */
@@ -213,10 +213,7 @@ void obj_map_writable_put(struct vm_object *o);
 
 /* ---- i_mmap: the VMAs mapping an object (object.c) ---- */
 
-/* Ensures the next n obj_link_vma calls cannot fail (prepare step of mmap, split, merge).
- * 0 or -ENOMEM with nothing changed. */
-int obj_reserve_vma_links(struct vm_object *o, size_t n);
-/* Adds v to o->i_mmap; needs a prior obj_reserve_vma_links. Never fails. */
+/* Adds v to o->i_mmap. The list is intrusive (vma.vm_obj_node), so this never fails. */
 void obj_link_vma(struct vm_object *o, struct vma *v);
 /* Removes v from o->i_mmap (it must be there). Never fails. */
 void obj_unlink_vma(struct vm_object *o, struct vma *v);

@@ -11,7 +11,7 @@
 
 #define NAME_COLUMN 72	/* 25 + 6 * sizeof(void *) - 1: where seq_pad puts the name */
 
-static const char *vma_name(struct mm_struct *mm, const struct vma *v)
+static const char *vma_name(struct mm_struct *mm, const struct vma *v, char *buf, size_t size)
 {
 	switch (v->kind) {
 	case VMA_VDSO: return "[vdso]";
@@ -19,7 +19,7 @@ static const char *vma_name(struct mm_struct *mm, const struct vma *v)
 	case VMA_VVAR_VCLOCK: return "[vvar_vclock]";
 	}
 	if (v->vm_obj && v->vm_obj->name)
-		return v->vm_obj->name;
+		return obj_map_name(v->vm_obj, buf, size);	/* adds " (deleted)" once unlinked */
 	if (!v->vm_obj && v->vm_start <= mm->brk && v->vm_end >= mm->start_brk)
 		return "[heap]";
 	if (v->vm_start <= mm->start_stack && v->vm_end >= mm->start_stack)
@@ -64,8 +64,10 @@ void proc_map_line(struct mm_struct *mm, const struct vma *v, struct strbuf *sb)
 	};
 	const struct vm_object *o = v->vm_obj;
 	int file = o && o->kind != OBJ_SPECIAL;
+	char name[4200];
 	line(sb, v->vm_start, v->vm_end, perms, file ? v->vm_pgoff << PAGE_SHIFT : 0,
-	     file ? o->dev_major : 0, file ? o->dev_minor : 0, file ? o->ino : 0, vma_name(mm, v));
+	     file ? o->dev_major : 0, file ? o->dev_minor : 0, file ? o->ino : 0,
+	     vma_name(mm, v, name, sizeof(name)));
 }
 
 void proc_render_maps(struct mm_struct *mm, struct strbuf *sb)

@@ -6,7 +6,11 @@
 #include "sys/sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+
+#include "sys/fd.h"
 
 typedef long (*sys_fn)(struct pm_thread *t, const long a[6]);
 
@@ -14,9 +18,36 @@ static long sys_mmap(struct pm_thread *t, const long a[6])
 {
 	struct mm_caller c;
 	thread_caller(t, &c);
-	/* No file table yet: every fd is bad, so only anonymous mappings can succeed. */
-	return mm_mmap(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
-		       (uint64_t)a[3], NULL, (uint64_t)a[5]);
+	uint64_t flags = (uint64_t)a[3];
+	if ((a[5] & (PAGE_SIZE - 1)) || (flags & MAP_ANONYMOUS))
+		return mm_mmap(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+			       flags, NULL, (uint64_t)a[5]);
+	/* ksys_mmap_pgoff: the descriptor is looked up before do_mmap's checks. */
+	struct vm_object *o;
+	int oflags;
+	long r = fd_get_object(t->proc, (int)a[4], &o, &oflags);
+	if (r)
+		return r;
+	int acc = oflags & O_ACCMODE;
+	unsigned fmode = (acc != O_WRONLY ? MM_F_READ : 0) | (acc != O_RDONLY ? MM_F_WRITE : 0) |
+			 ((oflags & O_DIRECT) ? MM_F_DAX : 0);
+	r = mm_mmap_file(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], flags,
+			 o, (uint64_t)a[5], fmode);
+	obj_put(o);
+	return r;
+}
+
+static long sys_remap_file_pages(struct pm_thread *t, const long a[6])
+{
+	struct mm_caller c;
+	thread_caller(t, &c);
+	return mm_remap_file_pages(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+				   (uint64_t)a[3], (uint64_t)a[4]);
+}
+
+static long sys_msync(struct pm_thread *t, const long a[6])
+{
+	return mm_msync(t->proc->mm, (uint64_t)a[0], (uint64_t)a[1], a[2]);
 }
 
 static long sys_munmap(struct pm_thread *t, const long a[6])
@@ -131,6 +162,8 @@ static const sys_fn table[] = {
 	[SYS_brk] = sys_brk,
 	[SYS_madvise] = sys_madvise,
 	[SYS_mremap] = sys_mremap,
+	[SYS_msync] = sys_msync,
+	[SYS_remap_file_pages] = sys_remap_file_pages,
 	[SYS_mincore] = sys_mincore,
 	[SYS_mlock] = sys_mlock,
 	[SYS_munlock] = sys_munlock,

@@ -83,6 +83,7 @@ struct vma {
 	uint8_t pkey;			/* protection key 0..15 */
 	uint8_t kind;			/* enum vma_kind */
 	struct list_head vm_list;	/* address-ordered list of the tree's VMAs */
+	struct list_head vm_obj_node;	/* in vm_obj's i_mmap list (under its i_mmap_lock) */
 };
 
 /* B-tree node (private to vma_tree.c). */
