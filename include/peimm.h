@@ -65,7 +65,8 @@ void       pm_token_put(pm_token *tok);
  * own reference on primary. NULL on failure. */
 pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts);
 int        pm_pid(const pm_thread *t);
-pm_thread *pm_thread_of(pm_system *sys, int pid);	/* main thread of a pid, or NULL */
+pm_thread *pm_thread_of(pm_system *sys, int pid);	/* main thread of a pid (or, once it has
+							   exited, another live one), or NULL */
 
 /* Linux x86-64 syscall numbers (mmap 9, mprotect 10, ..., mseal 462) plus the Peios ones of
  * peimm/abi.h. Returns the result or -errno, exactly like the raw syscall. Pointer arguments

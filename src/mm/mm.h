@@ -83,6 +83,7 @@ struct mm_struct {
 	uint64_t def_flags;			/* VM_* added to every new mapping (MCL_FUTURE) */
 	uint16_t pkey_map;			/* allocated protection keys (bit 0 = key 0, always) */
 	atomic_int refs;			/* holders of the struct (the owner, walkers of i_mmap) */
+	atomic_int users;			/* processes using the address space (vfork, CLONE_VM) */
 	int dead;				/* torn down by mm_destroy; under lock */
 };
 
@@ -110,7 +111,10 @@ void mm_sys_stop(struct mm_sys *ms);
 struct mm_struct *mm_create(struct mm_sys *ms);
 /* fork: a copy-on-write copy of src for a child process. NULL with *err on failure. */
 struct mm_struct *mm_fork(struct mm_struct *src, int *err);
-/* Unmaps everything (writing shared file pages back) and drops the owner's reference. */
+/* One more process uses the address space (vfork, clone(CLONE_VM)). */
+void mm_use(struct mm_struct *mm);
+/* Drops one user; the last unmaps everything (writing shared file pages back) and drops
+ * the owner's reference on the struct. */
 void mm_destroy(struct mm_struct *mm);
 /* References that keep the struct (not its contents) alive, for i_mmap walkers. */
 void mm_grab(struct mm_struct *mm);

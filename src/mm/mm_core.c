@@ -61,12 +61,17 @@ struct mm_struct *mm_create(struct mm_sys *ms)
 		atomic_init(&mm->rss[i], 0);
 	atomic_init(&mm->tlb_gen, 1);
 	atomic_init(&mm->refs, 1);
+	atomic_init(&mm->users, 1);
 	mm->pkey_map = 1;
 	return mm;
 }
 
+void mm_use(struct mm_struct *mm) { atomic_fetch_add(&mm->users, 1); }
+
 void mm_destroy(struct mm_struct *mm)
 {
+	if (atomic_fetch_sub(&mm->users, 1) != 1)
+		return;	/* a vfork child or CLONE_VM process still uses it */
 	pthread_rwlock_wrlock(&mm->lock);
 	mm->dead = 1;
 	struct vma *v;

@@ -46,6 +46,8 @@ long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_sig
 		return -EINVAL;
 	if (!how || (how & ~(PM_READ | PM_WRITE | PM_EXEC)))
 		return -EINVAL;
+	if (atomic_load(&t->exited))
+		return -ESRCH;
 	if (process_enter(t->proc))
 		return -ESRCH;
 	struct mm_fault_info fi = { 0 };
@@ -66,6 +68,8 @@ long pm_syscall(pm_thread *t, long nr, long a1, long a2, long a3, long a4, long 
 {
 	if (!t)
 		return -EINVAL;
+	if (atomic_load(&t->exited))
+		return -ESRCH;
 	if (process_enter(t->proc))
 		return -ESRCH;
 	const long a[6] = { a1, a2, a3, a4, a5, a6 };

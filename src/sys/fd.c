@@ -21,9 +21,12 @@ struct fd_table *fd_table_create(struct kmem *km)
 	if (!ft)
 		return NULL;
 	pthread_mutex_init(&ft->lock, NULL);
+	atomic_init(&ft->users, 1);
 	ft->km = km;
 	return ft;
 }
+
+void fd_table_get(struct fd_table *ft) { atomic_fetch_add(&ft->users, 1); }
 
 static int grow_locked(struct fd_table *ft, int need);
 
@@ -51,8 +54,8 @@ struct fd_table *fd_table_dup(struct fd_table *ft)
 
 void fd_table_destroy(struct fd_table *ft)
 {
-	if (!ft)
-		return;
+	if (!ft || atomic_fetch_sub(&ft->users, 1) != 1)
+		return;	/* another process still shares it (CLONE_FILES) */
 	for (int fd = 0; fd < ft->cap; fd++)
 		if (ft->fds[fd])
 			fd_file_put(ft->fds[fd]);

@@ -38,6 +38,7 @@ struct fd_table {
 	struct open_file **fds;		/* cap slots; NULL = free */
 	uint8_t *cloexec;		/* cap flags: FD_CLOEXEC per slot */
 	int cap;			/* slots allocated */
+	atomic_int users;		/* processes sharing the table (CLONE_FILES) */
 	struct kmem *km;		/* immutable */
 };
 
@@ -46,7 +47,9 @@ struct fd_table *fd_table_create(struct kmem *km);
 /* fork's copy (no CLONE_FILES): a new table whose fds refer to the same open files (shared
  * offsets and status flags), with the same close-on-exec flags. NULL on -ENOMEM. */
 struct fd_table *fd_table_dup(struct fd_table *ft);
-/* Closes every fd and frees the table. */
+/* clone(CLONE_FILES): one more process shares the table. */
+void fd_table_get(struct fd_table *ft);
+/* Drops one user; the last closes every fd and frees the table. */
 void fd_table_destroy(struct fd_table *ft);
 /* Calls fn on the object of every open file (fn must not close fds); stops at the first
  * non-zero, which it returns. */

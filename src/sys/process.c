@@ -37,7 +37,7 @@ struct pm_process *process_lookup_locked(struct pm_system *sys, int pid)
 	return NULL;
 }
 
-static struct pm_thread *new_thread(struct pm_system *sys, struct pm_process *p, int tid)
+struct pm_thread *thread_new(struct pm_system *sys, struct pm_process *p, int tid)
 {
 	struct pm_thread *t = kmem_new(&sys->km, struct pm_thread);
 	if (!t)
@@ -49,18 +49,24 @@ static struct pm_thread *new_thread(struct pm_system *sys, struct pm_process *p,
 	return t;
 }
 
-static struct pm_process *new_process(struct pm_system *sys, struct token *primary,
-				      const pm_spawn_opts *opts)
+struct pm_process *process_new(struct pm_system *sys, struct token *primary,
+			       const pm_spawn_opts *opts, struct mm_struct *mm,
+			       struct fd_table *files)
 {
 	struct pm_process *p = kmem_new(&sys->km, struct pm_process);
-	if (!p)
+	if (!p) {
+		if (mm)
+			mm_destroy(mm);
+		fd_table_destroy(files);
 		return NULL;
+	}
 	p->sys = sys;
-	p->mm = mm_create(&sys->ms);
-	p->files = p->mm ? fd_table_create(&sys->km) : NULL;
-	if (!p->files) {
+	p->mm = mm ? mm : mm_create(&sys->ms);
+	p->files = files ? files : p->mm ? fd_table_create(&sys->km) : NULL;
+	if (!p->mm || !p->files) {
 		if (p->mm)
 			mm_destroy(p->mm);
+		fd_table_destroy(p->files);
 		kmem_delete(&sys->km, p);
 		return NULL;
 	}
@@ -85,26 +91,36 @@ pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts
 		return NULL;
 	if (opts && opts->elf_path)
 		return NULL;	/* loading program images arrives with exec */
-	struct pm_process *p = new_process(sys, tok, opts);
+	struct pm_process *p = process_new(sys, tok, opts, NULL, NULL);
 	if (!p)
 		return NULL;
 	pthread_mutex_lock(&sys->lock);
 	int err = mm_setup_layout(p->mm, &sys->rng, p->rlim, &sys->vdso);
-	struct pm_thread *t = err ? NULL : new_thread(sys, p, 0);
+	struct pm_thread *t = err ? NULL : thread_new(sys, p, 0);
 	if (!t) {
 		pthread_mutex_unlock(&sys->lock);
-		mm_destroy(p->mm);
-		fd_table_destroy(p->files);
-		token_put(p->primary);
-		kmem_delete(&sys->km, p);
+		process_discard(p);
 		return NULL;
 	}
+	process_register_locked(sys, p, t);
+	pthread_mutex_unlock(&sys->lock);
+	return t;
+}
+
+void process_discard(struct pm_process *p)
+{
+	mm_destroy(p->mm);
+	fd_table_destroy(p->files);
+	token_put(p->primary);
+	kmem_delete(&p->sys->km, p);
+}
+
+void process_register_locked(struct pm_system *sys, struct pm_process *p, struct pm_thread *t)
+{
 	p->pid = t->tid = sys->next_pid++;
 	list_add_tail(&p->node, &sys->procs);
 	list_add_tail(&t->node, &sys->threads);
 	sys->nr_live++;
-	pthread_mutex_unlock(&sys->lock);
-	return t;
 }
 
 int pm_pid(const pm_thread *t) { return t ? t->proc->pid : -ESRCH; }
@@ -113,12 +129,14 @@ pm_thread *pm_thread_of(pm_system *sys, int pid)
 {
 	pm_thread *found = NULL;
 	pthread_mutex_lock(&sys->lock);
+	/* The main thread, or, once it has exited, any thread of the process still running. */
 	for (struct list_head *l = sys->threads.next; l != &sys->threads; l = l->next) {
 		struct pm_thread *t = list_entry(l, struct pm_thread, node);
-		if (t->proc->pid == pid && t->tid == pid && atomic_load(&t->proc->state) != PROC_DEAD) {
+		if (t->proc->pid != pid || atomic_load(&t->proc->state) == PROC_DEAD ||
+		    atomic_load(&t->exited))
+			continue;
+		if (!found || t->tid == pid)
 			found = t;
-			break;
-		}
 	}
 	pthread_mutex_unlock(&sys->lock);
 	return found;

@@ -74,6 +74,7 @@ struct pm_thread {
 	struct token *imp;		/* impersonation token, or NULL */
 	uint32_t pkru;			/* protection-key rights of this thread */
 	struct tlb tlb;			/* software TLB */
+	_Atomic int exited;		/* the thread called exit while others went on */
 	struct list_head node;		/* in sys->threads */
 };
 
@@ -85,6 +86,17 @@ static inline struct token *thread_token(struct pm_thread *t)
 void thread_caller(struct pm_thread *t, struct mm_caller *c);
 
 /* Process lifetime (process.c). */
+/* A new process around mm and files (NULL = fresh ones), taking over the caller's
+ * references on them, with its own reference on primary. NULL on -ENOMEM (mm and files
+ * released). Not yet visible: process_register_locked gives it a pid. */
+struct pm_process *process_new(struct pm_system *sys, struct token *primary,
+			       const pm_spawn_opts *opts, struct mm_struct *mm,
+			       struct fd_table *files);
+struct pm_thread *thread_new(struct pm_system *sys, struct pm_process *p, int tid);
+/* Frees a process that process_register_locked never saw (a failed spawn or fork). */
+void process_discard(struct pm_process *p);
+/* Gives p its pid (= t's tid) and puts both in the tables; sys->lock held. */
+void process_register_locked(struct pm_system *sys, struct pm_process *p, struct pm_thread *t);
 struct pm_process *process_lookup_locked(struct pm_system *sys, int pid);
 void process_exit(struct pm_process *p);
 int process_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
@@ -99,6 +111,12 @@ const char *reg_name(int id);	/* "MmapMinAddr", or NULL */
 long sys_getrlimit(struct pm_thread *t, const long a[6]);
 long sys_setrlimit(struct pm_thread *t, const long a[6]);
 long sys_prlimit64(struct pm_thread *t, const long a[6]);
+
+/* fork, vfork, clone and thread exit (fork.c). */
+long sys_fork(struct pm_thread *t, const long a[6]);
+long sys_vfork(struct pm_thread *t, const long a[6]);
+long sys_clone(struct pm_thread *t, const long a[6]);
+long sys_exit(struct pm_thread *t, const long a[6]);
 
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);

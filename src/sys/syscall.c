@@ -180,7 +180,10 @@ static const sys_fn table[] = {
 	[SYS_getpid] = sys_getpid,
 	[SYS_getppid] = sys_getppid,
 	[SYS_gettid] = sys_gettid,
-	[SYS_exit] = sys_exit_group,	/* one thread per process so far: exit ends it */
+	[SYS_exit] = sys_exit,
+	[SYS_fork] = sys_fork,
+	[SYS_vfork] = sys_vfork,
+	[SYS_clone] = sys_clone,
 	[SYS_exit_group] = sys_exit_group,
 };
 
