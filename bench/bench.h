@@ -53,7 +53,7 @@ typedef struct bench_wl {
 	bench_side_fn host;	/* the host-kernel side */
 } bench_wl;
 
-enum { BENCH_UNIT_NONE, BENCH_UNIT_NS, BENCH_UNIT_LINES };
+enum { BENCH_UNIT_NONE, BENCH_UNIT_NS, BENCH_UNIT_US, BENCH_UNIT_LINES };
 
 /* ---- bench_run.c: timing ---- */
 
@@ -72,6 +72,45 @@ long bench_fail(bench_result *r, long err, const char *fmt, ...)
 /* Monotonic time in seconds. */
 double bench_now(void);
 
+/* One iteration that times itself: returns its ops (> 0) and sets *secs to the part of the
+ * iteration that counts (the COW faults, not the fork around them); or -errno. */
+typedef long (*bench_timed_fn)(void *state, double *secs);
+/* Like bench_loop, but r->secs is the sum of what each iteration reported: one uncounted
+ * warm-up call, then calls until that sum reaches b->seconds (or 20x the wall time). */
+void bench_loop_timed(const bench_ctx *b, bench_timed_fn iter, void *state, const char *note,
+		      bench_result *r);
+
+/* ---- pm_env.c: one peimm process in its own system, for the peimm sides ---- */
+
+typedef struct pm_env {
+	pm_system *sys;
+	pm_token  *user;		/* the process's primary token; one reference */
+	pm_thread *t;			/* main thread of the process */
+	char       note[BENCH_NOTE_MAX];	/* what the last failing call was */
+} pm_env;
+
+/* Creates a system of ram bytes (0 = b->ram_bytes) whose openat resolves against root
+ * (NULL = "/"; the string must outlive the system), and one process under a plain user
+ * token. Returns 0, or -errno with r failed and e zeroed. */
+int  bench_env_open(const bench_ctx *b, pm_env *e, bench_result *r, uint64_t ram,
+		    const char *root);
+void bench_env_close(pm_env *e);
+/* Writes "peimm call = -ERRNO" into e->note and returns rc (forced negative). */
+long bench_env_err(pm_env *e, long rc, const char *call);
+long bench_env_mmap(pm_env *e, uint64_t len, int prot);
+long bench_env_munmap(pm_env *e, uint64_t va, uint64_t len);
+
+/* ---- bench_file.c: the temporary directory and file of the file-mapping workloads ---- */
+
+typedef struct bench_tmpfile {
+	char dir[64];		/* mkdtemp directory; the peimm side's cfg.root */
+	char path[96];		/* dir + "/" + BENCH_FILE_NAME */
+} bench_tmpfile;
+#define BENCH_FILE_NAME "bench.dat"
+/* Creates dir and a sparse file of len bytes in it. Returns 0 or -errno (r failed). */
+int  bench_tmpfile_create(bench_tmpfile *f, uint64_t len, bench_result *r);
+void bench_tmpfile_remove(bench_tmpfile *f);
+
 /* ---- workloads_mm.c / bench_host.c: the two sides ---- */
 
 void pm_side_mmap_4k(const bench_ctx *b, const bench_wl *w, bench_result *r);
@@ -82,6 +121,11 @@ void pm_side_mprotect(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void pm_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void pm_side_vma_scale(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void pm_side_uaccess(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void pm_side_cow_fault(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void pm_side_fork_1g(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void pm_side_mremap_1g(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void pm_side_file(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void pm_side_malloc1(const bench_ctx *b, const bench_wl *w, bench_result *r);
 
 void host_side_mmap_4k(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void host_side_mmap1(const bench_ctx *b, const bench_wl *w, bench_result *r);
@@ -91,6 +135,11 @@ void host_side_mprotect(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void host_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void host_side_vma_scale(const bench_ctx *b, const bench_wl *w, bench_result *r);
 void host_side_uaccess(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void host_side_cow_fault(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void host_side_fork_1g(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void host_side_mremap_1g(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void host_side_file(const bench_ctx *b, const bench_wl *w, bench_result *r);
+void host_side_malloc1(const bench_ctx *b, const bench_wl *w, bench_result *r);
 
 /* Loop parameters both sides share, so the two loops stay the same loop. */
 #define BENCH_MMAP1_BYTES	(128UL * BENCH_MIB)	/* will-it-scale mmap1/page_fault1 size */
@@ -98,5 +147,16 @@ void host_side_uaccess(const bench_ctx *b, const bench_wl *w, bench_result *r);
 #define BENCH_MAPS_CHUNK	(128UL * 1024UL)	/* read() size for maps, as cat(1) uses */
 #define BENCH_UACCESS_SET	8UL			/* pages in the uaccess working set */
 #define BENCH_UACCESS_BATCH	1024L			/* loads per timed iteration */
+#define BENCH_COW_BYTES		(64UL * BENCH_MIB)	/* populated before each fork */
+#define BENCH_GIB		(1024UL * BENCH_MIB)
+#define BENCH_BIG_RAM		(3UL * BENCH_GIB)	/* peimm RAM of the 1 GiB workloads */
+/* mremap_move_1g: source and target offsets from 1 GiB-aligned bases A and B, by row
+ * (w->param): PTE-aligned (4 KiB apart), PMD-aligned (2 MiB steps), PUD-aligned. */
+enum { BENCH_ALIGN_PTE, BENCH_ALIGN_PMD, BENCH_ALIGN_PUD };
+#define BENCH_MREMAP_SRC_OFF(k)	((k) == BENCH_ALIGN_PMD ? 2 * BENCH_MIB : 0UL)
+#define BENCH_MREMAP_DST_OFF(k)	((k) == BENCH_ALIGN_PTE ? BENCH_PAGE : \
+				 (k) == BENCH_ALIGN_PMD ? 4 * BENCH_MIB : 0UL)
+/* File workloads (w->param): what the timed loop does with the 128 MiB file mapping. */
+enum { BENCH_FILE_MMAP_SHARED, BENCH_FILE_FAULT_PRIVATE, BENCH_FILE_FAULT_SHARED };
 
 #endif

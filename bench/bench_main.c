@@ -34,7 +34,35 @@ static const bench_wl workloads[] = {
 	  "vm.max_map_count)", 1000000, 1, BENCH_UNIT_NS, pm_side_vma_scale, host_side_vma_scale },
 	{ "uaccess_hit", "8-byte pm_access reads hitting the software TLB vs a plain load", 0, 0,
 	  BENCH_UNIT_NS, pm_side_uaccess, host_side_uaccess },
+	{ "cow_fault_after_fork", "64 MiB resident, fork, the child writes a byte per page "
+	  "(ops = COW faults, timed in the child)", 0, 1, BENCH_UNIT_NS, pm_side_cow_fault,
+	  host_side_cow_fault },
+	{ "fork_1g_resident", "fork + child exit (+ wait on the host) with 1 GiB resident anon "
+	  "(ops = forks)", 0, 1, BENCH_UNIT_US, pm_side_fork_1g, host_side_fork_1g },
+	{ "mremap_move_1g_pte", "1 GiB populated, mremap MAYMOVE|FIXED back and forth, 4 KiB "
+	  "offset between the ends (ops = moves)", BENCH_ALIGN_PTE, 1, BENCH_UNIT_US,
+	  pm_side_mremap_1g, host_side_mremap_1g },
+	{ "mremap_move_1g_pmd", "the same, both ends 2 MiB- but not 1 GiB-aligned",
+	  BENCH_ALIGN_PMD, 1, BENCH_UNIT_US, pm_side_mremap_1g, host_side_mremap_1g },
+	{ "mremap_move_1g_pud", "the same, both ends 1 GiB-aligned", BENCH_ALIGN_PUD, 1,
+	  BENCH_UNIT_US, pm_side_mremap_1g, host_side_mremap_1g },
+	{ "mmap2", "will-it-scale mmap2: 128 MiB MAP_SHARED mmap of a file + munmap, untouched",
+	  BENCH_FILE_MMAP_SHARED, 1, BENCH_UNIT_NONE, pm_side_file, host_side_file },
+	{ "page_fault2", "write fault per page of a fresh 128 MiB MAP_PRIVATE file mapping "
+	  "(ops = faults)", BENCH_FILE_FAULT_PRIVATE, 1, BENCH_UNIT_NS, pm_side_file,
+	  host_side_file },
+	{ "page_fault3", "write fault per page of a fresh 128 MiB MAP_SHARED file mapping "
+	  "(ops = faults)", BENCH_FILE_FAULT_SHARED, 1, BENCH_UNIT_NS, pm_side_file,
+	  host_side_file },
+	{ "malloc1", "128 MiB anon mmap, write one page, munmap", 0, 0, BENCH_UNIT_NONE,
+	  pm_side_malloc1, host_side_malloc1 },
 };
+
+/* Other names for a row: will-it-scale's brk1 is the brk_grow_shrink loop itself. */
+static const struct { const char *alias, *name; } aliases[] = {
+	{ "brk1", "brk_grow_shrink" },
+};
+#define NALIAS (sizeof(aliases) / sizeof(aliases[0]))
 #define NWL (sizeof(workloads) / sizeof(workloads[0]))
 
 /* One row of output: both sides of one workload. */
@@ -58,6 +86,8 @@ static void list_workloads(void)
 {
 	for (size_t i = 0; i < NWL; i++)
 		printf("%-22s %s\n", workloads[i].name, workloads[i].what);
+	for (size_t i = 0; i < NALIAS; i++)
+		printf("%-22s alias of %s\n", aliases[i].alias, aliases[i].name);
 }
 
 static double rate(const bench_result *r)
@@ -104,6 +134,8 @@ static void print_extra(const bench_row *row)
 
 	if (row->w->unit == BENCH_UNIT_NS && p > 0 && l > 0)
 		printf("  ns/op: peimm %.1f, linux %.1f", 1e9 / p, 1e9 / l);
+	if (row->w->unit == BENCH_UNIT_US && p > 0 && l > 0)
+		printf("  us/op: peimm %.1f, linux %.1f", 1e6 / p, 1e6 / l);
 	if (row->w->unit == BENCH_UNIT_LINES)
 		printf("  lines/s: peimm %.2f M, linux %.2f M (%.0f/%.0f lines)",
 		       p * row->pm.per_op / 1e6, l * row->host.per_op / 1e6, row->pm.per_op,
@@ -159,12 +191,39 @@ static void print_scale_summary(const bench_row *rows, size_t n)
 			hi = &rows[i];
 	}
 	if (lo && hi && rate(&hi->pm) > 0)
-		printf("\nvma_scale: peimm cost at 1M VMAs / cost at 100 = %.2f (target <= 2)\n",
+		printf("vma_scale: peimm cost at 1M VMAs / cost at 100 = %.2f (target <= 2)\n",
 		       rate(&lo->pm) / rate(&hi->pm));
+}
+
+/* The O(tables) claim of mremap: cost per move with PTE-aligned ends over PMD-aligned. */
+static void print_mremap_summary(const bench_row *rows, size_t n, int json)
+{
+	const bench_row *pte = NULL, *pmd = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].pm.err || rows[i].host.err)
+			continue;
+		if (!strcmp(rows[i].w->name, "mremap_move_1g_pte"))
+			pte = &rows[i];
+		if (!strcmp(rows[i].w->name, "mremap_move_1g_pmd"))
+			pmd = &rows[i];
+	}
+	if (!pte || !pmd || rate(&pte->pm) <= 0 || rate(&pte->host) <= 0)
+		return;
+	double pr = rate(&pmd->pm) / rate(&pte->pm), lr = rate(&pmd->host) / rate(&pte->host);
+	if (json)
+		printf("{\"summary\": \"mremap_pte_over_pmd\", \"peimm\": %.1f, \"linux\": %.1f}\n",
+		       pr, lr);
+	else
+		printf("mremap_move_1g: cost per move PTE-aligned / PMD-aligned = %.1f in peimm, "
+		       "%.1f in linux\n", pr, lr);
 }
 
 static int find_workload(const char *name)
 {
+	for (size_t i = 0; i < NALIAS; i++)
+		if (!strcmp(aliases[i].alias, name))
+			name = aliases[i].name;
 	for (size_t i = 0; i < NWL; i++)
 		if (!strcmp(workloads[i].name, name))
 			return (int)i;
@@ -250,6 +309,9 @@ int cmd_bench(int argc, char **argv)
 		n++;
 	}
 	if (!b.json)
+		putchar('\n');
+	if (!b.json)
 		print_scale_summary(rows, n);
+	print_mremap_summary(rows, n, b.json);
 	return failed ? 1 : 0;
 }

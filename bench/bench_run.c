@@ -89,6 +89,30 @@ void bench_loop(const bench_ctx *b, bench_iter_fn iter, void *state, const char 
 	r->secs = t - start;
 }
 
+void bench_loop_timed(const bench_ctx *b, bench_timed_fn iter, void *state, const char *note,
+		      bench_result *r)
+{
+	double start = bench_now(), counted = 0, s = 0;
+	uint64_t ops = 0;
+	long n = iter(state, &s);	/* warm-up, not counted */
+
+	if (n < 0) {
+		loop_failed(r, n, note);
+		return;
+	}
+	do {
+		n = iter(state, &s);
+		if (n < 0) {
+			loop_failed(r, n, note);
+			return;
+		}
+		ops += (uint64_t)n;
+		counted += s;
+	} while (counted < b->seconds && bench_now() - start < 20 * b->seconds + 5);
+	r->ops = ops;
+	r->secs = counted;
+}
+
 /* Reads exactly len bytes from fd; returns 0, or -1 on a short read. */
 static int read_full(int fd, void *buf, size_t len)
 {

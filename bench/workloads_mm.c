@@ -1,9 +1,9 @@
 /*
- * peimm bench: the peimm side of every workload. Each side builds its own pm_system
- * (fixed seed, one spawned process under a plain user token), sets up what the loop needs,
- * times the loop through pm_syscall/pm_access/pm_proc_read, and destroys the system. Uses
- * only <peimm.h>; never touches src/. The loops mirror bench_host.c one for one: change
- * one, change the other.
+ * peimm bench: the peimm side of the anonymous-memory, brk, mprotect, maps and uaccess
+ * workloads. Each side builds its own pm_system through pm_env.c, sets up what the loop
+ * needs, times the loop through pm_syscall/pm_access/pm_proc_read, and destroys the
+ * system. Uses only <peimm.h>; never touches src/. The loops mirror bench_host.c one for
+ * one: change one, change the other.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,76 +14,6 @@
 
 #include "bench.h"
 
-/* One process in its own system, plus the note an iteration leaves when it fails. */
-typedef struct pm_env {
-	pm_system *sys;
-	pm_token  *user;		/* the process's primary token; one reference */
-	pm_thread *t;			/* main thread of the process */
-	char       note[BENCH_NOTE_MAX];	/* what the last failing call was */
-} pm_env;
-
-static const char user_spec[] = "user=S-1-5-21-1-1001 groups=S-1-5-32-545,S-1-1-0";
-
-/* Writes "call = -ERRNO" into e->note and returns rc (forced negative). */
-static long env_err(pm_env *e, long rc, const char *call)
-{
-	const char *name = pm_errno_name(rc);
-
-	if (rc >= 0)
-		rc = -EPROTO;
-	snprintf(e->note, sizeof(e->note), "peimm %s = -%s", call, name ? name : "?");
-	return rc;
-}
-
-/* Creates the system and the process. Returns 0, or -errno with r failed and e empty. */
-static int env_open(const bench_ctx *b, pm_env *e, bench_result *r)
-{
-	pm_config cfg;
-	int err = 0;
-
-	memset(e, 0, sizeof(*e));
-	pm_config_default(&cfg);
-	cfg.ram_bytes = b->ram_bytes;
-	cfg.seed = 1;
-	e->sys = pm_system_create(&cfg);
-	if (!e->sys)
-		return (int)bench_fail(r, -ENOMEM, "pm_system_create refused %lu MiB of RAM",
-				       (unsigned long)(b->ram_bytes / BENCH_MIB));
-	e->user = pm_token_parse(e->sys, user_spec, &err);
-	if (!e->user)
-		goto out_sys;
-	e->t = pm_spawn(e->sys, e->user, NULL);
-	if (!e->t)
-		goto out_token;
-	return 0;
-out_token:
-	pm_token_put(e->user);
-out_sys:
-	pm_system_destroy(e->sys);
-	memset(e, 0, sizeof(*e));
-	return (int)bench_fail(r, err ? err : -ENOMEM, "peimm: cannot create the process");
-}
-
-static void env_close(pm_env *e)
-{
-	if (!e->sys)
-		return;
-	pm_token_put(e->user);
-	pm_system_destroy(e->sys);
-	memset(e, 0, sizeof(*e));
-}
-
-static long env_mmap(pm_env *e, uint64_t len, int prot)
-{
-	return pm_syscall(e->t, SYS_mmap, 0, (long)len, prot, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-}
-
-static long env_munmap(pm_env *e, uint64_t va, uint64_t len)
-{
-	return pm_syscall(e->t, SYS_munmap, (long)va, (long)len, 0, 0, 0, 0);
-}
-
 /* Raises MaxMapCount to 2,000,000 while impersonating SYSTEM (the key's SD refuses a
  * plain user). Returns 0 or -errno with e->note set. */
 static long env_raise_map_count(pm_env *e)
@@ -93,14 +23,14 @@ static long env_raise_map_count(pm_env *e)
 	long rc;
 
 	if (!sys_tok)
-		return env_err(e, err, "token_parse(system)");
+		return bench_env_err(e, err, "token_parse(system)");
 	rc = pm_impersonate(e->t, sys_tok);
 	if (rc == 0) {
 		rc = pm_registry_set(e->t, PM_REG_MEMORY "MaxMapCount", 2000000);
 		pm_revert(e->t);
 	}
 	pm_token_put(sys_tok);
-	return rc ? env_err(e, rc, "registry_set(MaxMapCount)") : 0;
+	return rc ? bench_env_err(e, rc, "registry_set(MaxMapCount)") : 0;
 }
 
 /* Maps n separate one-page VMAs, PROT_READ and PROT_NONE in turn so that neighbours never
@@ -108,9 +38,9 @@ static long env_raise_map_count(pm_env *e)
 static long env_add_vmas(pm_env *e, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		long va = env_mmap(e, BENCH_PAGE, (i & 1) ? PROT_NONE : PROT_READ);
+		long va = bench_env_mmap(e, BENCH_PAGE, (i & 1) ? PROT_NONE : PROT_READ);
 		if (va < 0)
-			return env_err(e, va, "mmap of a background VMA");
+			return bench_env_err(e, va, "mmap of a background VMA");
 	}
 	return 0;
 }
@@ -122,12 +52,12 @@ typedef struct mmap_st { pm_env e; uint64_t len; } mmap_st;
 static long it_mmap_munmap(void *p)
 {
 	mmap_st *s = p;
-	long va = env_mmap(&s->e, s->len, PROT_READ | PROT_WRITE);
+	long va = bench_env_mmap(&s->e, s->len, PROT_READ | PROT_WRITE);
 
 	if (va < 0)
-		return env_err(&s->e, va, "mmap");
-	long rc = env_munmap(&s->e, (uint64_t)va, s->len);
-	return rc ? env_err(&s->e, rc, "munmap") : 1;
+		return bench_env_err(&s->e, va, "mmap");
+	long rc = bench_env_munmap(&s->e, (uint64_t)va, s->len);
+	return rc ? bench_env_err(&s->e, rc, "munmap") : 1;
 }
 
 /* Times mmap+munmap of len bytes with extra_vmas VMAs present. */
@@ -135,7 +65,7 @@ static void run_mmap(const bench_ctx *b, uint64_t len, uint64_t extra_vmas, benc
 {
 	mmap_st s = { .len = len };
 
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		return;
 	if (extra_vmas && (env_raise_map_count(&s.e) || env_add_vmas(&s.e, extra_vmas))) {
 		bench_fail(r, -ENOMEM, "%s", s.e.note);
@@ -143,7 +73,7 @@ static void run_mmap(const bench_ctx *b, uint64_t len, uint64_t extra_vmas, benc
 	}
 	bench_loop(b, it_mmap_munmap, &s, s.e.note, r);
 out:
-	env_close(&s.e);
+	bench_env_close(&s.e);
 }
 
 void pm_side_mmap_4k(const bench_ctx *b, const bench_wl *w, bench_result *r)
@@ -168,31 +98,31 @@ static long it_page_fault(void *p)
 	mmap_st *s = p;
 	pm_siginfo si;
 	const char one = 1;
-	long va = env_mmap(&s->e, s->len, PROT_READ | PROT_WRITE), rc;
+	long va = bench_env_mmap(&s->e, s->len, PROT_READ | PROT_WRITE), rc;
 
 	if (va < 0)
-		return env_err(&s->e, va, "mmap");
+		return bench_env_err(&s->e, va, "mmap");
 	/* 4 KiB faults on both sides: the host would otherwise be free to use THP. */
 	rc = pm_syscall(s->e.t, SYS_madvise, va, (long)s->len, MADV_NOHUGEPAGE, 0, 0, 0);
 	if (rc)
-		return env_err(&s->e, rc, "madvise(MADV_NOHUGEPAGE)");
+		return bench_env_err(&s->e, rc, "madvise(MADV_NOHUGEPAGE)");
 	for (uint64_t off = 0; off < s->len; off += BENCH_PAGE) {
 		rc = pm_access(s->e.t, (uint64_t)va + off, (void *)&one, 1, PM_WRITE, &si);
 		if (rc != 1)
-			return env_err(&s->e, rc, "pm_access write");
+			return bench_env_err(&s->e, rc, "pm_access write");
 	}
-	rc = env_munmap(&s->e, (uint64_t)va, s->len);
-	return rc ? env_err(&s->e, rc, "munmap") : (long)(s->len / BENCH_PAGE);
+	rc = bench_env_munmap(&s->e, (uint64_t)va, s->len);
+	return rc ? bench_env_err(&s->e, rc, "munmap") : (long)(s->len / BENCH_PAGE);
 }
 
 void pm_side_page_fault(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
 	mmap_st s = { .len = BENCH_MMAP1_BYTES };
 
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		return;
 	bench_loop(b, it_page_fault, &s, s.e.note, r);
-	env_close(&s.e);
+	bench_env_close(&s.e);
 }
 
 /* ---- brk_grow_shrink: brk +1 page, brk -1 page (2 ops) ---- */
@@ -205,23 +135,23 @@ static long it_brk(void *p)
 	long rc = pm_syscall(s->e.t, SYS_brk, s->base + (long)BENCH_PAGE, 0, 0, 0, 0, 0);
 
 	if (rc != s->base + (long)BENCH_PAGE)
-		return env_err(&s->e, rc < 0 ? rc : -ENOMEM, "brk(+1 page)");
+		return bench_env_err(&s->e, rc < 0 ? rc : -ENOMEM, "brk(+1 page)");
 	rc = pm_syscall(s->e.t, SYS_brk, s->base, 0, 0, 0, 0, 0);
-	return rc != s->base ? env_err(&s->e, rc < 0 ? rc : -ENOMEM, "brk(-1 page)") : 2;
+	return rc != s->base ? bench_env_err(&s->e, rc < 0 ? rc : -ENOMEM, "brk(-1 page)") : 2;
 }
 
 void pm_side_brk(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
 	brk_st s;
 
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		return;
 	s.base = pm_syscall(s.e.t, SYS_brk, 0, 0, 0, 0, 0, 0);
 	if (s.base <= 0)
 		bench_fail(r, -EINVAL, "peimm brk(0) = %ld", s.base);
 	else
 		bench_loop(b, it_brk, &s, s.e.note, r);
-	env_close(&s.e);
+	bench_env_close(&s.e);
 }
 
 /* ---- mprotect_split_merge: middle page of 3 to R, then back to RW (2 ops) ---- */
@@ -235,23 +165,23 @@ static long it_mprotect(void *p)
 	long rc = pm_syscall(s->e.t, SYS_mprotect, mid, BENCH_PAGE, PROT_READ, 0, 0, 0);
 
 	if (rc)
-		return env_err(&s->e, rc, "mprotect(R)");
+		return bench_env_err(&s->e, rc, "mprotect(R)");
 	rc = pm_syscall(s->e.t, SYS_mprotect, mid, BENCH_PAGE, PROT_READ | PROT_WRITE, 0, 0, 0);
-	return rc ? env_err(&s->e, rc, "mprotect(RW)") : 2;
+	return rc ? bench_env_err(&s->e, rc, "mprotect(RW)") : 2;
 }
 
 void pm_side_mprotect(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
 	mprot_st s;
 
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		return;
-	s.va = env_mmap(&s.e, 3 * BENCH_PAGE, PROT_READ | PROT_WRITE);
+	s.va = bench_env_mmap(&s.e, 3 * BENCH_PAGE, PROT_READ | PROT_WRITE);
 	if (s.va < 0)
 		bench_fail(r, s.va, "peimm mmap of 3 pages = %ld", s.va);
 	else
 		bench_loop(b, it_mprotect, &s, s.e.note, r);
-	env_close(&s.e);
+	bench_env_close(&s.e);
 }
 
 /* ---- maps_20k: read the whole maps view with 20,000 VMAs present ---- */
@@ -266,7 +196,7 @@ static long maps_read_all(maps_st *s)
 
 	while ((n = pm_proc_read(s->e.t, 0, "maps", s->buf, BENCH_MAPS_CHUNK, off)) > 0)
 		off += (uint64_t)n;
-	return n < 0 ? env_err(&s->e, n, "proc_read(maps)") : (long)off;
+	return n < 0 ? bench_env_err(&s->e, n, "proc_read(maps)") : (long)off;
 }
 
 static long it_maps(void *p)
@@ -288,7 +218,7 @@ static long maps_count_lines(maps_st *s)
 		off += (uint64_t)n;
 	}
 	s->lines = lines;
-	return n < 0 ? env_err(&s->e, n, "proc_read(maps)") : 0;
+	return n < 0 ? bench_env_err(&s->e, n, "proc_read(maps)") : 0;
 }
 
 void pm_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r)
@@ -299,7 +229,7 @@ void pm_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r)
 		bench_fail(r, -ENOMEM, "out of host memory");
 		return;
 	}
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		goto out_buf;
 	if (env_add_vmas(&s.e, BENCH_MAPS_VMAS) || maps_count_lines(&s)) {
 		bench_fail(r, -ENOMEM, "%s", s.e.note);
@@ -308,7 +238,7 @@ void pm_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r)
 	bench_loop(b, it_maps, &s, s.e.note, r);
 	r->per_op = (double)s.lines;
 out_env:
-	env_close(&s.e);
+	bench_env_close(&s.e);
 out_buf:
 	free(s.buf);
 }
@@ -326,7 +256,7 @@ static long it_uaccess(void *p)
 		uint64_t off = ((uint64_t)(i & 7) << 12) | (((uint64_t)i >> 3) & 511) << 3;
 		long rc = pm_access(s->e.t, (uint64_t)s->va + off, &v, 8, PM_READ, NULL);
 		if (rc != 8)
-			return env_err(&s->e, rc, "pm_access read");
+			return bench_env_err(&s->e, rc, "pm_access read");
 		sum += v;
 	}
 	s->sum += sum;
@@ -338,14 +268,14 @@ static long uaccess_setup(uacc_st *s)
 {
 	const uint64_t fill = 1;
 
-	s->va = env_mmap(&s->e, BENCH_UACCESS_SET * BENCH_PAGE, PROT_READ | PROT_WRITE);
+	s->va = bench_env_mmap(&s->e, BENCH_UACCESS_SET * BENCH_PAGE, PROT_READ | PROT_WRITE);
 	if (s->va < 0)
-		return env_err(&s->e, s->va, "mmap");
+		return bench_env_err(&s->e, s->va, "mmap");
 	for (uint64_t i = 0; i < BENCH_UACCESS_SET; i++) {
 		long rc = pm_access(s->e.t, (uint64_t)s->va + i * BENCH_PAGE, (void *)&fill, 8,
 				    PM_WRITE, NULL);
 		if (rc != 8)
-			return env_err(&s->e, rc, "pm_access write");
+			return bench_env_err(&s->e, rc, "pm_access write");
 	}
 	return 0;
 }
@@ -354,11 +284,11 @@ void pm_side_uaccess(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
 	uacc_st s = { .sum = 0 };
 
-	if (env_open(b, &s.e, r))
+	if (bench_env_open(b, &s.e, r, 0, NULL))
 		return;
 	if (uaccess_setup(&s))
 		bench_fail(r, -EFAULT, "%s", s.e.note);
 	else
 		bench_loop(b, it_uaccess, &s, s.e.note, r);
-	env_close(&s.e);
+	bench_env_close(&s.e);
 }

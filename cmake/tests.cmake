@@ -64,5 +64,10 @@ add_test(NAME lint.no_writable_globals COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint
 set_tests_properties(lint.layers lint.file_length lint.no_writable_globals PROPERTIES LABELS "fast")
 
 # The README's C example compiles and does what it says.
-add_test(NAME lint.readme_example COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/readme-example.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:peimm_static>)
+if(PEIMM_SANITIZE)
+  set(example_flags "-fsanitize=address,undefined")
+else()
+  set(example_flags "")
+endif()
+add_test(NAME lint.readme_example COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/readme-example.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:peimm_static> "${example_flags}")
 set_tests_properties(lint.readme_example PROPERTIES LABELS "fast")

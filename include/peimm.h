@@ -112,6 +112,7 @@ typedef struct pm_sysinfo {
 	uint64_t nr_processes;		/* processes not yet dead */
 	uint64_t seed;			/* the PRNG seed in use */
 	uint64_t kernel_frames;		/* frames the kernel holds for itself (zero page, vdso, vvar) */
+	uint64_t pool_frames;		/* frames set aside in the hugetlb pools (free or in use) */
 } pm_sysinfo;
 void pm_system_info(pm_system *sys, pm_sysinfo *info);
 
@@ -122,6 +123,26 @@ int pm_check_invariants(pm_system *sys);
 /* Test hook: makes the system's nth host allocation from now fail (1 = the next one), so
  * tests can walk every failure path; 0 turns it off. */
 void pm_debug_fail_alloc(pm_system *sys, uint64_t n);
+
+/* ---- exec and core dumps (SPEC §3, §10) ---- */
+
+/* Where the process's program starts after its last exec (pm_spawn with elf_path, or
+ * execve): *entry = the first instruction (the interpreter's entry when the image has a
+ * PT_INTERP, else the image's), *sp = the initial stack pointer, which points at argc.
+ * Either pointer may be NULL. 0; -ESRCH for a dying or dead process; -ENOEXEC (and both
+ * set to 0) when the process never ran exec. Changes nothing. */
+int pm_exec_info(pm_thread *t, uint64_t *entry, uint64_t *sp);
+
+/* Writes an ELF64 ET_CORE image of t's process to the host file `path` (not under
+ * cfg.root; created or truncated, mode 0600): a PT_NOTE with NT_PRSTATUS (pid, rip and
+ * rsp from the exec info), NT_PRPSINFO (comm), NT_AUXV and NT_FILE, and one PT_LOAD per
+ * VMA with its protection. Contents follow Linux's default coredump_filter (0x33):
+ * anonymous private memory that was touched and shared anonymous memory in full, the
+ * first page of a file mapping at offset 0 (the ELF header), no other file pages;
+ * MADV_DONTDUMP ranges and [vvar] get a file size of 0. Pages are read through the page
+ * tables without faulting anything in. 0, -ESRCH (dying or dead), or -errno from the host
+ * (the file may then be partly written); the process never changes. */
+int pm_coredump(pm_thread *t, const char *path);
 
 /* "EINVAL" for -EINVAL or EINVAL, or NULL when unknown. */
 const char *pm_errno_name(long err);

@@ -152,6 +152,8 @@ enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uin
 		return FAULT_SEGV_ACCERR;
 	if (pkru_denies(pkru, v->pkey, how))
 		return FAULT_SEGV_PKUERR;
+	if (v->vm_flags & VM_HUGETLB)
+		return mm_hugetlb_fault(mm, v, addr, how);
 	pthread_mutex_lock(&mm->ptl);
 	pte_t *ep;
 	enum fault_ret r = FAULT_OK;

@@ -33,12 +33,35 @@ static pte_t *dst_pte(struct copy_ctx *c, uint64_t va)
 	return c->table + ((va - base) >> PAGE_SHIFT);
 }
 
+/* A huge leaf (hugetlb): shared with the child, write-protected on both sides when
+ * private, like copy_hugetlb_page_range. */
+static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
+{
+	pte_t e = *ep, *dst;
+	if (pgt_alloc_entry(&c->dst->pgt, va, level, &dst)) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	if (e & PTE_P) {
+		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
+		page_get(pg);
+		atomic_fetch_add(&pg->mapcount, 1);
+		atomic_fetch_add(&c->dst->hugetlb_bytes, (long)pgt_level_size(level));
+		if (c->cow && (e & PTE_RW)) {
+			e &= ~PTE_RW;
+			*ep = e;
+		}
+	}
+	pgt_set(&c->dst->pgt, dst, e);
+	return 0;
+}
+
 static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
 	struct copy_ctx *c = ctx;
 	pte_t e = *ep;
 	if (level != 1)
-		return 0;	/* huge leaves arrive with THP */
+		return copy_huge(c, va, ep, level);
 	pte_t *dst = dst_pte(c, va);
 	if (!dst) {
 		c->err = -ENOMEM;
@@ -73,12 +96,16 @@ static struct vma *dup_vma(struct mm_struct *dst, const struct vma *v)
 	nv->anon = NULL;
 	nv->vm_mm = dst;
 	nv->vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);	/* locks are not inherited */
+	if ((nv->vm_flags & VM_HUGETLB) && !(nv->vm_flags & VM_SHARED))
+		nv->vm_flags |= VM_HUGE_NORESV;	/* the parent keeps the reservation */
 	/* anon_vma_fork: each inherited VMA gets a fresh identity, so the child's VMAs do not
 	 * merge with each other the way the parent's might (LTP vma01). */
 	if (v->anon && !(v->vm_flags & VM_WIPEONFORK) && !(nv->anon = anon_vma_new(dst))) {
 		vma_free(dst, nv);
 		return NULL;
 	}
+	if (nv->anon)
+		nv->vm_flags |= VM_ANON_FORKED;
 	if (vma_tree_reserve(&dst->mt, 1)) {
 		vma_free(dst, nv);
 		return NULL;
@@ -120,6 +147,10 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		ok = nv != NULL;
 		if (!ok || (v->vm_flags & VM_WIPEONFORK))
 			continue;	/* a wiped range starts with no pages at all */
+		/* vma_needs_copy: a VMA with no anon identity holds only what a fault would
+		 * map again (the zero page, object pages), so the child starts without PTEs. */
+		if (!v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)))
+			continue;
 		struct copy_ctx c = { src, dst, v,
 			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0 };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);

@@ -97,6 +97,18 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	case MADV_DONTNEED_LOCKED:
 		if ((v->vm_flags & VM_PFNMAP) || (a == MADV_DONTNEED && (v->vm_flags & VM_LOCKED)))
 			return -EINVAL;
+		if (v->vm_flags & VM_HUGETLB) {
+			/* Huge pages: an aligned start, and only whole pages (the end rounds down). */
+			uint64_t mask = mm_huge_size(v) - 1;
+			if (start & mask)
+				return -EINVAL;
+			end &= ~mask;
+			if (end <= start)
+				return 0;
+			mm_hugetlb_unreserve(mm, v, start, end);	/* balance first: no-op for shared */
+			mm_zap_range(mm, start, end);
+			return mm_hugetlb_rereserve(mm, v, start, end);
+		}
 		mm_zap_range(mm, start, end);
 		return 0;
 	}
@@ -134,6 +146,16 @@ static int advice_discards(long a)
 {
 	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_DONTNEED_LOCKED ||
 	       a == MADV_REMOVE || a == MADV_WIPEONFORK;
+}
+
+/* mseal's can_modify_vma_madv for advice beyond SPEC §9's five: refused only over a
+ * sealed anonymous VMA the caller cannot write (is_ro_anon). */
+static int sealed_ro_anon(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end; v = vma_next(&mm->mt, v))
+		if ((v->vm_flags & VM_SEALED) && !v->vm_obj && !(v->vm_flags & VM_WRITE))
+			return 1;
+	return 0;
 }
 
 static int advice_known(long a)
@@ -174,6 +196,8 @@ long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		r = madvise_populate(mm, start, end, advice);
 	else if (advice_discards(advice) && mm_range_sealed(mm, start, end))
 		r = -EPERM;
+	else if ((advice == MADV_DONTFORK || advice == 102) && sealed_ro_anon(mm, start, end))
+		r = -EPERM;	/* Linux's is_discard list also has these, for read-only anon */
 	else
 		r = madvise_walk(mm, start, end, advice);
 	pthread_rwlock_unlock(&mm->lock);

@@ -80,8 +80,8 @@ static long do_mlock(struct mm_struct *mm, const struct mm_caller *c, uint64_t s
 	if (!r)
 		r = apply_lock_flags(mm, start, end, flags);
 	/* Locked pages stay resident: fault them in now (VM_LOCKONFAULT waits for touches). */
-	if (!r && !(flags & VM_LOCKONFAULT))
-		mm_populate_locked(mm, start, end);
+	if (!r && !(flags & VM_LOCKONFAULT) && mm_populate_range(mm, start, end, 0))
+		r = -ENOMEM;	/* __mlock_posix_error_return: the VMAs stay locked */
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }

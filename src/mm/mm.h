@@ -53,6 +53,7 @@ struct mm_rlimit { uint64_t cur, max; };
 struct mm_caller {
 	const struct mm_rlimit *rlim;		/* RLIM_NLIMITS entries */
 	struct token *token;			/* effective token, for privilege gates */
+	int wx;					/* W^X enforced for this process (SPEC §4) */
 };
 
 /* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private
@@ -84,6 +85,7 @@ struct mm_struct {
 	uint16_t pkey_map;			/* allocated protection keys (bit 0 = key 0, always) */
 	atomic_int refs;			/* holders of the struct (the owner, walkers of i_mmap) */
 	atomic_int users;			/* processes using the address space (vfork, CLONE_VM) */
+	atomic_long hugetlb_bytes;		/* hugetlb memory mapped (HugetlbPages) */
 	int dead;				/* torn down by mm_destroy; under lock */
 };
 
@@ -165,6 +167,9 @@ long mm_pkey_free(struct mm_struct *mm, long key);
 /* pkey_mprotect (mprotect when pkey is -1). */
 long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		      uint64_t len, uint64_t prot, long pkey);
+
+/* W^X: does the address space hold a W+X mapping or a W/X alias (re-arming refuses)? */
+int mm_has_wx(struct mm_struct *mm);
 
 /* ---- uaccess.c: the software MMU ---- */
 /* Copies len bytes between buf and va (how = PM_READ | PM_WRITE | PM_EXEC), faulting pages

@@ -14,6 +14,7 @@ struct check_ctx {
 	struct mm_struct *mm;
 	int problems;
 	long rss[NR_MM_COUNTERS];
+	long hugetlb;			/* bytes of hugetlb frames mapped */
 };
 
 static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -42,6 +43,10 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (atomic_load(&pg->mapcount) < 1 || atomic_load(&pg->refcount) < atomic_load(&pg->mapcount))
 		REPORT(c, "pte %#lx maps pfn %#lx with mapcount %d refcount %d\n", (unsigned long)va,
 		       (unsigned long)pte_pfn(e), atomic_load(&pg->mapcount), atomic_load(&pg->refcount));
+	if (pg->flags & PG_hugetlb) {
+		c->hugetlb += (long)pgt_level_size(level);
+		return 0;
+	}
 	int kind = (pg->flags & PG_anon) ? MM_ANONPAGES : (pg->flags & PG_shmem) ? MM_SHMEMPAGES : MM_FILEPAGES;
 	c->rss[kind] += level == 1 ? 1 : (long)(pgt_level_size(level) >> PAGE_SHIFT);
 	return 0;
@@ -75,6 +80,9 @@ static void check_counters(struct check_ctx *c)
 		if (ctr[i].got != ctr[i].want)
 			REPORT(c, "%s is %lu pages, recount gives %lu\n", ctr[i].name,
 			       (unsigned long)ctr[i].got, (unsigned long)ctr[i].want);
+	if (atomic_load(&mm->hugetlb_bytes) != c->hugetlb)
+		REPORT(c, "HugetlbPages is %ld bytes, recount gives %ld\n", atomic_load(&mm->hugetlb_bytes),
+		       c->hugetlb);
 	static const char *const rss_names[] = { "RssFile", "RssAnon", "RssShmem" };
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (atomic_load(&mm->rss[i]) != c->rss[i])

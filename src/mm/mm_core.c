@@ -76,6 +76,7 @@ void mm_destroy(struct mm_struct *mm)
 	mm->dead = 1;
 	struct vma *v;
 	while ((v = vma_first(&mm->mt)) != NULL) {
+		mm_hugetlb_unreserve(mm, v, v->vm_start, v->vm_end);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		mm_writeback_vma(v, v->vm_start, v->vm_end);	/* exit writes shared files back */
 		mm_unlink_vma(mm, v);

@@ -95,8 +95,11 @@ int mm_expand_stack(struct mm_struct *mm, uint64_t addr, const struct mm_rlimit 
 long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
 		    uint64_t len, uint64_t vf, struct vm_object *obj, uint64_t pgoff, int kind,
 		    int populate);
-/* Faults in every page of [start, end) as MAP_POPULATE does; errors are ignored. */
-void mm_populate_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Faults in every page of [start, end) as __mm_populate does: 0, or -EFAULT when a page
+ * could not be faulted (the rest is still populated), or -ENOMEM. mmap ignores it. */
+int mm_populate_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* The same, stopping at the first failure unless ignore_errors (mlock stops). */
+int mm_populate_range(struct mm_struct *mm, uint64_t start, uint64_t end, int ignore_errors);
 /* can_do_mlock: a non-zero RLIMIT_MEMLOCK or SeLockMemoryPrivilege. */
 int mm_can_mlock(const struct mm_caller *c);
 /* mlock_future_ok: may `len` more bytes be locked under RLIMIT_MEMLOCK? */
@@ -107,6 +110,30 @@ int mm_mlock_future_ok(struct mm_struct *mm, const struct mm_caller *c, uint64_t
 int mm_range_sealed(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Is key allocated in this mm (0 always is)? */
 int mm_pkey_allocated(struct mm_struct *mm, long key);
+
+/* ---- hugetlb.c ---- */
+int mm_hugetlb_hstate(uint64_t flags);	/* pool of MAP_HUGE_* (0, 1) or -EINVAL */
+uint64_t mm_huge_size(const struct vma *v);
+int mm_hugetlb_prepare(struct mm_struct *mm, int h, uint64_t len, uint64_t vf,
+		       struct vm_object **obj);
+enum fault_ret mm_hugetlb_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int how);
+/* Gives back the reservations of the not-yet-faulted huge pages of [start, end) of v. */
+void mm_hugetlb_unreserve(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+/* Reserves again for [start, end) of v once it is empty (after MADV_DONTNEED). 0. */
+int mm_hugetlb_rereserve(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+/* May v be split at addr (hugetlb VMAs only at huge boundaries)? */
+int mm_hugetlb_split_ok(const struct vma *v, uint64_t addr);
+
+/* ---- wx.c: W^X (SPEC §4) ---- */
+uint64_t wx_history(uint64_t vf);	/* VM_WAS_* for the rights in vf */
+/* Would a view of o's pages [pgoff, pgoff+npages) with flags vf alias another view in mm
+ * (executable against shared-writable)? self is skipped. */
+int mm_wx_alias(struct mm_struct *mm, struct vm_object *o, uint64_t pgoff, uint64_t npages,
+		uint64_t vf, const struct vma *self);
+long mm_wx_check_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t prot,
+		      uint64_t vf, struct vm_object *o, uint64_t pgoff, uint64_t len);
+long mm_wx_check_mprotect(struct mm_struct *mm, const struct mm_caller *c, const struct vma *v,
+			  uint64_t start, uint64_t end, uint64_t newflags);
 
 /* vm_flags from prot (calc_vm_prot_bits). */
 static inline uint64_t vm_prot_bits(uint64_t prot)

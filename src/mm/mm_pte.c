@@ -31,7 +31,6 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	struct mm_struct *mm = ctx;
 	pte_t e = *ep;
 	(void)va;
-	(void)level;
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;	/* swap entries come with the swap layer; special frames are not counted */
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
@@ -40,6 +39,11 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		obj_page_dirty(pg->owner, pg);
 	int old = atomic_fetch_sub(&pg->mapcount, 1);
 	PM_ENFORCE(old > 0);
+	if (pg->flags & PG_hugetlb) {
+		atomic_fetch_sub(&mm->hugetlb_bytes, (long)pgt_level_size(level));	/* not RSS */
+		phys_put(mm->sys->ph, pg);
+		return 0;
+	}
 	atomic_fetch_sub(&mm->rss[rss_kind(pg)], 1);
 	if (pg->flags & PG_anon)
 		atomic_fetch_sub(&mm->sys->nr_anon, 1);

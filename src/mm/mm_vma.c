@@ -61,6 +61,7 @@ struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int
 static void absorb_next(struct mm_struct *mm, struct vma *v, struct vma *next)
 {
 	uint64_t end = next->vm_end;
+	v->vm_flags |= next->vm_flags & (VM_WAS_WRITE | VM_WAS_EXEC);	/* history survives merges */
 	if (!v->anon && next->anon) {
 		v->anon = next->anon;
 		next->anon = NULL;
@@ -114,6 +115,9 @@ int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, ui
 	uint8_t key = pkey < 0 ? v->pkey : (uint8_t)pkey;
 	if (flags == v->vm_flags && key == v->pkey)
 		return 0;
+	if ((start > v->vm_start && !mm_hugetlb_split_ok(v, start)) ||
+	    (end < v->vm_end && !mm_hugetlb_split_ok(v, end)))
+		return -EINVAL;
 	int nsplit = (start > v->vm_start) + (end < v->vm_end);
 	int merges = would_merge(mm, v, start, end, flags, key, -1) +
 		     would_merge(mm, v, start, end, flags, key, 1);
@@ -141,12 +145,16 @@ int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, ui
 
 int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
+	if (start >= end)
+		return 0;	/* nothing to remove (mremap with old_len 0 keeps the source) */
 	struct vma *v = vma_find(&mm->mt, start);
 	if (!v || v->vm_start >= end)
 		return 0;
 	struct vma *last = vma_find(&mm->mt, end - 1);
 	int split_start = v->vm_start < start;
 	int split_end = last && last->vm_start < end && last->vm_end > end;
+	if ((split_start && !mm_hugetlb_split_ok(v, start)) || (split_end && !mm_hugetlb_split_ok(last, end)))
+		return -EINVAL;	/* hugetlb_vm_op_split: only at huge boundaries */
 	/* do_vmi_align_munmap: only the split that leaves three pieces needs a free slot. */
 	if (split_start && v->vm_end > end && mm->mt.count >= mm->sys->max_map_count)
 		return -ENOMEM;
@@ -161,6 +169,8 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 		last = vma_find(&mm->mt, end - 1);
 		split_prepared(mm, last, end, nv[used++]);
 	}
+	for (struct vma *u = v; u && u->vm_start < end; u = vma_next(&mm->mt, u))
+		mm_hugetlb_unreserve(mm, u, u->vm_start, u->vm_end);
 	mm_zap_range(mm, start, end);
 	while (v && v->vm_start < end) {
 		struct vma *next = vma_next(&mm->mt, v);

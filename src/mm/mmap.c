@@ -68,22 +68,27 @@ static long unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len, uin
 
 /* __get_unmapped_area: returns the address or -errno. */
 static long get_unmapped_area(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
-			      uint64_t len, uint64_t flags, int anon_private)
+			      uint64_t len, uint64_t flags, int anon_private, uint64_t huge_mask)
 {
 	if (len > mm->task_size)
 		return -ENOMEM;
 	if (flags & MAP_FIXED) {
 		if (addr > mm->task_size - len)
 			return -ENOMEM;
-		if (!page_aligned(addr))
-			return -EINVAL;
+		if (!page_aligned(addr) || (addr & huge_mask))
+			return -EINVAL;	/* hugetlb: MAP_FIXED must be huge-aligned */
 		/* cap_mmap_addr: below mmap_min_addr needs SeTcbPrivilege (SPEC §5). */
 		if (addr < mm->sys->mmap_min_addr && !gate_privilege(c->token, PM_SE_TCB_PRIVILEGE))
 			return -EPERM;
 		return (long)addr;
 	}
-	/* Larger anonymous mappings are PMD aligned for THP (thp_get_unmapped_area). */
+	/* Larger anonymous mappings are PMD aligned for THP (thp_get_unmapped_area), and
+	 * hugetlb ones always on their huge size (a hint is rounded up to it). */
 	uint64_t align = (anon_private && !addr && (len & (PMD_SIZE - 1)) == 0) ? PMD_SIZE - 1 : 0;
+	if (huge_mask) {
+		align = huge_mask;
+		addr = (addr + huge_mask) & ~huge_mask;
+	}
 	return unmapped_area(mm, addr, len, flags, align);
 }
 
@@ -91,6 +96,7 @@ static long get_unmapped_area(struct mm_struct *mm, const struct mm_caller *c, u
 static uint64_t mmap_vm_flags(struct mm_struct *mm, uint64_t prot, uint64_t flags)
 {
 	uint64_t vf = vm_prot_bits(prot) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	vf |= wx_history(vf);	/* what this mapping has been, for W^X (SPEC §4) */
 	if (flags & MAP_GROWSDOWN)
 		vf |= VM_GROWSDOWN;
 	if (flags & MAP_LOCKED)
@@ -169,6 +175,31 @@ static long file_mapping_flags(const struct vm_object *obj, unsigned fmode, uint
 	return 0;
 }
 
+/* The anonymous hugetlb half of do_mmap: a hugetlbfs-like object, the reservation, and a
+ * VMA that never merges (VM_HUGETLB|VM_DONTEXPAND, as hugetlbfs_file_mmap sets). */
+static long hugetlb_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr,
+			 uint64_t len, uint64_t vf, uint64_t flags, int h)
+{
+	uint64_t type = flags & MAP_TYPE;
+	if (type != MAP_SHARED && type != MAP_PRIVATE)
+		return -EINVAL;
+	if (vf & VM_GROWSDOWN)
+		return -EINVAL;
+	vf |= VM_HUGETLB | VM_DONTEXPAND;
+	if (type == MAP_SHARED)
+		vf |= VM_SHARED | VM_MAYSHARE;
+	struct vm_object *o;
+	long r = mm_hugetlb_prepare(mm, h, len, vf, &o);
+	if (r)
+		return r;
+	int populate = (vf & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
+	r = mm_mmap_region(mm, c, addr, len, vf, o, 0, VMA_NORMAL, populate);
+	if (r < 0 && type == MAP_PRIVATE && !(vf & VM_NORESERVE))
+		phys_huge_unreserve(mm->sys->ph, h, len >> (PAGE_SHIFT + phys_huge_order(h)));
+	obj_put(o);	/* the VMA holds its own reference */
+	return r;
+}
+
 long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off)
 {
@@ -184,6 +215,21 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 		return -EINVAL;		/* SPEC §5: refused on the default image */
 	if (!(flags & MAP_ANONYMOUS) && !obj)
 		return -EBADF;
+	/* MAP_HUGETLB (ksys_mmap_pgoff): only the pool sizes x86 has, and the length rounds
+	 * up to the huge size; plain files cannot be hugetlb-mapped. */
+	int h = -1;
+	uint64_t huge_mask = 0;
+	if (flags & MAP_HUGETLB) {
+		if (obj || (h = mm_hugetlb_hstate(flags)) < 0)
+			return -EINVAL;
+		huge_mask = (PAGE_SIZE << phys_huge_order(h)) - 1;
+		if (len > UINT64_MAX - huge_mask)
+			return -ENOMEM;
+		len = (len + huge_mask) & ~huge_mask;
+	}
+	/* security_mmap_file runs before do_mmap: W+X is refused first (SPEC §4). */
+	if (c->wx && (prot & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC))
+		return -EACCES;
 	if (!len)
 		return -EINVAL;
 	if (flags & MAP_FIXED_NOREPLACE)
@@ -198,13 +244,10 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 	uint64_t pgoff = off >> PAGE_SHIFT;
 	if (pgoff + (alen >> PAGE_SHIFT) < pgoff || (obj && pgoff + (alen >> PAGE_SHIFT) > (1ULL << 52)))
 		return -EOVERFLOW;	/* file_mmap_ok: offsets must fit the page cache index */
-	/* The hugetlb pools hold NrHugepages2M/1G pages, 0 by default: an empty pool is
-	 * ENOMEM, as on Linux with nr_hugepages = 0. */
-	if (flags & MAP_HUGETLB)
-		return -ENOMEM;
 
 	pthread_rwlock_wrlock(&mm->lock);
-	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj);
+	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj && h < 0,
+				   huge_mask);
 	if (!obj)
 		flags &= ~(uint64_t)MAP_SYNC;	/* anonymous memory ignores MAP_SYNC */
 	if (r < 0)
@@ -226,10 +269,16 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 	if (obj) {
 		if ((r = file_mapping_flags(obj, fmode, prot, flags, &vf)) < 0)
 			goto out;
+		if ((r = mm_wx_check_mmap(mm, c, prot, vf, obj, pgoff, alen)) < 0)
+			goto out;	/* the second view of a W/X alias (SPEC §4) */
 		if (!(vf & VM_SHARED) && (vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
 			vf |= VM_ACCOUNT;
 		int populate = (vf & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
 		r = mm_mmap_region(mm, c, addr, alen, vf, obj, pgoff, VMA_NORMAL, populate);
+		goto out;
+	}
+	if (h >= 0) {
+		r = hugetlb_mmap(mm, c, addr, alen, vf, flags, h);
 		goto out;
 	}
 	switch (flags & MAP_TYPE) {

@@ -62,7 +62,9 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 	vma_copy(nv, v);
 	nv->vm_start = new_addr;
 	nv->vm_end = new_addr + r->new_len;
-	nv->vm_pgoff = pgoff;
+	/* copy_vma: anonymous memory never faulted takes the new address as its pgoff, which
+	 * lets it merge where it lands; faulted memory keeps its old pgoff. */
+	nv->vm_pgoff = (!v->vm_obj && !v->anon) ? new_addr >> PAGE_SHIFT : pgoff;
 	if (pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
 		vma_free(mm, nv);
 		return -ENOMEM;
@@ -115,25 +117,24 @@ static long remap_to(struct remap *r)
 {
 	struct mm_struct *mm = r->mm;
 	uint64_t na = r->new_addr;
-	if (!page_aligned(na))
-		return -EINVAL;
-	if (r->new_len > mm->task_size || na > mm->task_size - r->new_len)
-		return -EINVAL;
-	if (r->addr + r->old_len > na && na + r->new_len > r->addr)
-		return -EINVAL;
 	int fixed = (r->flags & MREMAP_FIXED) != 0;
 	if (fixed && mm_range_sealed(mm, na, na + r->new_len))
 		return -EPERM;
 	if (fixed && na < mm->sys->mmap_min_addr)
 		return -EPERM;
 	long err;
-	if (fixed && (err = mm_unmap_range_locked(mm, na, na + r->new_len)))
-		return err;
 	if (r->old_len > r->new_len) {
 		if ((err = mm_unmap_range_locked(mm, r->addr + r->new_len, r->addr + r->old_len)))
 			return err;
 		r->old_len = r->new_len;
 	}
+	/* What is left of the source must lie in one VMA before the target is touched (a bad
+	 * source is EFAULT with the target still mapped). */
+	struct vma *src = vma_lookup(&mm->mt, r->addr);
+	if (!src || r->old_len > src->vm_end - r->addr)
+		return -EFAULT;
+	if (fixed && (err = mm_unmap_range_locked(mm, na, na + r->new_len)))
+		return err;
 	struct vma *v = vma_to_resize(r, &err);
 	if (!v)
 		return err;
@@ -173,6 +174,12 @@ static long remap_locked(struct remap *r)
 	/* old_len 0 asks for a second mapping of the same pages: only shared ones have any. */
 	if (!r->old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
 		return -EINVAL;
+	if (v->vm_flags & VM_HUGETLB) {
+		uint64_t mask = mm_huge_size(v) - 1;
+		if ((r->addr | r->old_len | r->new_len) & mask || r->new_len > r->old_len ||
+		    ((r->flags & MREMAP_FIXED) && (r->new_addr & mask)))
+			return -EINVAL;	/* hugetlb mremap: aligned, and never growing */
+	}
 	if (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return remap_to(r);
 	if (r->old_len >= r->new_len) {
@@ -198,14 +205,26 @@ long mm_mremap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, u
 		return -EINVAL;
 	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
 		return -EINVAL;
-	if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len))
-		return -EINVAL;
 	if (!page_aligned(addr))
 		return -EINVAL;
 	old_len = page_align_up(old_len);
 	new_len = page_align_up(new_len);
+	/* check_mremap_params compares the lengths once they are whole pages. */
+	if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len))
+		return -EINVAL;
 	if (!new_len)
 		return -EINVAL;
+	/* check_mremap_params: a MREMAP_FIXED or DONTUNMAP target is validated before any VMA
+	 * is looked at, so an unaligned, out-of-range or overlapping one is EINVAL even when
+	 * nothing is mapped. */
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {	/* both name a new address */
+		if (!page_aligned(new_addr))
+			return -EINVAL;
+		if (new_len > mm->task_size || new_addr > mm->task_size - new_len)
+			return -EINVAL;
+		if (addr + old_len > new_addr && new_addr + new_len > addr)
+			return -EINVAL;
+	}
 	struct remap r = { mm, c, addr, old_len, new_len, flags, new_addr };
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret = remap_locked(&r);

@@ -23,8 +23,8 @@ long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len)
 }
 
 /* The loop of do_mprotect_pkey over the VMAs of [start, end). */
-static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end,
-			  uint64_t prot, long pkey)
+static long mprotect_walk(struct mm_struct *mm, const struct mm_caller *c, struct vma *v,
+			  uint64_t start, uint64_t end, uint64_t prot, long pkey)
 {
 	uint64_t nstart = start;
 	for (;;) {
@@ -43,6 +43,10 @@ static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, u
 			return -EACCES;
 		uint64_t tmp = min_u64(v->vm_end, end);
 		uint64_t oldflags = v->vm_flags;
+		long wx = mm_wx_check_mprotect(mm, c, v, nstart, tmp, newflags);
+		if (wx)
+			return wx;
+		newflags |= wx_history(newflags);
 		struct vma *out;
 		long r = mm_modify_range_pkey(mm, v, nstart, tmp, newflags, pkey, &out);
 		if (r)
@@ -62,6 +66,20 @@ static long mprotect_walk(struct mm_struct *mm, struct vma *v, uint64_t start, u
 	}
 }
 
+/* Is a sealed VMA reached before the first hole of [start, end)? A hole ends mprotect's
+ * walk (ENOMEM), so only what precedes it can refuse the call. */
+static int sealed_before_hole(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	uint64_t at = start;
+	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end && v->vm_start <= at;
+	     v = vma_next(&mm->mt, v)) {
+		if (v->vm_flags & VM_SEALED)
+			return 1;
+		at = v->vm_end;
+	}
+	return 0;
+}
+
 long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start, uint64_t len,
 		 uint64_t prot)
 {
@@ -71,7 +89,6 @@ long mm_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start
 long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		      uint64_t len, uint64_t prot, long pkey)
 {
-	(void)c;
 	uint64_t grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
 	prot &= ~grows;
 	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
@@ -108,7 +125,7 @@ long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t 
 		goto out;
 	}
 	/* Sealed VMAs refuse, and the call changes nothing at all (SPEC §9). */
-	r = mm_range_sealed(mm, start, end) ? -EPERM : mprotect_walk(mm, v, start, end, prot, pkey);
+	r = sealed_before_hole(mm, start, end) ? -EPERM : mprotect_walk(mm, c, v, start, end, prot, pkey);
 out:
 	pthread_rwlock_unlock(&mm->lock);
 	return r;

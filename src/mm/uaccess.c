@@ -92,6 +92,10 @@ static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint
 			return FAULT_OK;
 		}
 		enum fault_ret r = mm_handle_fault(mm, a, how, pkru);
+		if (r == FAULT_SEGV_PKUERR) {
+			struct vma *v = vma_lookup(&mm->mt, a);	/* si_pkey is the VMA's key */
+			*pkey = v ? v->pkey : 0;
+		}
 		if (r == FAULT_EXPAND_STACK) {
 			pthread_rwlock_unlock(&mm->lock);
 			pthread_rwlock_wrlock(&mm->lock);

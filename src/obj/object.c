@@ -129,6 +129,8 @@ void obj_put(struct vm_object *o)
 			close(o->host_fd);
 	}
 	PM_ENFORCE(o->nr_mmap == 0);
+	if (o->kind == OBJ_HUGETLB && o->resv_left)
+		phys_huge_unreserve(o->ph, o->hstate, o->resv_left);	/* promises never taken */
 	pindex_for_each(&o->pages, release_page, o);
 	pindex_destroy(&o->pages);
 	pthread_mutex_destroy(&o->lock);

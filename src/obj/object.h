@@ -27,6 +27,7 @@ enum obj_kind {
 	OBJ_SPECIAL,	/* kernel image pages (vdso, vvar): fixed size, never grow */
 	OBJ_FILE,	/* a host file through the page cache; in an obj_filecache */
 	OBJ_MEMFD,	/* memfd_create: shmem that can grow and carry F_SEAL_* seals */
+	OBJ_HUGETLB,	/* MAP_HUGETLB memory: "/anon_hugepage (deleted)"; frames from a pool */
 };
 
 /* Memfd seals: Linux's F_SEAL_* values (fcntl(2)). */
@@ -93,6 +94,9 @@ struct vm_object {
 	atomic_int nr_shared_writable;	/* VM_SHARED|VM_WRITE mappings (Linux's i_mmap_writable);
 					   kept by mm through obj_map_writable_get/put */
 
+	/* OBJ_HUGETLB. */
+	int hstate;			/* pool: 0 = 2 MiB, 1 = 1 GiB; immutable */
+	uint64_t resv_left;		/* shared: pool pages promised and not yet taken; under lock */
 	/* The VMAs that map this object (Linux's i_mapping->i_mmap), kept by mm. */
 	pthread_mutex_t i_mmap_lock;	/* guards the two fields below */
 	struct list_head i_mmap;	/* VMAs mapping the object, through vma.vm_obj_node */
@@ -210,6 +214,17 @@ int obj_get_seals(struct vm_object *o);
  * it, else 0 with nr_shared_writable raised. Pairs with obj_map_writable_put. */
 int obj_map_writable_get(struct vm_object *o);
 void obj_map_writable_put(struct vm_object *o);
+
+/* ---- hugetlb.c: MAP_HUGETLB objects ---- */
+/* The object behind a hugetlb mapping of `size` bytes (a multiple of the huge size) from
+ * pool h. A shared one reserves its pages now unless noreserve: NULL with *err = -ENOMEM
+ * when the pool is short. Private mappings reserve in mm; their object only names them. */
+struct vm_object *obj_hugetlb_create(struct kmem *km, struct phys *ph, int h, uint64_t size,
+				     int shared, int noreserve, uint64_t ino, int *err);
+/* The shared huge frame at huge index `index` (allocated from the object's reservation on
+ * first use), with a reference for the caller. 0, -ENOMEM (pool empty: the fault raises
+ * SIGBUS), or -EFAULT beyond the object. */
+int obj_hugetlb_get_page(struct vm_object *o, uint64_t index, struct page **out);
 
 /* ---- i_mmap: the VMAs mapping an object (object.c) ---- */
 

@@ -35,6 +35,8 @@ int phys_init(struct phys *ph, struct kmem *km, uint64_t ram_bytes)
 	pthread_mutex_init(&ph->lock, NULL);
 	for (int k = 0; k <= PHYS_MAX_ORDER; k++)
 		list_init(&ph->free_area[k]);
+	for (int h = 0; h < PHYS_NR_HSTATES; h++)
+		list_init(&ph->hstate[h].free);
 #ifdef PM_DEBUG
 	ph->poison = 1;
 #endif
@@ -60,6 +62,7 @@ uint64_t phys_destroy(struct phys *ph)
 {
 	if (!ph->pages)
 		return 0;
+	phys_huge_destroy(ph);	/* free pool frames go back; held ones count as leaked below */
 	uint64_t leaked = ph->nr_frames - 1 - ph->free_frames;
 	munmap(ph->arena, ph->nr_frames << PAGE_SHIFT);
 	kmem_free(ph->km, ph->pages, ph->nr_frames * sizeof(struct page));
@@ -180,7 +183,10 @@ int phys_put(struct phys *ph, struct page *pg)
 	PM_ENFORCE(old > 0);
 	if (old != 1)
 		return 0;
-	phys_free(ph, pg, (pg->flags & PG_head) ? pg->order : 0);
+	if (pg->flags & PG_hugetlb)
+		phys_huge_release(ph, pg);
+	else
+		phys_free(ph, pg, (pg->flags & PG_head) ? pg->order : 0);
 	return 1;
 }
 

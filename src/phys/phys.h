@@ -26,6 +26,7 @@ enum {
 	PG_reserved	= 1u << 1,	/* never allocated (PFN 0) */
 	PG_used		= 1u << 2,	/* has been handed out since boot: contents may be non-zero */
 	PG_head		= 1u << 3,	/* head of an allocated block of order > 0 */
+	PG_hugetlb	= 1u << 4,	/* belongs to a hugetlb pool (returns there on the last put) */
 	PG_pgtable	= 1u << 8,	/* a page-table page (owner: the pgtable layer) */
 	PG_zero_page	= 1u << 9,	/* the shared zero page */
 	PG_anon		= 1u << 10,	/* anonymous private memory */
@@ -54,6 +55,15 @@ struct page {
 	uint64_t index;			/* page index in the owner */
 };
 
+/* A hugetlb pool (Linux's struct hstate): 0 = 2 MiB frames, 1 = 1 GiB frames. */
+#define PHYS_NR_HSTATES 2
+struct hstate {
+	struct list_head free;		/* free pool frames (heads), linked through lru */
+	uint64_t nr_total;		/* frames in the pool (HugePages_Total) */
+	uint64_t nr_free;		/* not handed out (HugePages_Free) */
+	uint64_t nr_resv;		/* promised to mappings, not yet handed out (HugePages_Rsvd) */
+};
+
 struct phys {
 	pthread_mutex_t lock;		/* guards free lists and counters below */
 	struct kmem *km;		/* allocator for the descriptor array; immutable */
@@ -65,6 +75,7 @@ struct phys {
 	uint64_t free_frames;		/* frames on all free lists */
 	uint64_t allocs, frees;		/* calls, for statistics */
 	int poison;			/* debug: poison freed frames with 0x5a */
+	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
 };
 
 /* Frame allocation options. */
@@ -101,6 +112,22 @@ static inline void *page_address(const struct phys *ph, const struct page *pg)
 	return pfn_to_virt(ph, page_to_pfn(ph, pg));
 }
 static inline void page_get(struct page *pg) { atomic_fetch_add(&pg->refcount, 1); }
+
+/* ---- hugetlb.c: the hugetlb pools ---- */
+unsigned phys_huge_order(int h);			/* 9 or 18 */
+/* Grows or shrinks pool h toward n frames (as far as memory and reservations allow);
+ * returns the size reached. */
+uint64_t phys_huge_set_pool(struct phys *ph, int h, uint64_t n);
+/* Promises n pool frames to a mapping: 0, or -ENOMEM when the pool is short. */
+int phys_huge_reserve(struct phys *ph, int h, uint64_t n);
+void phys_huge_unreserve(struct phys *ph, int h, uint64_t n);
+/* A zeroed pool frame with refcount 1, consuming a reservation when `reserved`; NULL when
+ * none is free (or all free ones are promised to others). */
+struct page *phys_huge_alloc(struct phys *ph, int h, int reserved);
+void phys_huge_release(struct phys *ph, struct page *pg);	/* phys_put's path */
+void phys_huge_stat(struct phys *ph, int h, struct hstate *out);
+/* Empties the pools; returns the frames still handed out. */
+uint64_t phys_huge_destroy(struct phys *ph);
 
 /* Frame statistics. */
 uint64_t phys_free_frames(struct phys *ph);

@@ -19,10 +19,16 @@ static void inherit(struct pm_process *child, const struct pm_process *parent)
 	memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
 	child->pip_type = parent->pip_type;
 	child->pip_trust = parent->pip_trust;
+	child->dynamic_code = parent->dynamic_code;	/* the policy is inherited (SPEC §4) */
+	child->dumpable = parent->dumpable;
 	child->ppid = parent->pid;
 	child->scratch_next = parent->scratch_next;
 	child->scratch_end = parent->scratch_end;
 	memcpy(child->comm, parent->comm, sizeof(child->comm));
+	child->exec_entry = parent->exec_entry;
+	child->exec_sp = parent->exec_sp;
+	memcpy(child->saved_auxv, parent->saved_auxv, sizeof(child->saved_auxv));
+	child->nr_auxv = parent->nr_auxv;
 }
 
 static long new_child(struct pm_thread *t, int share_vm, int share_files)

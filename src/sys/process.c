@@ -76,6 +76,7 @@ struct pm_process *process_new(struct pm_system *sys, struct token *primary,
 	token_get(primary);
 	p->primary = primary;
 	p->nthreads = 1;
+	p->dumpable = 1;
 	if (opts) {
 		p->pip_type = opts->pip_type;
 		p->pip_trust = opts->pip_trust;
@@ -90,7 +91,7 @@ pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts
 	if (!sys || !tok)
 		return NULL;
 	if (opts && opts->elf_path)
-		return NULL;	/* loading program images arrives with exec */
+		return exec_spawn(sys, tok, opts);	/* a fresh process that execs the image */
 	struct pm_process *p = process_new(sys, tok, opts, NULL, NULL);
 	if (!p)
 		return NULL;
@@ -192,6 +193,7 @@ void thread_caller(struct pm_thread *t, struct mm_caller *c)
 {
 	c->rlim = t->proc->rlim;
 	c->token = thread_token(t);
+	c->wx = !t->proc->dynamic_code;
 }
 
 /* Bump-allocates len bytes of the process's scratch area, mapping more when it runs out. */

@@ -12,6 +12,19 @@
 #include "lib/strbuf.h"
 #include "proc/proc.h"
 
+/* hugetlb_report_meminfo: the default (2 MiB) pool's counts, then both pools' bytes. */
+static void render_hugetlb(struct pm_system *sys, struct strbuf *sb)
+{
+	struct hstate h2, h1;
+	phys_huge_stat(&sys->ph, 0, &h2);
+	phys_huge_stat(&sys->ph, 1, &h1);
+	uint64_t kb = h2.nr_total * 2048 + h1.nr_total * 1048576;
+	sb_printf(sb, "HugePages_Total:   %5lu\nHugePages_Free:    %5lu\nHugePages_Rsvd:    %5lu\n"
+		      "HugePages_Surp:    %5lu\nHugepagesize:       2048 kB\nHugetlb:        %8lu kB\n",
+		  (unsigned long)h2.nr_total, (unsigned long)h2.nr_free, (unsigned long)h2.nr_resv,
+		  0UL, (unsigned long)kb);
+}
+
 static int render_system(struct pm_system *sys, const char *name, struct strbuf *sb)
 {
 	if (!strcmp(name, "meminfo")) {
@@ -21,6 +34,7 @@ static int render_system(struct pm_system *sys, const char *name, struct strbuf 
 		sb_printf(sb, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
 			      "AnonPages:      %8lu kB\n", (unsigned long)total,
 			  (unsigned long)free_kb, (unsigned long)anon);
+		render_hugetlb(sys, sb);
 		return 0;
 	}
 	return -ENOENT;

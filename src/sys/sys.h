@@ -15,6 +15,7 @@
 #include "lib/kmem.h"
 #include "lib/list.h"
 #include "lib/prng.h"
+#include "lib/strbuf.h"
 #include "mm/mm.h"
 #include "peimm.h"
 #include "phys/phys.h"
@@ -32,6 +33,8 @@ struct fd_table;
 
 enum proc_state { PROC_RUNNING, PROC_DYING, PROC_DEAD };
 
+#define PM_AUXV_WORDS	48	/* room for the auxv exec builds (pairs, AT_NULL included) */
+
 struct pm_system {
 	struct kmem km;			/* every host allocation of this system */
 	struct phys ph;			/* simulated RAM */
@@ -48,6 +51,9 @@ struct pm_system {
 	uint64_t ticks;			/* simulated milliseconds */
 	uint64_t kernel_frames;		/* frames held by the kernel (zero page, vdso, vvar) */
 	struct mm_layout_objs vdso;	/* vvar, vvar_vclock, vdso objects; one reference each */
+	pthread_mutex_t audit_lock;	/* guards audit and audit_seq; a leaf lock */
+	struct strbuf audit;		/* the audit log, newest last (audit.c) */
+	uint64_t audit_seq;		/* lines ever logged */
 	struct obj_filecache fcache;	/* the page cache directory: host (dev, ino) -> object */
 };
 
@@ -62,10 +68,17 @@ struct pm_process {
 	struct fd_table *files;		/* the fd table (sys/fd.h); NULL once dead */
 	struct mm_rlimit rlim[RLIM_NLIMITS];	/* under sys->lock for writes */
 	uint32_t pip_type, pip_trust;	/* PSB */
+	int dynamic_code;		/* PSB: 1 = opted in to W+X memory (W^X off), SPEC §4 */
+	int dumpable;			/* PR_SET_DUMPABLE; 1 by default */
 	int nthreads;
 	uint64_t scratch_next, scratch_end;	/* bump region of pm_scratch */
 	char comm[16];			/* process name */
 	struct list_head node;		/* in sys->procs */
+	/* Set by exec (exec.c), under sys->lock; 0 until the first exec. */
+	uint64_t exec_entry;		/* address the main thread starts at */
+	uint64_t exec_sp;		/* its initial stack pointer (points at argc) */
+	uint64_t saved_auxv[PM_AUXV_WORDS];	/* the auxv exec built (NT_AUXV, /proc auxv) */
+	int nr_auxv;			/* words used in saved_auxv */
 };
 
 struct pm_thread {
@@ -102,6 +115,10 @@ void process_exit(struct pm_process *p);
 int process_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
 void process_leave(struct pm_process *p);
 
+/* exec (exec.c): pm_spawn with opts->elf_path, and the execve syscall. */
+pm_thread *exec_spawn(struct pm_system *sys, struct token *primary, const pm_spawn_opts *opts);
+long sys_execve(struct pm_thread *t, const long a[6]);
+
 /* Registry (registry.c). */
 void reg_init(struct pm_system *sys);
 int reg_lookup(const char *path);
@@ -117,6 +134,14 @@ long sys_fork(struct pm_thread *t, const long a[6]);
 long sys_vfork(struct pm_thread *t, const long a[6]);
 long sys_clone(struct pm_thread *t, const long a[6]);
 long sys_exit(struct pm_thread *t, const long a[6]);
+
+long sys_prctl(struct pm_thread *t, const long a[6]);
+
+/* The audit log (audit.c). */
+void audit_init(struct pm_system *sys);
+void audit_release(struct pm_system *sys);
+void audit_log(struct pm_system *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void audit_copy(struct pm_system *sys, struct strbuf *out);
 
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);

@@ -165,6 +165,7 @@ static const sys_fn table[] = {
 	[SYS_msync] = sys_msync,
 	[SYS_remap_file_pages] = sys_remap_file_pages,
 	[SYS_mincore] = sys_mincore,
+	[SYS_prctl] = sys_prctl,
 	[SYS_mlock] = sys_mlock,
 	[SYS_munlock] = sys_munlock,
 	[SYS_mlockall] = sys_mlockall,
@@ -184,6 +185,7 @@ static const sys_fn table[] = {
 	[SYS_fork] = sys_fork,
 	[SYS_vfork] = sys_vfork,
 	[SYS_clone] = sys_clone,
+	[SYS_execve] = sys_execve,
 	[SYS_exit_group] = sys_exit_group,
 };
 

@@ -77,6 +77,8 @@ pm_system *pm_system_create(const pm_config *cfg)
 	sys->seed = c.seed ? c.seed : host_seed();
 	prng_seed(&sys->rng, sys->seed);
 	pthread_mutex_init(&sys->lock, NULL);
+	pthread_mutex_init(&sys->audit_lock, NULL);
+	audit_init(sys);
 	list_init(&sys->procs);
 	list_init(&sys->threads);
 	sys->next_pid = 1;
@@ -112,6 +114,7 @@ void pm_system_destroy(pm_system *sys)
 	put_vdso_objects(sys);
 	uint64_t cached = obj_filecache_destroy(&sys->fcache);
 	mm_sys_stop(&sys->ms);
+	audit_release(sys);
 	uint64_t leaked = phys_destroy(&sys->ph);
 	uint64_t objs = atomic_load(&sys->km.live_objs);
 	if (leaked || objs || cached)
@@ -120,6 +123,7 @@ void pm_system_destroy(pm_system *sys)
 			(unsigned long)cached);
 	PM_ASSERT(leaked == 0 && objs == 0 && cached == 0);
 	pthread_mutex_destroy(&sys->lock);
+	pthread_mutex_destroy(&sys->audit_lock);
 	free(sys);
 }
 
@@ -134,6 +138,11 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	pthread_mutex_unlock(&sys->lock);
 	info->seed = sys->seed;
 	info->kernel_frames = sys->kernel_frames;
+	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
+		struct hstate hs;
+		phys_huge_stat(&sys->ph, h, &hs);
+		info->pool_frames += hs.nr_total << phys_huge_order(h);
+	}
 }
 
 void pm_system_tick(pm_system *sys, unsigned n)

@@ -58,6 +58,12 @@ struct mm_struct;
 /* Peios embedded images: anonymous frames of this mapping are handed out unzeroed
  * (MAP_UNINITIALIZED, SPEC §5). */
 #define VM_UNINITIALIZED (1ULL << 50)
+/* A private hugetlb VMA that owns no pool reservation (a fork child's, as on Linux). */
+#define VM_HUGE_NORESV	(1ULL << 51)
+/* An anonymous VMA a fork child inherited with its pages (Linux: its anon_vma chain has
+ * a parent). It never merges with a neighbour lacking anon memory (vma_had_uncowed_parents);
+ * as a flag it keeps such pairs apart, and splits of one VMA still merge back. */
+#define VM_ANON_FORKED	(1ULL << 52)
 /* Kernel-made mappings that must not merge with user ones. */
 #define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 

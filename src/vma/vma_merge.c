@@ -12,7 +12,8 @@ bool vma_mergeable(const struct vma *prev, const struct vma *next)
 	if (prev->vm_end != next->vm_start)
 		return false;
 	/* Soft-dirty tracking must not keep areas apart (Linux ignores it the same way). */
-	if ((prev->vm_flags ^ next->vm_flags) & ~VM_SOFTDIRTY)
+	/* W^X history is sticky, not identity: merging ORs it (SPEC §4). */
+	if ((prev->vm_flags ^ next->vm_flags) & ~(VM_SOFTDIRTY | VM_WAS_WRITE | VM_WAS_EXEC))
 		return false;
 	if ((prev->vm_flags | next->vm_flags) & VM_SPECIAL)
 		return false;

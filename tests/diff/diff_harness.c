@@ -29,7 +29,7 @@
 #define MAP_UNINITIALIZED 0x4000000
 #endif
 
-#define WIN_BASE	0x200000000000UL
+#define WIN_BASE	DIFF_WIN_BASE
 #define WIN_BYTES	((uint64_t)DIFF_WIN_PAGES * PG)
 #define TWO_GIB		0x80000000UL
 
@@ -105,8 +105,10 @@ void diff_format_call(const struct diff_call *c, char *buf, size_t len)
 	case D_MMAP:
 		bits_str(c->prot, prot_names, p, sizeof(p));
 		bits_str(c->flags, flag_names, f, sizeof(f));
-		snprintf(buf, len, "%smmap(W+%#lx, %#lx, %s, %s, -1, %#lx)", pre,
-			 (unsigned long)c->off, (unsigned long)c->len, p, f, c->pgoff);
+		snprintf(buf, len, "%smmap(W+%#lx, %#lx, %s, %s, %s%s, %#lx)", pre,
+			 (unsigned long)c->off, (unsigned long)c->len, p, f,
+			 c->fd ? diff_file_name(diff_fd_file(c->fd)) : "-1",
+			 !c->fd ? "" : diff_fd_rw(c->fd) ? " (rw)" : " (ro)", c->pgoff);
 		break;
 	case D_MUNMAP:
 		snprintf(buf, len, "%smunmap(W+%#lx, %#lx)", pre, (unsigned long)c->off,
@@ -129,7 +131,8 @@ void diff_format_call(const struct diff_call *c, char *buf, size_t len)
 		snprintf(buf, len, "%sread page at W+%#lx", pre, (unsigned long)c->off);
 		break;
 	default:
-		snprintf(buf, len, "?op %d", c->op);
+		if (!diff_format_ext(c, buf, len))
+			snprintf(buf, len, "?op %d", c->op);
 	}
 }
 
@@ -146,6 +149,7 @@ static const char *rec_result_str(const struct diff_rec *r, char *buf, size_t le
 		snprintf(buf, len, "%s code %d at W+%#lx", r->signo == SIGSEGV ? "SIGSEGV" :
 			 r->signo == SIGBUS ? "SIGBUS" : "signal", r->code, r->fault_off);
 		break;
+	case R_DECLARED: snprintf(buf, len, "not run (declared difference %ld)", r->rval); break;
 	default: snprintf(buf, len, "?"); break;
 	}
 	return buf;
@@ -158,23 +162,27 @@ static int is_mmap_with(const struct diff_call *c, long flag)
 	return c->op == D_MMAP && (c->flags & flag);
 }
 
-static int dd_min_addr(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_min_addr(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	return (c->op == D_MMAP || c->op == D_MPROTECT) && WIN_BASE + c->off < 65536;
 }
 
-static int dd_uninit(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_uninit(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	return is_mmap_with(c, MAP_UNINITIALIZED);
 }
 
-static int dd_wx(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_wx(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	return caps->avoid_exec && (c->op == D_MMAP || c->op == D_MPROTECT) &&
 	       (c->prot & PROT_EXEC);
 }
 
-static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	if (c->op != D_MADVISE)
 		return 0;
@@ -187,15 +195,131 @@ static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *
 	return 0;
 }
 
-static int dd_poison(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_poison(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	return c->op == D_MADVISE && ((int)c->advice == MADV_HWPOISON ||
 				      (int)c->advice == MADV_SOFT_OFFLINE);
 }
 
-static int dd_never(const struct diff_call *c, const struct diff_caps *caps)
+static int dd_never(const struct diff_call *c, const struct diff_caps *caps,
+			const struct diff_state *st)
 {
 	return 0;
+}
+
+/* c's page range lies in the window, has no hole and meets a page sealed by an earlier
+ * call, as st (NULL: the generator, which cannot know) says. */
+static int meets_sealed(const struct diff_call *c, const struct diff_state *st)
+{
+	int sealed = 0;
+	if (!st || c->off % PG || !c->len || c->len > WIN_BYTES || c->off + c->len > WIN_BYTES)
+		return 0;
+	for (uint64_t p = c->off / PG; p < (c->off + c->len + PG - 1) / PG; p++) {
+		if (st->mincore[p] == '.')
+			return 0;
+		sealed |= st->sealed[p];
+	}
+	return sealed;
+}
+
+static int dd_seal_discard(const struct diff_call *c, const struct diff_caps *caps,
+			   const struct diff_state *st)
+{
+	return c->op == D_MADVISE && (c->advice == MADV_DONTNEED ||
+				      c->advice == MADV_DONTNEED_LOCKED ||
+				      c->advice == MADV_WIPEONFORK) && meets_sealed(c, st);
+}
+
+static int dd_seal_mprotect(const struct diff_call *c, const struct diff_caps *caps,
+			    const struct diff_state *st)
+{
+	/* Only an otherwise valid mprotect (bad prot bits are EINVAL first on both sides),
+	 * whose walk reaches a sealed page before any hole (a hole ends it with ENOMEM). */
+	if (!st || c->op != D_MPROTECT || (c->prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return 0;
+	if (c->off % PG || !c->len || c->off + c->len > WIN_BYTES)
+		return 0;
+	for (uint64_t p = c->off / PG; p < (c->off + c->len + PG - 1) / PG; p++) {
+		if (st->mincore[p] == '.')
+			return 0;
+		if (st->sealed[p])
+			return 1;
+	}
+	return 0;
+}
+
+/* An otherwise valid mremap whose source meets a sealed page: peimm refuses before any
+ * change (SPEC §9), Linux may first shrink or split. */
+static int seal_meets_mremap(const struct diff_call *c, const struct diff_state *st)
+{
+	if (c->op != D_MREMAP || (c->flags & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED | 4)) ||
+	    c->off % PG || !c->new_len || c->off + c->len > WIN_BYTES)
+		return 0;
+	if ((c->flags & (MREMAP_FIXED | 4)) && !(c->flags & MREMAP_MAYMOVE))
+		return 0;	/* EINVAL first */
+	if ((c->flags & 4) && (c->len + PG - 1) / PG != (c->new_len + PG - 1) / PG)
+		return 0;
+	if ((c->flags & (MREMAP_FIXED | 4)) &&
+	    (c->new_off % PG || (c->off < c->new_off + c->new_len && c->new_off < c->off + c->len)))
+		return 0;	/* a bad or overlapping target is EINVAL first */
+	for (uint64_t p = c->off / PG; p < (c->off + (c->len ? c->len : 1) + PG - 1) / PG; p++)
+		if (st->sealed[p])
+			return 1;
+	return 0;
+}
+
+static int dd_seal_unmap(const struct diff_call *c, const struct diff_caps *caps,
+			 const struct diff_state *st)
+{
+	if (st && seal_meets_mremap(c, st))
+		return 1;
+	if (!st || !(c->op == D_MUNMAP || (c->op == D_MMAP && (c->flags & MAP_FIXED))))
+		return 0;
+	/* Only calls that are otherwise valid, so the seal is what refuses them. */
+	if (c->off % PG || !c->len || c->off + c->len > WIN_BYTES)
+		return 0;
+	uint64_t type = c->flags & MAP_TYPE;
+	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE) ||
+				(c->flags & (MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_FIXED_NOREPLACE))))
+		return 0;
+	uint64_t end = c->off + c->len;
+	for (uint64_t p = c->off / PG; p < (end + PG - 1) / PG; p++)
+		if (st->sealed[p])
+			return 1;	/* holes do not matter: any sealed page refuses the call */
+	return 0;
+}
+
+/* Whether one maps line of st covers window pages [first, end). */
+static int one_vma(const struct diff_state *st, uint64_t first, uint64_t end)
+{
+	for (const char *p = st->maps; *p;) {
+		unsigned long s, e;
+		if (sscanf(p, "%lx-%lx", &s, &e) == 2 && s <= first && end <= e)
+			return 1;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return 0;
+}
+
+/* Linux 6.17+ moves every VMA of [old, old + len) with MREMAP_FIXED when the size stays
+ * (gaps allowed); the source must start in a VMA and the ranges must not overlap. */
+static int dd_mremap_multi(const struct diff_call *c, const struct diff_caps *caps,
+			   const struct diff_state *st)
+{
+	uint64_t len = (c->len + PG - 1) & ~(uint64_t)(PG - 1);
+	uint64_t nlen = (c->new_len + PG - 1) & ~(uint64_t)(PG - 1);
+	if (!st || c->op != D_MREMAP || !(c->flags & MREMAP_FIXED) || !(c->flags & MREMAP_MAYMOVE) ||
+	    (c->flags & ~(long)(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) || !len ||
+	    len != nlen || c->off % PG || c->new_off % PG || c->off + len > WIN_BYTES ||
+	    c->new_off + len > WIN_BYTES)
+		return 0;
+	if (c->off < c->new_off + len && c->new_off < c->off + len)
+		return 0;
+	return st->mincore[c->off / PG] != '.' && !one_vma(st, c->off / PG, (c->off + len) / PG);
 }
 
 const struct diff_difference diff_differences[] = {
@@ -216,28 +340,53 @@ const struct diff_difference diff_differences[] = {
 	  "run on the host: it would poison real RAM",
 	  "SPEC §6, §13 (privileges)", DD_AVOID, -EPERM, dd_poison },
 	{ "Privileges replace capabilities: the host child runs as root (CAP_IPC_LOCK, "
-	  "CAP_SYS_RAWIO), peimm's process has no privileges. MAP_LOCKED stays far below "
-	  "RLIMIT_MEMLOCK (8 MiB on both) and nothing maps below mmap_min_addr",
+	  "CAP_SYS_RAWIO); peimm's process holds SeLockMemoryPrivilege (enabled), so neither side "
+	  "has a locked-memory quota, and nothing maps below mmap_min_addr",
 	  "SPEC §13", DD_UNREACHED, 0, dd_never },
 	{ "ASLR modes and entropy differ; every placement here is MAP_FIXED(_NOREPLACE) or a "
 	  "hint in the window, and a hint that is refused is only compared as 'elsewhere'",
 	  "SPEC §2, §13", DD_UNREACHED, 0, dd_never },
 	{ "mode-0 overcommit charges at first touch; not observable with window-sized mappings",
 	  "SPEC §8, §13", DD_UNREACHED, 0, dd_never },
-	{ "mremap, fork and file mappings are not built yet (ENOSYS) and never generated; "
-	  "mlock and mseal are not generated yet; the mincore vectors are compared whenever "
-	  "peimm answers mincore (diff_probe_caps)",
-	  "not built yet", DD_UNREACHED, -ENOSYS, dd_never },
+	{ "mseal: discarding advice (MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_WIPEONFORK) on a "
+	  "sealed VMA is EPERM in peimm for every VMA; Linux refuses it only for read-only "
+	  "private anonymous memory (can_madvise_modify) and discards writable anon, file and "
+	  "shared memory. The host does not run such a call; peimm must answer EPERM",
+	  "SPEC §9", DD_HOST_SKIP, -EPERM, dd_seal_discard },
+	{ "mseal: an mprotect whose range meets a sealed VMA changes nothing in peimm; Linux "
+	  "applies it to the VMAs before the first sealed one, then fails. The host does not run "
+	  "such a call; peimm must answer EPERM",
+	  "SPEC §9", DD_HOST_SKIP, -EPERM, dd_seal_mprotect },
+	{ "mseal: a munmap, a MAP_FIXED mmap or an mremap whose range meets a sealed VMA changes "
+	  "nothing in peimm; Linux may split the VMAs at the range's edges (or shrink) before it "
+	  "finds the seal and leaves that behind. The host does not run such a call; peimm must "
+	  "answer EPERM",
+	  "SPEC §9", DD_HOST_SKIP, -EPERM, dd_seal_unmap },
+	{ "mremap with MREMAP_FIXED and an unchanged size may span several VMAs and gaps on "
+	  "Linux 6.17+ (each VMA moves to its offset); peimm follows the earlier rule, one VMA "
+	  "only: EFAULT. The host does not run such a call; peimm must answer EFAULT",
+	  "SPEC §3 (newer Linux)", DD_HOST_SKIP, -EFAULT, dd_mremap_multi },
+	{ "mlockall/munlockall are never generated: on the host they would lock the harness "
+	  "child's whole address space (with ASan, terabytes of shadow), not just the window. "
+	  "The mincore vectors are compared whenever peimm answers mincore (diff_probe_caps)",
+	  "harness limit", DD_UNREACHED, 0, dd_never },
 };
 const int diff_ndifferences = (int)(sizeof(diff_differences) / sizeof(diff_differences[0]));
+
+int diff_declared_at(const struct diff_call *c, const struct diff_caps *caps,
+		     const struct diff_state *st)
+{
+	for (int i = 0; i < diff_ndifferences; i++)
+		if (diff_differences[i].applies(c, caps, st))
+			return i;
+	return -1;
+}
 
 const struct diff_difference *diff_declared(const struct diff_call *c,
 					    const struct diff_caps *caps)
 {
-	for (int i = 0; i < diff_ndifferences; i++)
-		if (diff_differences[i].applies(c, caps))
-			return &diff_differences[i];
-	return NULL;
+	int i = diff_declared_at(c, caps, NULL);
+	return i < 0 ? NULL : &diff_differences[i];
 }
 
 /* ---- the generator ---- */
@@ -253,6 +402,11 @@ static uint64_t sm_next(uint64_t *s)
 static uint64_t rnd(uint64_t *s, uint64_t n)
 {
 	return sm_next(s) % n;
+}
+
+uint64_t diff_rnd(uint64_t *s, uint64_t n)
+{
+	return rnd(s, n);
 }
 
 static const long prots[] = {
@@ -274,6 +428,11 @@ static long pick_prot(uint64_t *s)
 	return prots[rnd(s, NELEM(prots))];
 }
 
+long diff_pick_prot(uint64_t *s)
+{
+	return pick_prot(s);
+}
+
 /* A page range [start, start+pages) inside the window. */
 static void pick_range(uint64_t *s, int maxpages, uint64_t *off, uint64_t *len)
 {
@@ -281,6 +440,11 @@ static void pick_range(uint64_t *s, int maxpages, uint64_t *off, uint64_t *len)
 	uint64_t start = rnd(s, DIFF_WIN_PAGES - pages + 1);
 	*off = start * PG;
 	*len = pages * PG;
+}
+
+void diff_pick_range(uint64_t *s, int maxpages, uint64_t *off, uint64_t *len)
+{
+	pick_range(s, maxpages, off, len);
 }
 
 static void gen_mmap(uint64_t *s, struct diff_call *c)
@@ -347,15 +511,16 @@ static void gen_invalid(uint64_t *s, struct diff_call *c)
 	}
 }
 
-/* Pages that recent mmaps covered: reads and writes go there more often than not. */
-struct gen_state { uint64_t lo, hi; uint64_t written[8]; int nwritten; };
-
-static void gen_one(uint64_t *s, const struct diff_caps *caps, struct gen_state *g,
+/* Pages that recent mmaps covered: reads and writes go there more often than not
+ * (struct diff_gen). A fifth of the calls are diff_ext.c's. */
+static void gen_one(uint64_t *s, const struct diff_caps *caps, struct diff_gen *g,
 		    struct diff_call *c)
 {
 	memset(c, 0, sizeof(*c));
 	uint64_t r = rnd(s, 100);
-	if (r < 28) {
+	if (rnd(s, 5) == 0) {
+		diff_gen_ext(s, g, c);
+	} else if (r < 28) {
 		gen_mmap(s, c);
 		if (c->len && c->len < WIN_BYTES) {
 			g->lo = c->off / PG;
@@ -400,7 +565,7 @@ static void gen_one(uint64_t *s, const struct diff_caps *caps, struct gen_state 
 void diff_generate(uint64_t seed, int ncalls, const struct diff_caps *caps, struct diff_seq *s)
 {
 	uint64_t st = seed * 0x2545f4914f6cdd1dULL + 1;
-	struct gen_state g;
+	struct diff_gen g;
 	memset(&g, 0, sizeof(g));
 	memset(s, 0, sizeof(*s));
 	s->seed = seed;
@@ -418,7 +583,7 @@ void diff_generate(uint64_t seed, int ncalls, const struct diff_caps *caps, stru
 /* ---- maps lines, made window-relative ---- */
 
 /* Appends the lines of `text` that meet [base, base + window) to out, relative to base. */
-static void window_maps(const char *text, uint64_t base, char *out, size_t outlen)
+void diff_window_maps(const char *text, uint64_t base, char *out, size_t outlen)
 {
 	size_t n = 0;
 	out[0] = '\0';
@@ -441,16 +606,25 @@ static void window_maps(const char *text, uint64_t base, char *out, size_t outle
 			continue;
 		int partial = s < base || e > base + WIN_BYTES;
 		long rs = (long)(s - base) / PG, re = (long)(e - base) / PG;
+		/* Files live in a different directory on each side: keep the last component. */
+		const char *name = line + name_at, *slash = strrchr(name, '/');
+		if (name[0] == '/' && slash)
+			name = slash + 1;
 		if (n < outlen)
 			n += (size_t)snprintf(out + n, outlen - n, "%s%02lx-%02lx %s %lx %s %s %s\n",
 					      partial ? "!" : "", rs, re, perms, off, dev,
-					      ino ? "I" : "0", line + name_at);
+					      ino ? "I" : "0", name);
 	}
 }
 
 static void fnv(uint64_t *h, uint8_t b)
 {
 	*h = (*h ^ b) * 0x100000001b3ULL;
+}
+
+void diff_fnv(uint64_t *h, uint8_t b)
+{
+	fnv(h, b);
 }
 
 /* ---- the host side: a forked child runs the real syscalls ---- */
@@ -488,6 +662,24 @@ static long raw(long r)
 	return r == -1 ? -errno : r;
 }
 
+/* VmLck of the status text, in kB, or -1. */
+long diff_status_vmlck(const char *text)
+{
+	const char *p = strstr(text, "VmLck:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+static long host_vmlck(void)
+{
+	char text[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	return diff_status_vmlck(text);
+}
+
 static void host_record_state(uint64_t base, struct diff_rec *r)
 {
 	static char text[1 << 18];
@@ -500,13 +692,14 @@ static void host_record_state(uint64_t base, struct diff_rec *r)
 		close(fd);
 	}
 	text[n] = '\0';
-	window_maps(text, base, r->maps, sizeof(r->maps));
+	diff_window_maps(text, base, r->maps, sizeof(r->maps));
 	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
 		unsigned char v = 0;
 		long k = raw(syscall(SYS_mincore, base + (uint64_t)i * PG, PG, &v));
 		r->mincore[i] = k == -ENOMEM ? '.' : k < 0 ? '?' : (v & 1) ? '1' : '0';
 	}
 	r->mincore[DIFF_WIN_PAGES] = '\0';
+	r->vmlck_kb = host_vmlck();
 }
 
 static void host_mmap_result(uint64_t base, const struct diff_call *c, long ret,
@@ -517,30 +710,34 @@ static void host_mmap_result(uint64_t base, const struct diff_call *c, long ret,
 		r->rval = ret;
 		return;
 	}
-	uint64_t a = (uint64_t)ret;
+	uint64_t a = (uint64_t)ret, len = c->op == D_MREMAP ? c->new_len : c->len;
 	const struct diff_difference *d = diff_declared(c, caps);
 	if (a >= base && a < base + WIN_BYTES) {
 		r->rkind = R_WIN;
 		r->rval = (long)(a - base);
 	} else {
-		r->rkind = a + c->len <= TWO_GIB ? R_ELSEWHERE32 : R_ELSEWHERE;
+		r->rkind = a + len <= TWO_GIB ? R_ELSEWHERE32 : R_ELSEWHERE;
 		r->rval = 0;
 	}
 	/* Outside the window, or a declared difference: undo so both sides stay equal. */
 	if (r->rkind != R_WIN || (d && d->how == DD_ACCEPT))
-		syscall(SYS_munmap, a, c->len);
+		syscall(SYS_munmap, a, len);
 }
 
 static void host_call(uint64_t base, const struct diff_call *c, const struct diff_caps *caps,
-		      struct diff_rec *r)
+		      const int *fds, struct diff_rec *r)
 {
 	uint64_t a = base + c->off;
 	long ret = 0;
 	r->rkind = R_VAL;
 	switch (c->op) {
 	case D_MMAP:
-		ret = syscall(SYS_mmap, a, c->len, c->prot, c->flags, -1, c->pgoff);
+		ret = syscall(SYS_mmap, a, c->len, c->prot, c->flags, c->fd ? fds[c->fd] : -1,
+			      c->pgoff);
 		host_mmap_result(base, c, ret == -1 ? -errno : ret, caps, r);
+		return;
+	case D_MREMAP:
+		host_mmap_result(base, c, diff_host_ext(base, c), caps, r);
 		return;
 	case D_MUNMAP: ret = raw(syscall(SYS_munmap, a, c->len)); break;
 	case D_MPROTECT: ret = raw(syscall(SYS_mprotect, a, c->len, c->prot)); break;
@@ -560,6 +757,9 @@ static void host_call(uint64_t base, const struct diff_call *c, const struct dif
 			r->hash = host_hash((const volatile uint8_t *)a);
 		r->rval = c->op == D_WRITE ? 8 : PG;
 		return;
+	default:
+		ret = diff_host_ext(base, c);
+		break;
 	}
 	r->rkind = ret < 0 ? R_ERR : R_VAL;
 	r->rval = ret;
@@ -578,7 +778,22 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static void host_child(int fd, const struct diff_seq *s, const struct diff_caps *caps)
+/* fork: the parent waits and passes on the child's status; the sequence goes on in the
+ * child, which inherits the pipe. */
+static void host_fork(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid <= 0)
+		return;			/* the child (or a failed fork, which the record shows) */
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 6);
+}
+
+static void host_child(int fd, const struct diff_seq *s, const struct diff_caps *caps,
+		       const char *dir)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -592,12 +807,26 @@ static void host_child(int fd, const struct diff_seq *s, const struct diff_caps 
 	if (r != (long)base)
 		_exit(3);
 	syscall(SYS_munmap, base, WIN_BYTES);
+	int fds[DIFF_NFDS + 1];
+	if (diff_files_open_host(dir, fds))
+		_exit(5);
 	static struct diff_rec rec;
+	static struct diff_state st;
+	memset(st.mincore, '.', DIFF_WIN_PAGES);
 	for (int i = 0; i < s->n; i++) {
 		memset(&rec, 0, sizeof(rec));
-		if (!s->c[i].pm_only)
-			host_call(base, &s->c[i], caps, &rec);
+		int d = diff_declared_at(&s->c[i], caps, &st);
+		if (s->c[i].pm_only)
+			;
+		else if (d >= 0 && diff_differences[d].how >= DD_HOST_SKIP)
+			rec = (struct diff_rec){ .rkind = R_DECLARED, .rval = d };
+		else if (s->c[i].op == D_FORK)
+			host_fork();
+		else
+			host_call(base, &s->c[i], caps, fds, &rec);
 		host_record_state(base, &rec);
+		diff_files_hash_host(fds, &rec);
+		diff_state_update(&st, &s->c[i], &rec);
 		if (write_all(fd, &rec, sizeof(rec)))
 			_exit(4);
 	}
@@ -605,7 +834,7 @@ static void host_child(int fd, const struct diff_seq *s, const struct diff_caps 
 }
 
 /* Runs s in a forked child; fills out[0..n). Returns 0, or -1 when the child failed. */
-static int host_run(const struct diff_seq *s, const struct diff_caps *caps,
+static int host_run(const struct diff_seq *s, const struct diff_caps *caps, const char *dir,
 		    struct diff_rec *out)
 {
 	int fds[2];
@@ -617,7 +846,7 @@ static int host_run(const struct diff_seq *s, const struct diff_caps *caps,
 		return -1;
 	if (pid == 0) {
 		close(fds[0]);
-		host_child(fds[1], s, caps);
+		host_child(fds[1], s, caps, dir);
 	}
 	close(fds[1]);
 	size_t want = sizeof(struct diff_rec) * (size_t)s->n, got = 0;
@@ -633,130 +862,6 @@ static int host_run(const struct diff_seq *s, const struct diff_caps *caps,
 			got, want);
 		return -1;
 	}
-	return 0;
-}
-
-/* ---- the peimm side ---- */
-
-struct pm_side {
-	struct env e;
-	uint64_t base;
-	uint64_t vec;		/* scratch byte for mincore, 0 = none */
-};
-
-static int pm_open(struct pm_side *ps, const struct diff_caps *caps)
-{
-	ps->e = env_open();
-	pm_syscall(ps->e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0);
-	ps->base = WIN_BASE;
-	long r = do_mmap(ps->e.t, (long)ps->base, (long)WIN_BYTES, PROT_NONE,
-			 ANON | MAP_FIXED_NOREPLACE);
-	if (r != (long)ps->base) {
-		char v[64];
-		check_failed(__FILE__, __LINE__, "peimm: reserving the window at %#lx = %s",
-			     (unsigned long)ps->base, val_str(r, v));
-		env_close(&ps->e);
-		return -1;
-	}
-	SC(ps->e.t, SYS_munmap, (long)ps->base, (long)WIN_BYTES, 0, 0, 0, 0);
-	uint8_t zero = 0;
-	ps->vec = caps->pm_mincore ? pm_scratch(ps->e.t, &zero, 1) : 0;
-	return 0;
-}
-
-static void pm_record_state(struct pm_side *ps, const struct diff_caps *caps,
-			    struct diff_rec *r)
-{
-	static char text[1 << 16];
-	long n = pm_proc_read(ps->e.t, 0, "maps", text, sizeof(text) - 1, 0);
-	text[n > 0 ? n : 0] = '\0';
-	window_maps(text, ps->base, r->maps, sizeof(r->maps));
-	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
-		uint8_t v = 0;
-		long k = -ENOSYS;
-		if (ps->vec) {
-			k = pm_syscall(ps->e.t, SYS_mincore, (long)(ps->base + (uint64_t)i * PG), PG,
-				       (long)ps->vec, 0, 0, 0);
-			if (k == 0)
-				pm_access(ps->e.t, ps->vec, &v, 1, PM_READ, NULL);
-		}
-		r->mincore[i] = k == -ENOSYS ? '-' : k == -ENOMEM ? '.' : k < 0 ? '?' :
-				(v & 1) ? '1' : '0';
-	}
-	r->mincore[DIFF_WIN_PAGES] = '\0';
-	r->invariants = pm_check_invariants(ps->e.sys);
-}
-
-static void pm_call(struct pm_side *ps, const struct diff_call *c, const struct diff_caps *caps,
-		    struct diff_rec *r)
-{
-	pm_thread *t = ps->e.t;
-	uint64_t base = ps->base, a = base + c->off;
-	long ret = 0;
-	r->rkind = R_VAL;
-	switch (c->op) {
-	case D_MMAP:
-		ret = pm_syscall(t, SYS_mmap, (long)a, (long)c->len, c->prot, c->flags, -1,
-				 c->pgoff);
-		if (ret < 0 && ret > -4096) {
-			r->rkind = R_ERR;
-			r->rval = ret;
-		} else if ((uint64_t)ret >= base && (uint64_t)ret < base + WIN_BYTES) {
-			r->rkind = R_WIN;
-			r->rval = (long)((uint64_t)ret - base);
-		} else {
-			r->rkind = (uint64_t)ret + c->len <= TWO_GIB ? R_ELSEWHERE32 : R_ELSEWHERE;
-			pm_syscall(t, SYS_munmap, ret, (long)c->len, 0, 0, 0, 0);
-		}
-		return;
-	case D_MUNMAP: ret = pm_syscall(t, SYS_munmap, (long)a, (long)c->len, 0, 0, 0, 0); break;
-	case D_MPROTECT:
-		ret = pm_syscall(t, SYS_mprotect, (long)a, (long)c->len, c->prot, 0, 0, 0);
-		break;
-	case D_MADVISE:
-		ret = pm_syscall(t, SYS_madvise, (long)a, (long)c->len, c->advice, 0, 0, 0);
-		break;
-	case D_WRITE:
-	case D_READ: {
-		static uint8_t buf[PG];
-		pm_siginfo si;
-		memset(&si, 0, sizeof(si));
-		if (c->op == D_WRITE)
-			for (int i = 0; i < 8; i++)
-				buf[i] = (uint8_t)(c->val + i);
-		ret = pm_access(t, a, buf, c->op == D_WRITE ? 8 : PG,
-				c->op == D_WRITE ? PM_WRITE : PM_READ, &si);
-		if (ret == -EFAULT) {
-			r->rkind = R_SIG;
-			r->signo = si.signo;
-			r->code = si.code;
-			r->fault_off = (long)(si.addr - base);
-			return;
-		}
-		if (ret >= 0 && c->op == D_READ) {
-			uint64_t h = 0xcbf29ce484222325ULL;
-			for (int i = 0; i < PG; i++)
-				fnv(&h, buf[i]);
-			r->hash = h;
-		}
-		break;
-	}
-	}
-	r->rkind = ret < 0 ? R_ERR : R_VAL;
-	r->rval = ret;
-}
-
-static int pm_run(const struct diff_seq *s, const struct diff_caps *caps, struct diff_rec *out)
-{
-	struct pm_side ps;
-	if (pm_open(&ps, caps))
-		return -1;
-	for (int i = 0; i < s->n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
-		pm_call(&ps, &s->c[i], caps, &out[i]);
-		pm_record_state(&ps, caps, &out[i]);
-	}
-	env_close(&ps.e);
 	return 0;
 }
 
@@ -837,7 +942,16 @@ static int rec_match(const struct diff_call *c, const struct diff_rec *h,
 		snprintf(why, n, "peimm breaks %d invariant(s) after the call", p->invariants);
 		return 0;
 	}
-	if (h->rkind != p->rkind || h->rval != p->rval || (h->rkind == R_SIG &&
+	if (h->rkind == R_DECLARED) {
+		const struct diff_difference *d = &diff_differences[h->rval];
+		int ok = d->how == DD_SKIP ? p->rkind == R_DECLARED :
+			 p->rkind == R_ERR && p->rval == d->pm_ret;
+		if (!ok) {
+			snprintf(why, n, "declared difference \"%.60s...\": peimm %s", d->what,
+				 rec_result_str(p, pb, sizeof(pb)));
+			return 0;
+		}
+	} else if (h->rkind != p->rkind || h->rval != p->rval || (h->rkind == R_SIG &&
 	    (h->signo != p->signo || h->code != p->code || h->fault_off != p->fault_off))) {
 		const struct diff_difference *d = diff_declared(c, caps);
 		if (!(d && d->how == DD_ACCEPT && p->rkind == R_ERR && p->rval == d->pm_ret)) {
@@ -859,6 +973,19 @@ static int rec_match(const struct diff_call *c, const struct diff_rec *h,
 		snprintf(why, n, "mincore differs: host %s peimm %s", h->mincore, p->mincore);
 		return 0;
 	}
+	if (h->vmlck_kb != p->vmlck_kb) {
+		snprintf(why, n, "VmLck differs: host %ld kB, peimm %ld kB", h->vmlck_kb,
+			 p->vmlck_kb);
+		return 0;
+	}
+	for (int i = 0; i < DIFF_NFILES; i++) {
+		if (h->fhash[i] != p->fhash[i]) {
+			snprintf(why, n, "file %s as read() sees it differs (hash host %#lx, peimm "
+				 "%#lx)", diff_file_name(i), (unsigned long)h->fhash[i],
+				 (unsigned long)p->fhash[i]);
+			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -872,7 +999,10 @@ int diff_run_compare(const struct diff_seq *s, const struct diff_caps *caps, cha
 		whylen = sizeof(dummy);
 	}
 	why[0] = '\0';
-	if (host_run(s, caps, hbuf) || pm_run(s, caps, pbuf)) {
+	struct diff_files files;
+	if (diff_files_create(&files, s->seed) || host_run(s, caps, files.host_dir, hbuf) ||
+	    diff_pm_run(s, caps, files.pm_dir, pbuf)) {
+		diff_files_remove(&files);
 		snprintf(why, whylen, "harness failure");
 		return -2;
 	}
@@ -899,6 +1029,10 @@ int diff_run_compare(const struct diff_seq *s, const struct diff_caps *caps, cha
 	for (int i = 0; i < s->n && bad < 0; i++)
 		if (!rec_match(&s->c[i], &hbuf[i], &pbuf[i], caps, why, whylen))
 			bad = i;
+	/* Both sides have ended: what MAP_SHARED writes left in the files on disk. */
+	if (bad < 0 && s->n > 0 && !diff_files_disk_equal(&files, why, whylen))
+		bad = s->n - 1;
+	diff_files_remove(&files);
 	if (host)
 		memcpy(host, hbuf, sizeof(hbuf[0]) * (size_t)s->n);
 	if (pm)

@@ -9,7 +9,9 @@
 #include "diff_harness.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pm_test.h"
 
@@ -44,8 +46,10 @@ static void run_corpus(uint64_t first, long n, int calls)
 		diff_stats.nonzero_reads, diff_stats.grows);
 }
 
-/* 300 random sequences of 40 calls give the same results, maps, contents and faults on
- * peimm as on the host kernel (SPEC §0.4, §3, §5, §6). Env vars select another corpus. */
+/* 300 random sequences of 40 calls (mmap of anon memory and of two small files, munmap,
+ * mprotect, madvise, mremap, mlock family, mseal, msync, fork, loads and stores) give the
+ * same results, maps, mincore, VmLck, page and file contents and faults on peimm as on the
+ * host kernel (SPEC §0.4, §3, §5, §6, §9, §10). Env vars select another corpus. */
 TEST(random_call_sequences_match_the_host_kernel)
 {
 	uint64_t seed = (uint64_t)env_long("PEIMM_DIFF_SEED", 1);
@@ -219,4 +223,88 @@ TEST(stack_growth_by_a_read_keeps_later_mprotect_pieces_apart_like_linux)
 	      CALL_MPROTECT(0x35000, 0x2000, PROT_EXEC),
 	      CALL_MPROTECT(0x2e000, 0x7000, PROT_WRITE),
 	      CALL_MPROTECT(0x2e000, 0xd000, PROT_READ | PROT_GROWSDOWN));
+}
+
+/* ---- Reproducers for the mremap, fork, mseal and file-mapping calls (diff_ext.c) ---- */
+
+#define CALL_MREMAP(o, l, nl, f, no) { .op = D_MREMAP, .off = (o), .len = (l), .new_len = (nl), \
+				       .flags = (f), .new_off = (no) }
+
+/* mremap checks its arguments before it looks at the address space: overlapping old and
+ * new ranges with MREMAP_FIXED are EINVAL even when nothing is mapped (mremap(2),
+ * check_mremap_params; SPEC §3). */
+TEST(mremap_fixed_onto_an_overlapping_range_is_einval_before_efault_like_linux)
+{
+	REPRO(CALL_MREMAP(0x2b000, 0xa000, 0x2000, MREMAP_MAYMOVE | MREMAP_FIXED, 0x33000));
+}
+
+/* A move whose old range runs past its VMA is EFAULT and leaves the target alone: Linux
+ * checks the source before mremap_to unmaps the destination (SPEC §3).
+ *   [tgt rw-]   [a r--|past EOF]  mremap(a.., past the VMA, FIXED onto tgt) -> EFAULT,
+ *   tgt still mapped */
+TEST(mremap_fixed_with_a_bad_source_leaves_the_target_mapped_like_linux)
+{
+	REPRO(CALL_MMAP(0x10000, 0x7000, RW, ANON | MAP_FIXED),
+	      CALL_MMAP(0x26000, 0x8000, PROT_READ, ANON | MAP_FIXED),
+	      CALL_MREMAP(0x2a000, 0xb000, 0xc000, MREMAP_MAYMOVE | MREMAP_FIXED, 0x13000));
+}
+
+/* fork copies no page tables for a private VMA that has no anon identity (never written:
+ * only zero-page PTEs), as copy_page_range skips it; the child's mincore shows the pages
+ * non-resident (SPEC §3 fork, §10 mincore). */
+TEST(fork_does_not_copy_zero_page_ptes_of_never_written_memory_like_linux)
+{
+	REPRO(CALL_MMAP(0x36000, 0x1000, PROT_READ, ANON | MAP_FIXED | MAP_POPULATE),
+	      { .op = D_FORK });
+}
+
+/* mseal: MADV_DONTFORK on a sealed read-only private anonymous VMA is EPERM on Linux
+ * (is_discard counts DONTFORK: the child would lose the memory); peimm allows it (SPEC §9
+ * lists DONTNEED, FREE, DONTNEED_LOCKED, REMOVE, WIPEONFORK only). */
+TEST(madvise_dontfork_of_sealed_readonly_memory_is_eperm_like_linux)
+{
+	struct env e = env_open();
+	long a = do_mmap(e.t, 0, 2 * PG, PROT_READ, ANON);
+	REQUIRE_EQ(a > 0, 1);
+	EXPECT_EQ(SC(e.t, 462, a, 2 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_madvise, a, 2 * PG, MADV_DONTFORK, 0, 0, 0), -EPERM);
+	env_close(&e);
+}
+
+/* MREMAP_DONTUNMAP needs old_len == new_len after both are rounded up to pages
+ * (check_mremap_params): an unaligned equal-in-pages new_len goes on to the address
+ * checks (here EFAULT: nothing is mapped), it is not EINVAL (SPEC §3). */
+TEST(mremap_dontunmap_compares_lengths_in_pages_like_linux)
+{
+	REPRO(CALL_MREMAP(0x14000, 0x9000, 0x8811, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0x28000));
+}
+
+/* mlock populates what it locks; a page past the end of the file cannot be populated, and
+ * Linux turns populate's EFAULT into ENOMEM (__mlock_posix_error_return), although the
+ * VMA stays locked (SPEC §3, §10).  file b: 2 pages + 100 bytes, mapped 6 pages. */
+TEST(mlock_of_a_file_mapping_past_eof_is_enomem_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x1c000, .len = 0x6000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2 },
+	      { .op = D_MLOCK, .off = 0x1c000, .len = 0x6000 });
+}
+
+/* mremap to the same size without flags is a no-op that returns the address (mremap(2));
+ * peimm aborts instead: remap_locked asks mm_unmap_range_locked to unmap the empty tail
+ * [addr + new_len, addr + old_len), which splits twice at one address (PM_ENFORCE in
+ * split_prepared). Runs peimm in a child so the abort fails only this test. */
+TEST(mremap_to_the_same_size_inside_a_vma_is_a_no_op_like_linux)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct env e = env_open();
+		long a = do_mmap(e.t, 0, 2 * PG, RW, ANON);
+		long r = SC(e.t, SYS_mremap, a, PG, PG, 0, 0, 0);
+		env_close(&e);
+		_exit(r == a && test_failures == 0 ? 0 : 1);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

@@ -159,6 +159,23 @@ TEST(pkru_is_enforced_with_segv_pkuerr)
 	env_close(&e);
 }
 
+/* A PKU fault on a page not yet faulted in reports the VMA's key in si_pkey, and no
+ * frame is allocated for the refused access. */
+TEST(pkey_fault_on_an_untouched_page_reports_the_key)
+{
+	struct env e = env_open();
+	long k = SC(e.t, SYS_pkey_alloc, 0, PKEY_DISABLE_ACCESS, 0, 0, 0, 0);
+	EXPECT_EQ(do_mmap(e.t, W, PG, RW, ANON | MAP_FIXED), W);
+	EXPECT_EQ(SC(e.t, SYS_pkey_mprotect, W, PG, RW, k, 0, 0), 0);
+	pm_siginfo si;
+	uint8_t b;
+	EXPECT_ERRNO(pm_access(e.t, W, &b, 1, PM_READ, &si), -EFAULT);
+	EXPECT_EQ(si.code, SEGV_PKUERR);
+	EXPECT_EQ(si.pkey, k);
+	EXPECT_TRUE(strstr(status(e.t), "RssAnon:\t       0 kB") != NULL);
+	env_close(&e);
+}
+
 /* mincore: one byte per page, touched anonymous pages resident, untouched not; its errnos. */
 TEST(mincore_reports_residency)
 {

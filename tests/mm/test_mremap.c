@@ -108,3 +108,20 @@ TEST(mremap_of_sealed_memory_is_eperm)
 	EXPECT_ERRNO(mremap_(e.t, W + 8 * PG, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, W), -EPERM);
 	env_close(&e);
 }
+
+/* mremap with old_len 0 on shared memory makes a second view of the same pages and leaves
+ * the source whole (linux-anchors §2.6). */
+TEST(mremap_of_zero_length_shared_memory_adds_a_second_view)
+{
+	struct env e = env_open();
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), W);
+	poke(e.t, W + PG, 0x3c);
+	long n = mremap_(e.t, W + PG, 0, 2 * PG, MREMAP_MAYMOVE, 0);
+	REQUIRE_EQ(n > 0, 1);
+	EXPECT_EQ(peek(e.t, n), 0x3c);
+	poke(e.t, n + 1, 0x3d);
+	EXPECT_EQ(peek(e.t, W + PG + 1), 0x3d);
+	EXPECT_STREQ(maps_line_at(e.t, W) + 26, "rw-s 00000000 00:01 1024                       /dev/zero (deleted)");
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}

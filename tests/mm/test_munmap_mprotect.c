@@ -98,10 +98,11 @@ TEST(mprotect_across_a_hole_changes_the_part_before_it)
 }
 
 /* Data survives PROT_NONE and comes back readable; writes to read-only pages fault with
- * SEGV_ACCERR (SPEC §4). */
+ * SEGV_ACCERR (SPEC §4). The process opts in to dynamic code, since RW -> RX is W^X's. */
 TEST(protection_changes_keep_data_and_are_enforced)
 {
 	struct env e = env_open();
+	EXPECT_EQ(SC(e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0), 0);
 	map_rw(&e, 0, 2);
 	EXPECT_EQ(poke(e.t, W, 0x42), 1);
 	EXPECT_EQ(SC(e.t, SYS_mprotect, W, 2 * PG, PROT_NONE, 0, 0, 0), 0);

@@ -39,7 +39,7 @@ TEST(vmas_with_a_hole_between_do_not_merge)
 }
 
 /* Flags must be equal, except VM_SOFTDIRTY, which is ignored. */
-TEST(flags_must_match_except_softdirty)
+TEST(flags_must_match_except_softdirty_and_wx_history)
 {
 	struct vma p, n;
 	pair(&p, &n);
@@ -47,9 +47,11 @@ TEST(flags_must_match_except_softdirty)
 	EXPECT_TRUE(vma_mergeable(&p, &n));
 	n.vm_flags |= VM_EXEC;
 	EXPECT_TRUE(!vma_mergeable(&p, &n));
+	/* W^X history is sticky state the merge ORs together, not identity (SPEC §4). */
 	pair(&p, &n);
 	p.vm_flags |= VM_WAS_WRITE;
-	EXPECT_TRUE(!vma_mergeable(&p, &n));
+	n.vm_flags |= VM_WAS_EXEC;
+	EXPECT_TRUE(vma_mergeable(&p, &n));
 }
 
 /* Neither side may be VM_SPECIAL, even when both carry the same special flag. */

@@ -66,8 +66,8 @@ void tour_show(struct tour *t, pm_thread *th, int pid, const char *view, const c
 		return;
 	long n = pm_proc_read(th, pid, view, buf, cap - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	printf("    %s/proc/%s/%s:%s\n", c_on(t, "\033[2m"), pid ? "<pid>" : "self", view,
-	       c_on(t, "\033[0m"));
+	printf("    %s/proc/%s%s%s:%s\n", c_on(t, "\033[2m"), pid == -1 ? "" : pid ? "<pid>" : "self",
+	       pid == -1 ? "" : "/", view, c_on(t, "\033[0m"));
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (!filter || strstr(line, filter))
 			printf("      %s\n", line);
@@ -131,6 +131,10 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "mmap_min_addr, MAP_UNINITIALIZED, NOREPLACE", tour_peios_rules(&t));
 	tour_feature(&t, "brk heap, stack growth and guard gap", tour_heap_and_stack(&t));
 	tour_feature(&t, "registry knobs and their gates", tour_registry(&t));
+	tour_feature(&t, "fork and copy-on-write", tour_fork(&t));
+	tour_feature(&t, "file mappings reaching the host file", tour_files(&t));
+	tour_feature(&t, "mremap without copying; mseal refusing", tour_mremap_mseal(&t));
+	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
 	tour_feature(&t, "integrity checks and frame accounting", tour_integrity(&t));
 	summary(&t);
 	return t.failed_checks ? 1 : 0;

@@ -39,5 +39,9 @@ int tour_peios_rules(struct tour *t);
 int tour_heap_and_stack(struct tour *t);
 int tour_registry(struct tour *t);
 int tour_integrity(struct tour *t);
+int tour_fork(struct tour *t);
+int tour_files(struct tour *t);
+int tour_mremap_mseal(struct tour *t);
+int tour_pkeys_hugetlb(struct tour *t);
 
 #endif

@@ -1,0 +1,53 @@
+/*
+ * prctl: the dynamic-code policy of SPEC §4 (PR_SET/GET_DYNAMIC_CODE_POLICY, values in
+ * peimm/abi.h) and PR_SET/GET_DUMPABLE. Opting in to dynamic code lets the process hold
+ * W+X memory; the registry value DynamicCodeOptIn can forbid that (EPERM). Turning W^X
+ * back on is refused (EACCES) while any W+X mapping or alias exists. The policy is a PSB
+ * field: fork copies it, exec resets it. Options Linux has but peimm does not are EINVAL.
+ */
+#include "sys/sys.h"
+
+#include <errno.h>
+#include <sys/prctl.h>
+
+static long dynamic_code(struct pm_thread *t, long on)
+{
+	struct pm_process *p = t->proc;
+	if (on != 0 && on != 1)
+		return -EINVAL;
+	if (on) {
+		pthread_mutex_lock(&p->sys->lock);
+		long allowed = p->sys->reg[REG_DYNAMIC_CODE_OPT_IN];
+		pthread_mutex_unlock(&p->sys->lock);
+		if (!allowed)
+			return -EPERM;
+		p->dynamic_code = 1;
+		return 0;
+	}
+	if (p->dynamic_code && mm_has_wx(p->mm))
+		return -EACCES;	/* re-arming needs every W+X mapping and alias gone first */
+	p->dynamic_code = 0;
+	return 0;
+}
+
+long sys_prctl(struct pm_thread *t, const long a[6])
+{
+	switch (a[0]) {
+	case PR_SET_DYNAMIC_CODE_POLICY:
+		return dynamic_code(t, a[1]);
+	case PR_GET_DYNAMIC_CODE_POLICY:
+		return t->proc->dynamic_code;
+	case PR_GET_DUMPABLE:
+		return t->proc->dumpable;
+	case PR_SET_DUMPABLE:
+		if (a[1] != 0 && a[1] != 1)
+			return -EINVAL;
+		/* A protected process must never become dumpable again (PIP, digest §4.8). */
+		if (a[1] && t->proc->pip_type)
+			return -EPERM;
+		t->proc->dumpable = (int)a[1];
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
