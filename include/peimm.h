@@ -84,10 +84,17 @@ long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_sig
 long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_t len,
 		  uint64_t off);
 long pm_proc_write(pm_thread *writer, int pid, const char *name, const void *buf, size_t len);
+/* The same at offset off: for "mem", off is the address in the target (-EIO unmapped). */
+long pm_proc_pwrite(pm_thread *writer, int pid, const char *name, const void *buf, size_t len,
+		    uint64_t off);
 
 /* Impersonation: the thread acts with tok until pm_revert. */
 int  pm_impersonate(pm_thread *t, pm_token *tok);
 int  pm_revert(pm_thread *t);
+/* The level the thread impersonates at: 2 Impersonation, 1 Identification (the identity
+ * gate or the integrity ceiling capped it: every AccessCheck then denies), or -1 when the
+ * thread is not impersonating. */
+int  pm_impersonation_level(pm_thread *t);
 
 /* Copies data into a scratch mapping of t's process and returns its address (or -errno),
  * so tests can pass strings, iovecs and structs to pm_syscall. */

@@ -22,6 +22,15 @@
 #define PM_SYS_kacs_set_sd		1022
 #define PM_SYS_kacs_access_check	1023
 
+/* kacs_get_sd(dirfd, path, flags, buf, len) and kacs_set_sd(dirfd, path, flags, sddl):
+ * with path "" and flags AT_EMPTY_PATH, dirfd is a pidfd and the object is that process's
+ * security descriptor. peimm passes descriptors as SDDL strings. get copies the SDDL with
+ * its NUL into buf and returns its length including the NUL (-ERANGE, nothing copied, when
+ * len is too small); it needs READ_CONTROL. set replaces the parts the SDDL names: the DACL
+ * needs WRITE_DAC, the owner or group WRITE_OWNER, the SACL ACCESS_SYSTEM_SECURITY
+ * (SeSecurityPrivilege); malformed SDDL is EINVAL. Denials are EACCES. */
+#define PM_AT_EMPTY_PATH	0x1000
+
 /* Linux system calls that older system headers may lack. */
 #ifndef SYS_mseal
 #define PM_SYS_mseal			462

@@ -29,8 +29,13 @@ struct access_result {
 };
 
 /* 0 when every desired right is granted (MAXIMUM_ALLOWED alone: when anything is), else
- * -EACCES; *res is filled either way. Uses the token's enabled privileges and sets the
- * used bit of each privilege that granted something. */
+ * -EACCES; *res is filled either way, with granted = 0 on -EACCES. Uses the token's enabled
+ * privileges and sets the used bit of each privilege that granted something (SeSecurity,
+ * SeTakeOwnership, SeRelabel). Fails closed (-EACCES, nothing granted) for a NULL token or
+ * map, an Identification-level impersonation token, and an SD that is NULL, has no owner
+ * or fails sd_validate. ACCESS_SYSTEM_SECURITY is granted only when asked for explicitly,
+ * only by SeSecurityPrivilege, never by MAXIMUM_ALLOWED or a DACL. The SeDebugPrivilege
+ * rescue is not done here: the gate applies it when !pip_denied. */
 int access_check(const struct access_request *rq, struct access_result *res);
 
 /* PIP dominance (digest §4.8): an unprotected target (type 0) is dominated by anyone;
@@ -42,8 +47,10 @@ int pip_dominates(uint32_t caller_type, uint32_t caller_trust, uint32_t target_t
 enum { IMP_ANONYMOUS = 0, IMP_IDENTIFICATION = 1, IMP_IMPERSONATION = 2, IMP_DELEGATION = 3 };
 /* The level a server whose primary token is `server` actually gets when it impersonates
  * `client` at `requested`: capped to Identification by the identity gate (same user, or
- * SeImpersonatePrivilege enabled) and by the integrity ceiling (client IL above the
- * server's); never raised. */
+ * SeImpersonatePrivilege enabled, which then gets its used bit) and by the integrity
+ * ceiling (client IL above the server's, checked first, no privilege bypasses it); capped
+ * to the client's own level when the client is an impersonation token; never raised.
+ * -EINVAL for a requested level outside IMP_ANONYMOUS..IMP_DELEGATION. */
 int impersonation_level(struct token *server, const struct token *client, int requested);
 
 #endif

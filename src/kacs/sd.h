@@ -87,14 +87,25 @@ extern const struct generic_mapping kacs_registry_mapping;
 extern const struct generic_mapping kacs_file_mapping;
 
 /* Parses SDDL ("O:...G:...D:(A;;GA;;;SY)(...)S:(ML;;NW;;;ME)(TL;;0x1000;;;S-1-19-512-8192)").
- * Accepts aliases SY, BA, BU, WD, AU, OW (S-1-3-4), PS (S-1-5-10), AN, LS, NS, CO, plus
- * IL aliases LW/ME/HI/SI/UN for label SIDs; rights as hex, generic letters (GA, GR, GW, GX)
- * and standard letters (RC, WD, WO, SD) and, for labels, NW/NR/NX.
- * 0 with *out = a new SD, or -EINVAL with *err_off = the offset of the error, or -ENOMEM. */
+ * Sections O: G: D: S: in any order, each at most once; an absent D: is a NULL DACL, as is
+ * "D:NO_ACCESS_CONTROL"; "D:" alone is an empty DACL. Control flags P, AI, AR are accepted
+ * and dropped. SIDs: "S-1-..." or the aliases SY BA BU WD AU AN OW(S-1-3-4) PS CO LS NS and
+ * the label aliases UN LW ME MP HI SI (S-1-16-<rid>). ACE types A and D (DACL only), ML and
+ * TL (SACL only; ML's SID must be S-1-16-x, TL's S-1-19-<type>-<trust>). Flags: OI CI NP IO
+ * ID SA FA or 0x-hex. Rights: 0x-hex, or concatenated codes GA GR GW GX RC SD WD WO (and the
+ * whole-mask codes FA FR FW FX KA KR KW KX); for ML the policy codes NW NR NX.
+ * 0 with *out = a new SD; -ENOMEM (checked before parsing); or -EINVAL with *err_off = the
+ * byte offset of the first thing wrong (a bad field's or code's first byte, where a ';' or
+ * ')' was expected, or strlen(sddl) when the text stops early). *out is NULL on failure and
+ * nothing is allocated. err_off may be NULL. */
 int sd_from_sddl(struct kmem *km, const char *sddl, struct sd **out, size_t *err_off);
-/* Prints SDDL into buf (NUL-terminated, truncated to len). Returns the length needed. */
+/* Prints SDDL into buf (NUL-terminated, truncated to len; buf may be NULL when len is 0).
+ * Returns the length the whole text needs, without the NUL. For an SD sd_validate accepts,
+ * sd_from_sddl of the text gives an SD that sd_equal calls equal. */
 size_t sd_to_sddl(const struct sd *sd, char *buf, size_t len);
+/* Frees an SD from any sd_ constructor. NULL is a no-op. */
 void sd_free(struct kmem *km, struct sd *sd);
+/* A copy of sd in km, or NULL on -ENOMEM. */
 struct sd *sd_dup(struct kmem *km, const struct sd *sd);
 /* The default process SD of SPEC §7 for a process created by `primary`. NULL on -ENOMEM. */
 struct sd *sd_default_process(struct kmem *km, const struct token *primary);

@@ -198,6 +198,45 @@ struct token *token_parse(struct kmem *km, const char *spec, int *err)
 	return t;
 }
 
+struct token *token_dup_impersonation(struct token *t, int level)
+{
+	struct token *n = kmem_new(t->km, struct token);
+	if (!n)
+		return NULL;
+	atomic_init(&n->refcount, 1);
+	n->km = t->km;
+	n->user = t->user;
+	n->ngroups = t->ngroups;
+	memcpy(n->groups, t->groups, sizeof(n->groups));
+	atomic_init(&n->privs_present, atomic_load(&t->privs_present));
+	atomic_init(&n->privs_enabled, atomic_load(&t->privs_enabled));
+	atomic_init(&n->privs_used, 0);
+	n->integrity = t->integrity;
+	n->type = TOKEN_IMPERSONATION;
+	n->imp_level = level;
+	return n;
+}
+
+int token_is_system(const struct token *t)
+{
+	struct sid s;
+	sid_parse("S-1-5-18", &s);
+	return t && sid_equal(&t->user, &s);
+}
+
+int token_is_admin(const struct token *t)
+{
+	struct sid admins;
+	sid_parse("S-1-5-32-544", &admins);
+	if (!t || token_is_system(t))
+		return t != NULL;
+	for (unsigned i = 0; i < t->ngroups; i++)
+		if (sid_equal(&t->groups[i].sid, &admins) && (t->groups[i].attrs & SE_GROUP_ENABLED) &&
+		    !(t->groups[i].attrs & SE_GROUP_USE_FOR_DENY_ONLY))
+			return 1;
+	return 0;
+}
+
 void token_get(struct token *t) { atomic_fetch_add(&t->refcount, 1); }
 
 void token_put(struct token *t)

@@ -48,7 +48,12 @@ struct token {
 /* Parses the spec language of peimm.h (pm_token_parse). NULL with *err = -EINVAL on a
  * malformed spec, or -ENOMEM. */
 struct token *token_parse(struct kmem *km, const char *spec, int *err);
+/* An impersonation copy of t at `level` (IMP_*), one reference; NULL on -ENOMEM. */
+struct token *token_dup_impersonation(struct token *t, int level);
 void token_get(struct token *t);
+/* The SYSTEM token (S-1-5-18)? An administrator (SYSTEM, or Administrators enabled)? */
+int token_is_system(const struct token *t);
+int token_is_admin(const struct token *t);
 void token_put(struct token *t);
 /* LUID of a privilege name ("SeDebugPrivilege"), or -1. Case-insensitive. */
 int priv_lookup(const char *name);

@@ -138,7 +138,7 @@ int mm_setup_layout(struct mm_struct *mm, struct prng *rng, const struct mm_rlim
 long mm_mmap(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 	     uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off);
 /* mmap of an object (a file, memfd) opened with fmode MM_F_READ|MM_F_WRITE|MM_F_DAX. */
-enum { MM_F_READ = 1, MM_F_WRITE = 2, MM_F_DAX = 4 };
+enum { MM_F_READ = 1, MM_F_WRITE = 2, MM_F_DAX = 4, MM_F_EXEC = 8 };
 long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr, uint64_t len,
 		  uint64_t prot, uint64_t flags, struct vm_object *obj, uint64_t off, unsigned fmode);
 long mm_munmap(struct mm_struct *mm, uint64_t addr, uint64_t len);

@@ -170,6 +170,12 @@ static long file_mapping_flags(const struct vm_object *obj, unsigned fmode, uint
 	}
 	if (!(fmode & MM_F_READ))
 		return -EACCES;
+	/* Executing a file's pages needs its execute right (SPEC §3); without it the mapping
+	 * may never become executable either. */
+	if ((prot & PROT_EXEC) && !(fmode & MM_F_EXEC))
+		return -EACCES;
+	if (!(fmode & MM_F_EXEC))
+		*vf &= ~VM_MAYEXEC;
 	if (*vf & VM_GROWSDOWN)
 		return -EINVAL;
 	return 0;

@@ -5,6 +5,8 @@
  */
 #include "sys/sys.h"
 
+#include "kacs/access.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -22,12 +24,25 @@ int pm_impersonate(pm_thread *t, pm_token *tok)
 		return -EINVAL;
 	if (process_enter(t->proc))
 		return -ESRCH;
-	token_get((struct token *)tok);
-	struct token *old = t->imp;
-	t->imp = (struct token *)tok;
-	token_put(old);
+	/* The identity gate and the integrity ceiling decide the level (digest §4.9): an
+	 * Identification-level token may be inspected but every AccessCheck denies it. */
+	int level = impersonation_level(t->proc->primary, (struct token *)tok, IMP_IMPERSONATION);
+	struct token *imp = level < 0 ? NULL : token_dup_impersonation((struct token *)tok, level);
+	if (imp) {
+		struct token *old = t->imp;
+		t->imp = imp;
+		token_put(old);
+		if (level == IMP_IDENTIFICATION)
+			audit_log(t->proc->sys, "impersonate pid=%d tid=%d level=identification (capped)",
+				  t->proc->pid, t->tid);
+	}
 	process_leave(t->proc);
-	return 0;
+	return imp ? 0 : -ENOMEM;
+}
+
+int pm_impersonation_level(pm_thread *t)
+{
+	return t && t->imp ? t->imp->imp_level : -1;
 }
 
 int pm_revert(pm_thread *t)

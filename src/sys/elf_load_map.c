@@ -81,7 +81,7 @@ static long map_file_part(struct mm_struct *mm, const struct mm_caller *c,
 {
 	uint64_t off = p->p_offset - (p->p_vaddr & (PAGE_SIZE - 1));
 	return mm_mmap_file(mm, c, addr, len, seg_prot(p), MAP_PRIVATE | flags, img->obj, off,
-			    MM_F_READ);
+			    MM_F_READ | MM_F_EXEC);	/* exec checked the execute right */
 }
 
 /* padzero and the anonymous rest of p_memsz for the segment at vstart (biased). */

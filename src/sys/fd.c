@@ -94,6 +94,7 @@ struct open_file *fd_file_alloc(struct kmem *km, struct vm_object *obj, int flag
 	atomic_init(&f->refcount, 1);
 	pthread_mutex_init(&f->pos_lock, NULL);
 	f->flags = flags;
+	f->granted = ~0u;	/* memfds and directories: the opener owns them outright */
 	f->obj = obj;
 	f->dir_fd = dir_fd;
 	f->km = km;
@@ -227,6 +228,15 @@ int fd_set_cloexec(struct fd_table *ft, int fd, int on)
 	}
 	pthread_mutex_unlock(&ft->lock);
 	return r;
+}
+
+uint32_t fd_get_rights(struct pm_process *p, int fd)
+{
+	struct open_file *f = p->files ? fd_lookup(p->files, fd) : NULL;
+	uint32_t g = f ? f->granted : 0;
+	if (f)
+		fd_file_put(f);
+	return g;
 }
 
 int fd_get_object(struct pm_process *p, int fd, struct vm_object **o, int *open_flags)

@@ -29,6 +29,8 @@ struct open_file {
 	struct vm_object *obj;		/* one reference; NULL for a directory; immutable */
 	int dir_fd;			/* directory: host descriptor; -1 otherwise; immutable */
 	char *path;			/* directory: its path inside the root; immutable */
+	int pid;			/* pidfd: the process it names; 0 otherwise; immutable */
+	uint32_t granted;		/* FILE_* rights the open granted (from the file's SD) */
 	size_t path_size;		/* bytes allocated for path */
 	struct kmem *km;		/* immutable */
 };
@@ -84,6 +86,8 @@ int fd_set_cloexec(struct fd_table *ft, int fd, int on);
  * the EACCES checks, O_DIRECT for MAP_SYNC's DAX test). 0, -EBADF (not open), or -ENODEV
  * (a directory, which cannot be mapped). On failure *o is untouched. */
 int fd_get_object(struct pm_process *p, int fd, struct vm_object **o, int *open_flags);
+/* The FILE_* rights fd's open file was granted (SPEC §3 mmap checks), or 0 for a bad fd. */
+uint32_t fd_get_rights(struct pm_process *p, int fd);
 
 /* Copying to and from the calling process's memory (file_uaccess.c); no lock held.
  * 0 or -EFAULT. */

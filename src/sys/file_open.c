@@ -5,12 +5,15 @@
  * nor a symlink can leave the root. A regular file becomes the page cache's one object
  * for that host file; the host descriptor opened here is closed before returning.
  */
+#include "kacs/gate.h"
+#include "kacs/sd.h"
 #include "sys/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <sys/xattr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +147,43 @@ static int fmode_of(int flags)
 	return 0;
 }
 
+/* The rights a host file's SD grants t's effective token (SPEC §3, DESIGN "Files"): the
+ * SD is the file's user.peios.sd attribute (SDDL) if it has one, else one derived from the
+ * mode bits: Everyone gets the owner triplet of files the host user running peimm owns
+ * (every simulated user acts through it), and the "other" triplet of anyone else's. */
+static uint32_t file_rights(struct pm_thread *t, int hfd, const struct stat *st)
+{
+	struct pm_system *sys = t->proc->sys;
+	char sddl[4096];
+	ssize_t n = fgetxattr(hfd, "user.peios.sd", sddl, sizeof(sddl) - 1);
+	if (n <= 0) {
+		unsigned bits = st->st_uid == geteuid() ? (st->st_mode >> 6) & 7 : st->st_mode & 7;
+		uint32_t mask = (bits & 4 ? 0x120089u : 0) | (bits & 2 ? 0x120116u : 0) |
+				(bits & 1 ? 0x1200a0u : 0);
+		n = snprintf(sddl, sizeof(sddl), "O:SYG:SYD:(A;;%#x;;;WD)", mask);
+	}
+	sddl[n] = '\0';
+	struct sd *sd;
+	size_t off;
+	if (sd_from_sddl(&sys->km, sddl, &sd, &off))
+		return 0;	/* a malformed SD grants nothing */
+	uint32_t granted = 0;
+	gate_object(thread_token(t), sd, GATE_CLASS_FILE, MAXIMUM_ALLOWED, &granted);
+	sd_free(&sys->km, sd);
+	return granted;
+}
+
+/* The rights an open in `flags` mode needs: read data, and write data (append data for
+ * O_APPEND writes). */
+static uint32_t open_needs(int flags)
+{
+	int acc = flags & O_ACCMODE;
+	uint32_t need = acc != O_WRONLY ? FILE_READ_DATA : 0;
+	if (acc != O_RDONLY)
+		need |= (flags & O_APPEND) ? FILE_APPEND_DATA : FILE_WRITE_DATA;
+	return need;
+}
+
 /* The open file for a host descriptor (consumed): a directory, or the cached object of a
  * regular file, truncated for O_TRUNC. NULL with *err set. */
 static struct open_file *open_host(struct pm_thread *t, int hfd, int flags, const char *name,
@@ -164,6 +204,12 @@ static struct open_file *open_host(struct pm_thread *t, int hfd, int flags, cons
 			close(hfd);
 		return f;
 	}
+	uint32_t granted = file_rights(t, hfd, &st);
+	if ((granted & open_needs(flags)) != open_needs(flags)) {
+		close(hfd);
+		*err = -EACCES;	/* the file's SD refuses this access */
+		return NULL;
+	}
 	struct vm_object *o = obj_file_open(&sys->fcache, hfd, fmode_of(flags), name, err);
 	close(hfd);
 	if (!o)
@@ -173,6 +219,8 @@ static struct open_file *open_host(struct pm_thread *t, int hfd, int flags, cons
 	struct open_file *f = fd_file_alloc(&sys->km, o, ofl, -1, NULL);
 	if (!f)
 		obj_put(o);
+	else
+		f->granted = granted;
 	return f;
 }
 

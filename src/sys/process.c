@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "kacs/sd.h"
 #include "sys/fd.h"
 
 #define PKRU_DEFAULT	0x55555554u	/* every key but 0 access-disabled, as Linux starts threads */
@@ -70,6 +71,13 @@ struct pm_process *process_new(struct pm_system *sys, struct token *primary,
 		kmem_delete(&sys->km, p);
 		return NULL;
 	}
+	p->sd = sd_default_process(&sys->km, primary);	/* from the primary token (SPEC §7) */
+	if (!p->sd) {
+		mm_destroy(p->mm);
+		fd_table_destroy(p->files);
+		kmem_delete(&sys->km, p);
+		return NULL;
+	}
 	default_rlimits(p->rlim);
 	atomic_init(&p->state, PROC_RUNNING);
 	atomic_init(&p->users, 0);
@@ -110,6 +118,7 @@ pm_thread *pm_spawn(pm_system *sys, pm_token *primary, const pm_spawn_opts *opts
 
 void process_discard(struct pm_process *p)
 {
+	sd_free(&p->sys->km, p->sd);
 	mm_destroy(p->mm);
 	fd_table_destroy(p->files);
 	token_put(p->primary);
@@ -163,6 +172,10 @@ static void teardown(struct pm_process *p)
 	fd_table_destroy(files);	/* after the mm: the last put of a file writes it back */
 	token_put(p->primary);
 	p->primary = NULL;
+	pthread_mutex_lock(&sys->lock);
+	sd_free(&sys->km, p->sd);
+	p->sd = NULL;
+	pthread_mutex_unlock(&sys->lock);
 }
 
 void process_exit(struct pm_process *p)
@@ -185,8 +198,22 @@ int process_enter(struct pm_process *p)
 
 void process_leave(struct pm_process *p)
 {
-	if (atomic_fetch_sub(&p->users, 1) == 1 && atomic_load(&p->state) == PROC_DYING)
+	/* A SIGKILLed process stays dying until the reaper or process_mrelease frees it. */
+	if (atomic_fetch_sub(&p->users, 1) == 1 && atomic_load(&p->state) == PROC_DYING && !p->killed)
 		teardown(p);
+}
+
+void process_reap(struct pm_process *p)
+{
+	if (atomic_load(&p->users) == 0)
+		teardown(p);
+}
+
+void process_kill(struct pm_process *p)
+{
+	int expected = PROC_RUNNING;
+	if (atomic_compare_exchange_strong(&p->state, &expected, PROC_DYING))
+		p->killed = 1;
 }
 
 void thread_caller(struct pm_thread *t, struct mm_caller *c)

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "kacs/gate.h"
 #include "lib/strbuf.h"
 #include "proc/proc.h"
 
@@ -25,8 +28,16 @@ static void render_hugetlb(struct pm_system *sys, struct strbuf *sb)
 		  0UL, (unsigned long)kb);
 }
 
-static int render_system(struct pm_system *sys, const char *name, struct strbuf *sb)
+static int render_system(struct pm_thread *reader, const char *name, struct strbuf *sb)
 {
+	struct pm_system *sys = reader->proc->sys;
+	if (!strcmp(name, "peios/audit")) {
+		/* The audit log is for SYSTEM and Administrators. */
+		if (!token_is_admin(thread_token(reader)))
+			return -EACCES;
+		audit_copy(sys, sb);
+		return 0;
+	}
 	if (!strcmp(name, "meminfo")) {
 		uint64_t total = (sys->ph.nr_frames - 1) << (PAGE_SHIFT - 10);
 		uint64_t free_kb = phys_free_frames(&sys->ph) << (PAGE_SHIFT - 10);
@@ -40,8 +51,34 @@ static int render_system(struct pm_system *sys, const char *name, struct strbuf 
 	return -ENOENT;
 }
 
+/* The right each per-process view needs (SPEC §7's table; statm and oom_score as the
+ * digest's limited-query set). 0 = no such view. */
+static uint32_t view_right(const char *name)
+{
+	static const struct { const char *name; uint32_t right; } views[] = {
+		{ "maps", PROCESS_QUERY_LIMITED_INFORMATION },
+		{ "statm", PROCESS_QUERY_LIMITED_INFORMATION },
+		{ "oom_score", PROCESS_QUERY_LIMITED_INFORMATION },
+		{ "status", PROCESS_QUERY_INFORMATION },
+		{ "smaps", PROCESS_QUERY_INFORMATION },
+		{ "smaps_rollup", PROCESS_QUERY_INFORMATION },
+		{ "pagemap", PROCESS_QUERY_INFORMATION },
+		{ "oom_score_adj", PROCESS_QUERY_INFORMATION },
+		{ "damon_regions", PROCESS_QUERY_INFORMATION },
+		{ "mem", PROCESS_VM_READ },
+	};
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+		if (!strcmp(name, views[i].name))
+			return views[i].right;
+	return 0;
+}
+
 static int render_process(struct pm_process *p, const char *name, struct strbuf *sb)
 {
+	if (!strcmp(name, "oom_score_adj")) {
+		sb_printf(sb, "%d\n", p->oom_score_adj);
+		return 0;
+	}
 	if (!strcmp(name, "maps")) {
 		proc_render_maps(p->mm, sb);
 		return 0;
@@ -72,6 +109,51 @@ static struct pm_process *target(struct pm_thread *reader, int pid)
 	return p;
 }
 
+/* /proc/<pid>/mem: reads at address `off` of the target (Linux returns EIO for an
+ * address that is not mapped). */
+static long read_mem(struct pm_process *p, void *buf, size_t len, uint64_t off)
+{
+	struct mm_fault_info fi;
+	return mm_access(p->mm, NULL, 0, off, buf, len, PM_READ, &fi) < 0 ? -EIO : (long)len;
+}
+
+static long copy_out(struct strbuf *sb, void *buf, size_t len, uint64_t off)
+{
+	if (sb->err)
+		return sb->err;
+	long n = off >= sb->len ? 0 : (long)min_u64(len, sb->len - off);
+	if (n)
+		memcpy(buf, sb->buf + off, (size_t)n);
+	return n;
+}
+
+/* One per-process view, gated (the same check for /proc/self: no self bypass, SPEC §7). */
+static long read_process_view(struct pm_thread *reader, int pid, const char *name, void *buf,
+			      size_t len, uint64_t off)
+{
+	uint32_t right = view_right(name);
+	struct pm_process *p = target(reader, pid);
+	if (!p)
+		return -ENOENT;
+	long n;
+	if (!right)
+		n = -ENOENT;
+	else if (sys_gate(reader, p, right, name))
+		n = -EACCES;
+	else if (!strcmp(name, "mem"))
+		n = read_mem(p, buf, len, off);
+	else {
+		struct strbuf sb;
+		sb_init(&sb, &p->sys->km);
+		n = render_process(p, name, &sb);
+		if (!n)
+			n = copy_out(&sb, buf, len, off);
+		sb_release(&sb);
+	}
+	process_leave(p);
+	return n;
+}
+
 long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_t len,
 		  uint64_t off)
 {
@@ -79,37 +161,64 @@ long pm_proc_read(pm_thread *reader, int pid, const char *name, void *buf, size_
 		return -EINVAL;
 	if (process_enter(reader->proc))
 		return -ESRCH;
-	struct pm_system *sys = reader->proc->sys;
-	struct strbuf sb;
-	sb_init(&sb, &sys->km);
-	int r;
+	long n;
 	if (pid == -1) {
-		r = render_system(sys, name, &sb);
+		struct strbuf sb;
+		sb_init(&sb, &reader->proc->sys->km);
+		n = render_system(reader, name, &sb);
+		if (!n)
+			n = copy_out(&sb, buf, len, off);
+		sb_release(&sb);
 	} else {
-		struct pm_process *p = target(reader, pid);
-		r = p ? render_process(p, name, &sb) : -ENOENT;
-		if (p)
-			process_leave(p);
+		n = read_process_view(reader, pid, name, buf, len, off);
 	}
-	long n = r;
-	if (!r && sb.err)
-		n = sb.err;
-	else if (!r) {
-		n = off >= sb.len ? 0 : (long)min_u64(len, sb.len - off);
-		if (n)
-			memcpy(buf, sb.buf + off, (size_t)n);
-	}
-	sb_release(&sb);
 	process_leave(reader->proc);
+	return n;
+}
+
+/* oom_score_adj writes (SPEC §7): PROCESS_SET_QUOTA, and lowering below the current value
+ * also needs SeTcbPrivilege. The value is -1000..1000. */
+static long write_oom_score_adj(struct pm_thread *w, struct pm_process *p, const void *buf, size_t len)
+{
+	char text[16] = { 0 };
+	memcpy(text, buf, len < sizeof(text) - 1 ? len : sizeof(text) - 1);
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (end == text || (*end && *end != '\n') || v < -1000 || v > 1000)
+		return -EINVAL;
+	if (sys_gate(w, p, PROCESS_SET_QUOTA, "oom_score_adj"))
+		return -EACCES;
+	if (v < p->oom_score_adj && !gate_privilege(thread_token(w), PM_SE_TCB_PRIVILEGE))
+		return -EACCES;
+	p->oom_score_adj = (int)v;
+	return (long)len;
+}
+
+long pm_proc_pwrite(pm_thread *writer, int pid, const char *name, const void *buf, size_t len,
+		    uint64_t off)
+{
+	if (!writer || !name || (!buf && len))
+		return -EINVAL;
+	if (process_enter(writer->proc))
+		return -ESRCH;
+	struct pm_process *p = pid == -1 ? NULL : target(writer, pid);
+	long n = -ENOENT;
+	if (p && !strcmp(name, "oom_score_adj")) {
+		n = write_oom_score_adj(writer, p, buf, len);
+	} else if (p && !strcmp(name, "mem")) {
+		struct mm_fault_info fi;
+		if (sys_gate(writer, p, PROCESS_VM_WRITE, "mem"))
+			n = -EACCES;
+		else
+			n = mm_access(p->mm, NULL, 0, off, (void *)buf, len, PM_WRITE, &fi) < 0 ? -EIO : (long)len;
+	}
+	if (p)
+		process_leave(p);
+	process_leave(writer->proc);
 	return n;
 }
 
 long pm_proc_write(pm_thread *writer, int pid, const char *name, const void *buf, size_t len)
 {
-	(void)pid;
-	(void)buf;
-	(void)len;
-	if (!writer || !name)
-		return -EINVAL;
-	return -ENOENT;	/* no writable view exists yet (oom_score_adj and mem come later) */
+	return pm_proc_pwrite(writer, pid, name, buf, len, 0);
 }

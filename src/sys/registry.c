@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "kacs/gate.h"
+#include "kacs/sd.h"
 
 static const struct {
 	const char *name;
@@ -94,24 +95,24 @@ static void apply(struct pm_system *sys, int id, long v)
 	}
 }
 
-static int is_system(const struct token *t)
+/* The key SDs of SPEC §11: SYSTEM and Administrators get KEY_ALL_ACCESS, Authenticated
+ * Users KEY_READ; KsmRun is SYSTEM-only (TCB-tier). */
+static const char KEY_SDDL[] = "O:SYG:SYD:(A;;0xf003f;;;SY)(A;;0xf003f;;;BA)(A;;0x20019;;;AU)";
+static const char KEY_SDDL_TCB[] = "O:SYG:SYD:(A;;0xf003f;;;SY)(A;;0x20019;;;AU)";
+
+int reg_init_sds(struct pm_system *sys)
 {
-	struct sid sys_sid;
-	sid_parse("S-1-5-18", &sys_sid);
-	return sid_equal(&t->user, &sys_sid);
+	size_t off;
+	if (sd_from_sddl(&sys->km, KEY_SDDL, &sys->reg_sd, &off) ||
+	    sd_from_sddl(&sys->km, KEY_SDDL_TCB, &sys->reg_sd_tcb, &off))
+		return -ENOMEM;
+	return 0;
 }
 
-/* The key SD grants KEY_SET_VALUE to SYSTEM and Administrators only (SPEC §11). */
-static int may_write_key(const struct token *t)
+void reg_release_sds(struct pm_system *sys)
 {
-	struct sid admins;
-	sid_parse("S-1-5-32-544", &admins);
-	if (is_system(t))
-		return 1;
-	for (unsigned i = 0; i < t->ngroups; i++)
-		if (sid_equal(&t->groups[i].sid, &admins) && (t->groups[i].attrs & SE_GROUP_ENABLED))
-			return 1;
-	return 0;
+	sd_free(&sys->km, sys->reg_sd);
+	sd_free(&sys->km, sys->reg_sd_tcb);
 }
 
 int pm_registry_set(pm_thread *t, const char *path, long value)
@@ -126,9 +127,10 @@ int pm_registry_set(pm_thread *t, const char *path, long value)
 	struct pm_system *sys = t->proc->sys;
 	struct token *tok = thread_token(t);
 	int r = 0;
+	const struct sd *key = id == REG_KSM_RUN ? sys->reg_sd_tcb : sys->reg_sd;
 	pthread_mutex_lock(&sys->lock);
-	if (!may_write_key(tok) || (id == REG_KSM_RUN && !is_system(tok)))
-		r = -EACCES;
+	if (gate_object(tok, key, GATE_CLASS_REGISTRY, KEY_SET_VALUE, NULL))
+		r = -EACCES;	/* the key's SD does not grant KEY_SET_VALUE (SPEC §11) */
 	else if (value < reg_table[id].min || value > reg_table[id].max)
 		r = -EINVAL;
 	else if (id == REG_MMAP_MIN_ADDR && value < sys->reg[id] &&
@@ -139,6 +141,10 @@ int pm_registry_set(pm_thread *t, const char *path, long value)
 		apply(sys, id, value);
 	}
 	pthread_mutex_unlock(&sys->lock);
+	if (!r && id == REG_KSM_RUN)
+		audit_log(sys, "registry KsmRun=%ld by pid=%d", value, t->proc->pid);	/* SPEC §6 */
+	else if (r == -EACCES)
+		audit_log(sys, "registry denied value=%s pid=%d", reg_table[id].name, t->proc->pid);
 	process_leave(t->proc);
 	return r;
 }

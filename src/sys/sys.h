@@ -54,6 +54,7 @@ struct pm_system {
 	pthread_mutex_t audit_lock;	/* guards audit and audit_seq; a leaf lock */
 	struct strbuf audit;		/* the audit log, newest last (audit.c) */
 	uint64_t audit_seq;		/* lines ever logged */
+	struct sd *reg_sd, *reg_sd_tcb;	/* the registry key SDs (registry.c); immutable */
 	struct obj_filecache fcache;	/* the page cache directory: host (dev, ino) -> object */
 };
 
@@ -65,6 +66,9 @@ struct pm_process {
 	struct pm_system *sys;		/* immutable */
 	struct mm_struct *mm;		/* NULL once dead */
 	struct token *primary;		/* one reference */
+	struct sd *sd;			/* the process security descriptor (SPEC §7); under sys->lock */
+	int killed;			/* SIGKILLed: dying until the reaper or process_mrelease */
+	int oom_score_adj;		/* -1000 (immune) .. 1000 */
 	struct fd_table *files;		/* the fd table (sys/fd.h); NULL once dead */
 	struct mm_rlimit rlim[RLIM_NLIMITS];	/* under sys->lock for writes */
 	uint32_t pip_type, pip_trust;	/* PSB */
@@ -112,6 +116,11 @@ void process_discard(struct pm_process *p);
 void process_register_locked(struct pm_system *sys, struct pm_process *p, struct pm_thread *t);
 struct pm_process *process_lookup_locked(struct pm_system *sys, int pid);
 void process_exit(struct pm_process *p);
+/* SIGKILL: the process is dying at once (its calls answer ESRCH) but keeps its memory
+ * until process_reap (the reaper's tick, or process_mrelease). */
+void process_kill(struct pm_process *p);
+/* Frees a dying process's memory now (once no call of it is in flight). */
+void process_reap(struct pm_process *p);
 int process_enter(struct pm_process *p);	/* 0, or -ESRCH when not running */
 void process_leave(struct pm_process *p);
 
@@ -121,6 +130,8 @@ long sys_execve(struct pm_thread *t, const long a[6]);
 
 /* Registry (registry.c). */
 void reg_init(struct pm_system *sys);
+int reg_init_sds(struct pm_system *sys);	/* 0 or -ENOMEM */
+void reg_release_sds(struct pm_system *sys);
 int reg_lookup(const char *path);
 const char *reg_name(int id);	/* "MmapMinAddr", or NULL */
 
@@ -142,6 +153,20 @@ void audit_init(struct pm_system *sys);
 void audit_release(struct pm_system *sys);
 void audit_log(struct pm_system *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void audit_copy(struct pm_system *sys, struct strbuf *out);
+
+/* The cross-process gates (gates.c, process_vm.c, sd_calls.c). */
+/* The two checks of SPEC §7 for t acting on target, audited: 0 or -EACCES. */
+int sys_gate(struct pm_thread *t, struct pm_process *target, uint32_t right, const char *op);
+/* The process with this pid unless dead, or NULL. */
+struct pm_process *sys_target_pid(struct pm_thread *t, long pid);
+long sys_pidfd_open(struct pm_thread *t, const long a[6]);
+long sys_kill(struct pm_thread *t, const long a[6]);
+long sys_process_mrelease(struct pm_thread *t, const long a[6]);
+long sys_process_vm_readv(struct pm_thread *t, const long a[6]);
+long sys_process_vm_writev(struct pm_thread *t, const long a[6]);
+long sys_process_madvise(struct pm_thread *t, const long a[6]);
+long sys_kacs_get_sd(struct pm_thread *t, const long a[6]);
+long sys_kacs_set_sd(struct pm_thread *t, const long a[6]);
 
 /* Dispatch (syscall.c). */
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6]);

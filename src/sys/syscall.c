@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "kacs/sd.h"
 #include "sys/fd.h"
 
 typedef long (*sys_fn)(struct pm_thread *t, const long a[6]);
@@ -28,9 +29,13 @@ static long sys_mmap(struct pm_thread *t, const long a[6])
 	long r = fd_get_object(t->proc, (int)a[4], &o, &oflags);
 	if (r)
 		return r;
+	/* The open mode and the rights the file's SD granted at open must both allow it
+	 * (SPEC §3): read data, write data (append alone is not enough), execute. */
 	int acc = oflags & O_ACCMODE;
-	unsigned fmode = (acc != O_WRONLY ? MM_F_READ : 0) | (acc != O_RDONLY ? MM_F_WRITE : 0) |
-			 ((oflags & O_DIRECT) ? MM_F_DAX : 0);
+	uint32_t rights = fd_get_rights(t->proc, (int)a[4]);
+	unsigned fmode = (acc != O_WRONLY && (rights & FILE_READ_DATA) ? MM_F_READ : 0) |
+			 (acc != O_RDONLY && (rights & FILE_WRITE_DATA) ? MM_F_WRITE : 0) |
+			 ((rights & FILE_EXECUTE) ? MM_F_EXEC : 0) | ((oflags & O_DIRECT) ? MM_F_DAX : 0);
 	r = mm_mmap_file(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], flags,
 			 o, (uint64_t)a[5], fmode);
 	obj_put(o);
@@ -166,6 +171,12 @@ static const sys_fn table[] = {
 	[SYS_remap_file_pages] = sys_remap_file_pages,
 	[SYS_mincore] = sys_mincore,
 	[SYS_prctl] = sys_prctl,
+	[SYS_kill] = sys_kill,
+	[SYS_pidfd_open] = sys_pidfd_open,
+	[SYS_process_vm_readv] = sys_process_vm_readv,
+	[SYS_process_vm_writev] = sys_process_vm_writev,
+	[SYS_process_madvise] = sys_process_madvise,
+	[SYS_process_mrelease] = sys_process_mrelease,
 	[SYS_mlock] = sys_mlock,
 	[SYS_munlock] = sys_munlock,
 	[SYS_mlockall] = sys_mlockall,
@@ -191,6 +202,10 @@ static const sys_fn table[] = {
 
 long sys_dispatch(struct pm_thread *t, long nr, const long a[6])
 {
+	if (nr == PM_SYS_kacs_get_sd)
+		return sys_kacs_get_sd(t, a);
+	if (nr == PM_SYS_kacs_set_sd)
+		return sys_kacs_set_sd(t, a);
 	if (nr >= 0 && nr < (long)(sizeof(table) / sizeof(table[0])) && table[nr])
 		return table[nr](t, a);
 	long r;

@@ -85,7 +85,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
 	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
-	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys)) {
+	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys) || reg_init_sds(sys)) {
 		pm_system_destroy(sys);
 		return NULL;
 	}
@@ -115,6 +115,7 @@ void pm_system_destroy(pm_system *sys)
 	uint64_t cached = obj_filecache_destroy(&sys->fcache);
 	mm_sys_stop(&sys->ms);
 	audit_release(sys);
+	reg_release_sds(sys);
 	uint64_t leaked = phys_destroy(&sys->ph);
 	uint64_t objs = atomic_load(&sys->km.live_objs);
 	if (leaked || objs || cached)
@@ -145,8 +146,28 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	}
 }
 
+/* The OOM reaper's step: frees the memory of SIGKILLed processes, a few per tick (STYLE
+ * rule 19: bounded work per step). */
+static void reap_dying(pm_system *sys)
+{
+	for (int budget = 4; budget > 0; budget--) {
+		struct pm_process *victim = NULL;
+		pthread_mutex_lock(&sys->lock);
+		for (struct list_head *l = sys->procs.next; l != &sys->procs && !victim; l = l->next) {
+			struct pm_process *p = list_entry(l, struct pm_process, node);
+			if (p->killed && atomic_load(&p->state) == PROC_DYING && atomic_load(&p->users) == 0)
+				victim = p;
+		}
+		pthread_mutex_unlock(&sys->lock);
+		if (!victim)
+			return;
+		process_reap(victim);
+	}
+}
+
 void pm_system_tick(pm_system *sys, unsigned n)
 {
+	reap_dying(sys);
 	pthread_mutex_lock(&sys->lock);
 	sys->ticks += n;
 	/* The vvar page carries the clock, as the kernel's vDSO data page does. */

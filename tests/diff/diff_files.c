@@ -35,7 +35,7 @@ static int write_file(const char *dir, int file, uint64_t seed)
 	for (uint64_t i = 0; i < files[file].size; i++)
 		buf[i] = (uint8_t)diff_rnd(&st, 256);
 	snprintf(path, sizeof(path), "%s/%s", dir, files[file].name);
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0755);
 	if (fd < 0)
 		return -1;
 	ssize_t k = write(fd, buf, files[file].size);

@@ -366,6 +366,10 @@ const struct diff_difference diff_differences[] = {
 	  "Linux 6.17+ (each VMA moves to its offset); peimm follows the earlier rule, one VMA "
 	  "only: EFAULT. The host does not run such a call; peimm must answer EFAULT",
 	  "SPEC §3 (newer Linux)", DD_HOST_SKIP, -EFAULT, dd_mremap_multi },
+	{ "A file's pages may be mapped executable only with the file's execute right, which "
+	  "peimm takes from its SD (here from the mode bits); Linux checks only noexec mounts. "
+	  "The harness's files are 0755, so both sides allow PROT_EXEC",
+	  "SPEC §3 (file rights)", DD_UNREACHED, 0, dd_never },
 	{ "mlockall/munlockall are never generated: on the host they would lock the harness "
 	  "child's whole address space (with ASan, terabytes of shadow), not just the window. "
 	  "The mincore vectors are compared whenever peimm answers mincore (diff_probe_caps)",
