@@ -149,18 +149,34 @@ static int fmode_of(int flags)
 
 /* The rights a host file's SD grants t's effective token (SPEC §3, DESIGN "Files"): the
  * SD is the file's user.peios.sd attribute (SDDL) if it has one, else one derived from the
- * mode bits: Everyone gets the owner triplet of files the host user running peimm owns
- * (every simulated user acts through it), and the "other" triplet of anyone else's. */
+ * mode bits. Derived: the owner triplet goes to the token's user when the file's host uid
+ * is the token's projected uid, and the "other" triplet to Everyone. peimm projects every
+ * token to the host user running it (the simulated users all act through that account;
+ * mapping user SIDs to distinct host uids is outside the model), so the owner triplet
+ * applies to the host user's own files and "other" to everyone else's. */
+static uint32_t triplet_rights(unsigned bits)
+{
+	return (bits & 4 ? 0x120089u : 0) | (bits & 2 ? 0x120116u : 0) | (bits & 1 ? 0x1200a0u : 0);
+}
+
 static uint32_t file_rights(struct pm_thread *t, int hfd, const struct stat *st)
 {
 	struct pm_system *sys = t->proc->sys;
 	char sddl[4096];
 	ssize_t n = fgetxattr(hfd, "user.peios.sd", sddl, sizeof(sddl) - 1);
+	struct token *tok = thread_token(t);
 	if (n <= 0) {
-		unsigned bits = st->st_uid == geteuid() ? (st->st_mode >> 6) & 7 : st->st_mode & 7;
-		uint32_t mask = (bits & 4 ? 0x120089u : 0) | (bits & 2 ? 0x120116u : 0) |
-				(bits & 1 ? 0x1200a0u : 0);
-		n = snprintf(sddl, sizeof(sddl), "O:SYG:SYD:(A;;%#x;;;WD)", mask);
+		char user[192];
+		sid_format(&tok->user, user, sizeof(user));
+		char others[40] = "";
+		if (st->st_mode & 7)
+			snprintf(others, sizeof(others), "(A;;%#x;;;WD)", triplet_rights(st->st_mode & 7));
+		unsigned owner = (st->st_mode >> 6) & 7;
+		if (st->st_uid == geteuid() && owner)
+			n = snprintf(sddl, sizeof(sddl), "O:%sG:%sD:(A;;%#x;;;%s)%s", user, user,
+				     triplet_rights(owner), user, others);
+		else
+			n = snprintf(sddl, sizeof(sddl), "O:SYG:SYD:%s", others);
 	}
 	sddl[n] = '\0';
 	struct sd *sd;
@@ -168,7 +184,7 @@ static uint32_t file_rights(struct pm_thread *t, int hfd, const struct stat *st)
 	if (sd_from_sddl(&sys->km, sddl, &sd, &off))
 		return 0;	/* a malformed SD grants nothing */
 	uint32_t granted = 0;
-	gate_object(thread_token(t), sd, GATE_CLASS_FILE, MAXIMUM_ALLOWED, &granted);
+	gate_object(tok, sd, GATE_CLASS_FILE, MAXIMUM_ALLOWED, &granted);
 	sd_free(&sys->km, sd);
 	return granted;
 }

@@ -106,9 +106,8 @@ long sys_kill(struct pm_thread *t, const long a[6])
 	struct pm_process *p = sys_target_pid(t, a[0]);
 	if (!p)
 		return -ESRCH;
-	long r = sys_gate(t, p, signal_right(sig), "kill");
-	if (r)
-		return r;
+	if (sys_gate(t, p, signal_right(sig), "kill"))
+		return -EPERM;	/* kill(2)'s errno for "no permission to signal" */
 	/* Only SIGKILL has an effect on memory: the process dies and its memory waits for
 	 * the reaper (DESIGN.md). Other signals have no handlers to run here. */
 	if (sig == SIGKILL)

@@ -83,6 +83,33 @@ void tour_feature(struct tour *t, const char *name, int ok)
 	}
 }
 
+pm_system *tour_system(uint64_t seed)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 64ULL << 20;
+	cfg.seed = seed;
+	pm_system *sys = pm_system_create(&cfg);
+	if (!sys) {
+		fprintf(stderr, "peimm tour: cannot create a system (out of host memory?)\n");
+		exit(1);
+	}
+	return sys;
+}
+
+pm_thread *tour_spawn(pm_system *sys, const char *token_spec, const pm_spawn_opts *opts)
+{
+	int err;
+	pm_token *tok = pm_token_parse(sys, token_spec, &err);
+	pm_thread *t = tok ? pm_spawn(sys, tok, opts) : NULL;
+	pm_token_put(tok);
+	if (!t) {
+		fprintf(stderr, "peimm tour: cannot spawn a process as '%s'\n", token_spec);
+		exit(1);
+	}
+	return t;
+}
+
 static void summary(struct tour *t)
 {
 	printf("\n%s== Summary ==%s\n\n  %-44s %s\n  %-44s %s\n", c_on(t, "\033[1;36m"),
@@ -99,8 +126,11 @@ static int usage(FILE *f)
 	fprintf(f, "usage: peimm tour [--step] [--no-color]\n\n"
 		   "A narrated walk through peimm: the address-space layout and ASLR, demand\n"
 		   "paging, mmap/munmap/mprotect with Linux's rules, the Peios rules (mmap_min_addr,\n"
-		   "MAP_UNINITIALIZED), brk and the stack guard gap, the registry and its gates, and\n"
-		   "the integrity checks. Each step shows the call, the result and the /proc view.\n\n"
+		   "MAP_UNINITIALIZED), brk and the stack guard gap, the registry and its gates,\n"
+		   "fork and copy-on-write, file mappings, mremap and mseal, protection keys and\n"
+		   "hugetlb, W^X and the dynamic-code opt-in, the cross-process gates with PIP and\n"
+		   "impersonation, and the integrity checks. Each step shows the call, the result\n"
+		   "and the /proc view.\n\n"
 		   "  --step      pause between sections\n"
 		   "  --no-color  plain output (also when NO_COLOR is set or stdout is not a terminal)\n");
 	return f == stdout ? 0 : 2;
@@ -135,6 +165,8 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "file mappings reaching the host file", tour_files(&t));
 	tour_feature(&t, "mremap without copying; mseal refusing", tour_mremap_mseal(&t));
 	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
+	tour_feature(&t, "W^X and the dynamic-code opt-in", tour_wx(&t));
+	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
 	tour_feature(&t, "integrity checks and frame accounting", tour_integrity(&t));
 	summary(&t);
 	return t.failed_checks ? 1 : 0;

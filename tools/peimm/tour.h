@@ -30,6 +30,10 @@ int tour_check(struct tour *t, int ok, const char *what);
 /* Prints a /proc view, indented, keeping only lines that contain `filter` (NULL: all). */
 void tour_show(struct tour *t, pm_thread *th, int pid, const char *view, const char *filter);
 void tour_feature(struct tour *t, const char *name, int ok);
+/* A 64 MiB system with the given seed, and a process running as token_spec (exit on failure:
+ * the tour cannot go on without them). */
+pm_system *tour_system(uint64_t seed);
+pm_thread *tour_spawn(pm_system *sys, const char *token_spec, const pm_spawn_opts *opts);
 
 /* The steps (tour_steps.c). Each returns 1 when everything it showed held. */
 int tour_layout(struct tour *t);
@@ -43,5 +47,8 @@ int tour_fork(struct tour *t);
 int tour_files(struct tour *t);
 int tour_mremap_mseal(struct tour *t);
 int tour_pkeys_hugetlb(struct tour *t);
+/* tour_security.c */
+int tour_wx(struct tour *t);
+int tour_gates(struct tour *t);
 
 #endif

@@ -20,33 +20,6 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define USER "user=S-1-5-21-1-1001 groups=S-1-5-32-545,S-1-1-0 il=medium"
 
-static pm_system *new_system(uint64_t seed)
-{
-	pm_config cfg;
-	pm_config_default(&cfg);
-	cfg.ram_bytes = 64ULL << 20;
-	cfg.seed = seed;
-	pm_system *sys = pm_system_create(&cfg);
-	if (!sys) {
-		fprintf(stderr, "peimm tour: cannot create a system (out of host memory?)\n");
-		exit(1);
-	}
-	return sys;
-}
-
-static pm_thread *spawn_as(pm_system *sys, const char *spec)
-{
-	int err;
-	pm_token *tok = pm_token_parse(sys, spec, &err);
-	pm_thread *t = tok ? pm_spawn(sys, tok, NULL) : NULL;
-	pm_token_put(tok);
-	if (!t) {
-		fprintf(stderr, "peimm tour: cannot spawn a process\n");
-		exit(1);
-	}
-	return t;
-}
-
 static long sc(pm_thread *t, long nr, long a1, long a2, long a3)
 {
 	return pm_syscall(t, nr, a1, a2, a3, 0, 0, 0);
@@ -73,8 +46,8 @@ int tour_mapping_rules(struct tour *t)
 	int before = t->failed_checks;
 	tour_section(t, "Splits and merges", "VMAs split and merge exactly as Linux's do, so /proc/self/maps shows the same\n"
 		     "lines for the same calls. Three pages, the middle one made read-only, then back:");
-	pm_system *sys = new_system(3);
-	pm_thread *p = spawn_as(sys, USER);
+	pm_system *sys = tour_system(3);
+	pm_thread *p = tour_spawn(sys, USER, NULL);
 	tour_call(t, "mmap(0x200000000000, 3 pages, RW, MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS)",
 		  mm(p, W, 3 * PG, RW, ANON | MAP_FIXED));
 	tour_call(t, "mprotect(0x200000001000, 1 page, PROT_READ)", sc(p, SYS_mprotect, W + PG, PG, PROT_READ));
@@ -97,9 +70,9 @@ int tour_peios_rules(struct tour *t)
 		     "Shaping your own address space needs no privilege, but mapping the null page\n"
 		     "does: MAP_FIXED below mmap_min_addr (65536) needs SeTcbPrivilege, enabled.\n"
 		     "MAP_UNINITIALIZED is refused on a standard image. MAP_FIXED_NOREPLACE never clobbers.");
-	pm_system *sys = new_system(4);
-	pm_thread *u = spawn_as(sys, USER);
-	pm_thread *tcb = spawn_as(sys, "user=S-1-5-21-1-1002 privs=SeTcbPrivilege:enabled");
+	pm_system *sys = tour_system(4);
+	pm_thread *u = tour_spawn(sys, USER, NULL);
+	pm_thread *tcb = tour_spawn(sys, "user=S-1-5-21-1-1002 privs=SeTcbPrivilege:enabled", NULL);
 	long a = tour_call(t, "user:  mmap(0x1000, 1 page, RW, MAP_FIXED|...)", mm(u, 0x1000, PG, RW, ANON | MAP_FIXED));
 	long b = tour_call(t, "SeTcb: mmap(0x1000, 1 page, RW, MAP_FIXED|...)", mm(tcb, 0x1000, PG, RW, ANON | MAP_FIXED));
 	tour_check(t, a == -EPERM && b == 0x1000, "the null-page region is gated by SeTcbPrivilege");
@@ -119,8 +92,8 @@ int tour_heap_and_stack(struct tour *t)
 	int before = t->failed_checks;
 	tour_section(t, "The heap and the stack", "brk moves the program break and returns it (or the old one when refused).\n"
 		     "The stack grows on demand, and never into the 1 MiB guard gap of the mapping below.");
-	pm_system *sys = new_system(5);
-	pm_thread *p = spawn_as(sys, USER);
+	pm_system *sys = tour_system(5);
+	pm_thread *p = tour_spawn(sys, USER, NULL);
 	long b0 = tour_call(t, "brk(0)", sc(p, SYS_brk, 0, 0, 0));
 	long b1 = tour_call(t, "brk(brk(0) + 64 KiB)", sc(p, SYS_brk, b0 + 16 * PG, 0, 0));
 	tour_show(t, p, 0, "maps", "[heap]");
@@ -144,9 +117,9 @@ int tour_registry(struct tour *t)
 	int before = t->failed_checks;
 	tour_section(t, "The registry", "The knobs live in Machine\\System\\Memory. Users may read them; writing needs\n"
 		     "the key's write right (SYSTEM, Administrators), and the change applies at once.");
-	pm_system *sys = new_system(6);
-	pm_thread *u = spawn_as(sys, USER);
-	pm_thread *s = spawn_as(sys, "system");
+	pm_system *sys = tour_system(6);
+	pm_thread *u = tour_spawn(sys, USER, NULL);
+	pm_thread *s = tour_spawn(sys, "system", NULL);
 	tour_call(t, "get MaxMapCount", pm_registry_get(sys, "Machine\\System\\Memory\\MaxMapCount"));
 	long r1 = tour_call(t, "user:   set MaxMapCount = 8", pm_registry_set(u, "MaxMapCount", 8));
 	long r2 = tour_call(t, "SYSTEM: set MaxMapCount = 8", pm_registry_set(s, "MaxMapCount", 8));
@@ -166,8 +139,8 @@ int tour_integrity(struct tour *t)
 	tour_section(t, "Integrity", "Every subsystem can recount what it caches: VMAs and the B-tree's gaps, page\n"
 		     "tables, RSS and VM counters, and every frame's references. Tests run the checks\n"
 		     "after every call; here they run after a burst of random calls.");
-	pm_system *sys = new_system(8);
-	pm_thread *p = spawn_as(sys, USER);
+	pm_system *sys = tour_system(8);
+	pm_thread *p = tour_spawn(sys, USER, NULL);
 	pm_sysinfo before_info, after_info;
 	pm_system_info(sys, &before_info);
 	uint64_t x = 88172645463325252ULL;
