@@ -60,20 +60,57 @@ static int move_level(uint64_t va, uint64_t na, uint64_t left)
 	return 1;
 }
 
+/* Moves PTEs one by one from va to na, within one source and one destination PTE table
+ * (each table is found once, not once per page). Returns the bytes handled (skipping a
+ * missing source table whole), 0 when a huge leaf covers va, or -ENOMEM. */
+static int64_t move_ptes(struct pgt *p, uint64_t va, uint64_t na, uint64_t left)
+{
+	uint64_t pmd = pgt_level_size(2);
+	uint64_t n = min_u64(left, pmd - (va & (pmd - 1)));
+	pte_t *src = entry_at(p, va, 1);
+	if (!src) {
+		int l;
+		return pgt_lookup(p, va, &l) == NULL ? (int64_t)n : 0;
+	}
+	n = min_u64(n, pmd - (na & (pmd - 1))) >> PAGE_SHIFT;
+	pte_t *dst = NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		pte_t e = pte_read(&src[i]);
+		if (!e)
+			continue;
+		if (!dst) {
+			int r = pgt_alloc_entry(p, na, 1, &dst);
+			if (r == -ENOMEM)
+				return i ? (int64_t)(i << PAGE_SHIFT) : -ENOMEM;
+			PM_ENFORCE(r == 0);	/* mremap splits huge leaves before moving */
+		}
+		PM_ENFORCE(!pte_read(&dst[i]) && "pgt_move_range: destination PTE already in use");
+		pgt_set(p, &dst[i], e);
+		pgt_set(p, &src[i], 0);
+	}
+	return (int64_t)(n << PAGE_SHIFT);
+}
+
 /* Moves [old, old+len) to [new, new+len); returns the bytes moved before any failure. */
 static uint64_t move_forward(struct pgt *p, uint64_t old, uint64_t new, uint64_t len)
 {
 	uint64_t off = 0;
 	while (off < len) {
 		int level = move_level(old + off, new + off, len - off);
-		int r;
-		while ((r = move_entry(p, old + off, new + off, level)) == 0 && level > 1)
+		int r = 0;
+		while (level > 1 && (r = move_entry(p, old + off, new + off, level)) == 0)
 			level--;
 		if (r < 0)
 			break;
-		if (r == 0)
-			PM_ENFORCE(!"pgt_move_range: destination PTE already in use");
-		off += pgt_level_size(level);
+		if (level > 1) {
+			off += pgt_level_size(level);
+			continue;
+		}
+		int64_t done = move_ptes(p, old + off, new + off, len - off);
+		PM_ENFORCE(done != 0 && "pgt_move_range: a huge leaf is in the way");
+		if (done < 0)
+			break;
+		off += (uint64_t)done;
 	}
 	return off;
 }
