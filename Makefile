@@ -32,7 +32,18 @@ asan:
 	  $(CTEST) -j $(JOBS) --output-on-failure -L fast
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+
+# libFuzzer over random syscall sequences (needs clang): make fuzz FUZZ_SECONDS=600
+FUZZ         ?= build-fuzz
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	@command -v clang >/dev/null || apt-get install -y clang
+	@CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DPEIMM_FUZZ=ON >/dev/null
+	@$(CMAKE) --build $(FUZZ) -j $(JOBS) --target fuzz_syscalls
+	@mkdir -p $(FUZZ)/corpus
+	@./$(FUZZ)/fuzz_syscalls -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(FUZZ)/corpus tests/fuzz/corpus
 
 # More differential sequences against the host kernel: make difftest SEED=7 N=5000 [CALLS=80]
 SEED  ?= 1

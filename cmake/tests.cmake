@@ -13,6 +13,7 @@ function(pm_add_test_dir dir layers_or_all label)
   set(bin test_${dir})
   add_executable(${bin} ${tsrcs} $<TARGET_OBJECTS:pm_testharness>)
   target_include_directories(${bin} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_compile_definitions(${bin} PRIVATE PEIMM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   if(layers_or_all STREQUAL "ALL")
     target_link_libraries(${bin} PRIVATE peimm_static)
   else()
@@ -49,6 +50,15 @@ pm_add_test_dir(mm ALL fast)
 pm_add_test_dir(sys ALL fast)
 pm_add_test_dir(proc ALL fast)
 pm_add_test_dir(diff ALL fast)
+pm_add_test_dir(fuzz ALL fast)
+
+# The libFuzzer binary (make fuzz): the same pm_fuzz_one, driven by coverage.
+if(PEIMM_FUZZ)
+  add_executable(fuzz_syscalls ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_syscalls.c)
+  target_include_directories(fuzz_syscalls PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(fuzz_syscalls PRIVATE peimm_static)
+  target_link_options(fuzz_syscalls PRIVATE -fsanitize=fuzzer)
+endif()
 
 # Scenario tests: each tests/scenarios/*.pmm runs through `peimm run`.
 file(GLOB scenarios CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/scenarios/*.pmm)
