@@ -120,6 +120,7 @@ typedef struct pm_sysinfo {
 	uint64_t seed;			/* the PRNG seed in use */
 	uint64_t kernel_frames;		/* frames the kernel holds for itself (zero page, vdso, vvar) */
 	uint64_t pool_frames;		/* frames set aside in the hugetlb pools (free or in use) */
+	uint64_t retired_frames;	/* frames taken out of service (MADV_HWPOISON, MADV_SOFT_OFFLINE) */
 } pm_sysinfo;
 void pm_system_info(pm_system *sys, pm_sysinfo *info);
 
@@ -130,6 +131,9 @@ int pm_check_invariants(pm_system *sys);
 /* Test hook: makes the system's nth host allocation from now fail (1 = the next one), so
  * tests can walk every failure path; 0 turns it off. */
 void pm_debug_fail_alloc(pm_system *sys, uint64_t n);
+/* Test hook standing in for memory pressure until the LRU exists: reclaims every
+ * process's clean MADV_FREE pages. Returns the frames freed. */
+uint64_t pm_debug_reclaim(pm_system *sys);
 
 /* ---- exec and core dumps (SPEC §3, §10) ---- */
 
@@ -153,6 +157,70 @@ int pm_coredump(pm_thread *t, const char *path);
 
 /* "EINVAL" for -EINVAL or EINVAL, or NULL when unknown. */
 const char *pm_errno_name(long err);
+
+/* ---- DAMON, the data access monitor (SPEC §10; docs/damon.md) ---- */
+
+/* Monitoring attributes; a zero field takes its default. Intervals are in microseconds of
+ * simulated time (one tick = 1000 us). */
+#define PM_DAMON_MAX_RANGES 4
+typedef struct pm_damon_range { uint64_t start, end; } pm_damon_range;	/* end exclusive */
+typedef struct pm_damon_attrs {
+	uint64_t sample_us;		/* sampling interval; 0 = 5000 (at least 1000) */
+	uint64_t aggr_us;		/* aggregation interval; 0 = 100000 */
+	uint64_t update_us;		/* VMA re-read interval; 0 = 1000000 (the sysfs default) */
+	uint32_t min_nr_regions;	/* 0 = 10 (at least 3) */
+	uint32_t max_nr_regions;	/* 0 = 1000 */
+	uint32_t nr_ranges;		/* 0 = "vaddr": the whole address space, from the VMAs;
+					   1..4 = "fvaddr": only these sorted, disjoint ranges */
+	pm_damon_range ranges[PM_DAMON_MAX_RANGES];
+} pm_damon_attrs;
+
+/* DAMOS actions. COLD and PAGEOUT need reclaim and swap, which are not built yet:
+ * pm_damon_add_scheme refuses them with -EOPNOTSUPP. */
+enum { PM_DAMOS_STAT, PM_DAMOS_HUGEPAGE, PM_DAMOS_NOHUGEPAGE, PM_DAMOS_COLD, PM_DAMOS_PAGEOUT };
+
+/* A scheme: regions whose size, nr_accesses (samples per aggregation) and age
+ * (aggregations) all lie within the inclusive bounds get the action, at most quota_sz
+ * bytes (and quota_ms of estimated time) per quota_reset_ms window; 0 = no quota. */
+typedef struct pm_damos {
+	uint64_t min_sz, max_sz;
+	uint32_t min_nr_accesses, max_nr_accesses;
+	uint32_t min_age, max_age;
+	int      action;			/* PM_DAMOS_* */
+	uint64_t quota_sz, quota_ms, quota_reset_ms;
+} pm_damos;
+
+typedef struct pm_damos_stats {
+	uint64_t nr_tried, sz_tried;		/* regions (bytes) that matched, within quota */
+	uint64_t nr_applied, sz_applied;	/* of those, where the action succeeded (0 for stat) */
+	uint64_t qt_exceeds;			/* windows that ran out of quota */
+} pm_damos_stats;
+
+typedef struct pm_damon_region {
+	uint64_t start, end;			/* end exclusive */
+	uint32_t nr_accesses;			/* samples that saw an access, last aggregation */
+	uint32_t age;				/* aggregations with about that rate */
+} pm_damon_region;
+
+/* Starts monitoring process pid (attrs NULL = all defaults), sampling it in pm_system_tick.
+ * The caller's effective token must be SYSTEM or an enabled Administrators member (else
+ * -EPERM) and pass the two checks of SPEC §7 for PROCESS_QUERY_INFORMATION (else -EACCES).
+ * Also -ESRCH (no such live process, or the caller's is not running), -EBUSY (already
+ * monitored), -EINVAL (bad attrs), -ENOMEM. On failure nothing changed. The context ends
+ * with pm_damon_stop or when the target exits. */
+int pm_damon_start(pm_thread *caller, int pid, const pm_damon_attrs *attrs);
+/* Stops monitoring pid and frees its context. Same gates; -ENOENT when not monitored. */
+int pm_damon_stop(pm_thread *caller, int pid);
+/* Adds a scheme to pid's context: its index (0, 1, ...), or the gates' errors, -ENOENT,
+ * -EINVAL (bad action or a bound below its minimum), -EOPNOTSUPP (COLD, PAGEOUT), -ENOSPC
+ * (8 schemes already). */
+int pm_damon_add_scheme(pm_thread *caller, int pid, const pm_damos *scheme);
+/* Reads pid's regions as of the last aggregation (at most max of them; returns how many
+ * there are) or a scheme's stats. Gated like /proc/<pid>/damon_regions:
+ * PROCESS_QUERY_INFORMATION and PIP, else -EACCES; -ENOENT when not monitored (or no
+ * such scheme). */
+int pm_damon_regions(pm_thread *reader, int pid, pm_damon_region *out, int max);
+int pm_damos_stats_read(pm_thread *reader, int pid, int scheme, pm_damos_stats *out);
 
 #ifdef __cplusplus
 }

@@ -70,7 +70,8 @@ static inline void env_close(struct env *e)
 	}
 	EXPECT_EQ(pm_check_invariants(e->sys), 0);
 	pm_system_info(e->sys, &info);
-	EXPECT_EQ(info.free_frames, info.total_frames - info.kernel_frames - info.pool_frames);
+	EXPECT_EQ(info.free_frames, info.total_frames - info.kernel_frames - info.pool_frames -
+				    info.retired_frames);
 	pm_token_put(e->tok);
 	pm_system_destroy(e->sys);
 }

@@ -39,6 +39,7 @@
 /* Process access rights (object-specific bits; SPEC §7, digest §4.1). */
 #define PROCESS_TERMINATE			0x0001
 #define PROCESS_CREATE_THREAD			0x0002
+#define PROCESS_SIGNAL				0x0002	/* Peios's name for the bit: ignore-by-default signals */
 #define PROCESS_SET_SESSIONID			0x0004
 #define PROCESS_VM_OPERATION			0x0008
 #define PROCESS_VM_READ				0x0010

@@ -128,6 +128,18 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 	return FAULT_OK;
 }
 
+/* A present PTE of a frame another mapping poisoned (MADV_HWPOISON reaches the other
+ * address spaces of an anonymous frame here, at their next touch, since anon frames have
+ * no reverse map): the PTE becomes a hwpoison marker, as try_to_unmap would have made it. */
+static enum fault_ret fault_poisoned(struct mm_struct *mm, pte_t *ep)
+{
+	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(*ep));
+	pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));
+	mm_unmap_page(mm, pg);
+	mm_flush_tlb(mm);
+	return FAULT_HWPOISON;
+}
+
 /* Is the access allowed by the VMA at all (access_error)? x86 cannot map write- or
  * exec-only, so any right implies read. */
 static int access_error(const struct vma *v, int how)
@@ -141,6 +153,7 @@ static int access_error(const struct vma *v, int how)
 
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
 {
+	atomic_fetch_add(&mm->sys->pgfault, 1);	/* vmstat pgfault, as handle_mm_fault counts */
 	struct vma *v = vma_lookup(&mm->mt, addr);
 	if (!v) {
 		struct vma *n = vma_find(&mm->mt, addr);
@@ -161,14 +174,28 @@ enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uin
 		r = FAULT_OOM;
 	} else if (pte_none(*ep)) {
 		r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
+		/* No free frame: drop this mm's clean MADV_FREE pages and try once more (the
+		 * direct-reclaim step, until src/reclaim scans every LRU). */
+		if (r == FAULT_OOM && mm_reclaim_lazyfree_ptl(mm))
+			r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
+	} else if (mm_pte_poisoned(mm, *ep)) {
+		r = fault_poisoned(mm, ep);
 	} else if (*ep & PTE_P) {
 		if ((how & PM_WRITE_) && !(*ep & PTE_RW))
 			r = fault_wp(mm, v, addr, ep);
 		else
 			*ep |= PTE_A | ((how & PM_WRITE_) ? PTE_D : 0);
+	} else if (pte_marker(*ep) == PTE_MARKER_GUARD) {
+		/* handle_pte_marker: VM_FAULT_SIGSEGV, which x86 reports as SEGV_MAPERR (checked
+		 * on Linux 6.18); the guard never faults a page in. */
+		r = FAULT_SEGV_MAPERR;
+	} else if (pte_marker(*ep) == PTE_MARKER_HWPOISON) {
+		r = FAULT_HWPOISON;
 	} else {
 		r = FAULT_SEGV_ACCERR;	/* PROT_NONE entry under an accessible VMA cannot happen */
 	}
+	if (r == FAULT_OK && (how & PM_WRITE_) && (*ep & PTE_P))
+		*ep |= PTE_SOFTDIRTY;	/* pte_mkdirty sets soft-dirty too (pagemap bit 55) */
 	pthread_mutex_unlock(&mm->ptl);
 	return r;
 }

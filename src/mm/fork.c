@@ -17,6 +17,7 @@ struct copy_ctx {
 	uint64_t table_base;		/* 2 MiB block whose destination PTE table is cached */
 	pte_t *table;			/* that table's entries, or NULL */
 	int err;
+	int markers_only;		/* copy guard markers alone (a VMA without anon identity) */
 };
 
 /* The destination PTE for va, reusing the last table while va stays in its 2 MiB block. */
@@ -60,6 +61,8 @@ static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
 	struct copy_ctx *c = ctx;
 	pte_t e = *ep;
+	if (c->markers_only && pte_marker(e) != PTE_MARKER_GUARD)
+		return 0;
 	if (level != 1)
 		return copy_huge(c, va, ep, level);
 	pte_t *dst = dst_pte(c, va);
@@ -148,11 +151,12 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		if (!ok || (v->vm_flags & VM_WIPEONFORK))
 			continue;	/* a wiped range starts with no pages at all */
 		/* vma_needs_copy: a VMA with no anon identity holds only what a fault would
-		 * map again (the zero page, object pages), so the child starts without PTEs. */
-		if (!v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP)))
-			continue;
+		 * map again (the zero page, object pages), so the child starts without PTEs.
+		 * Guard markers are the exception: they are copied alone (copy_pte_marker). */
+		int markers_only = !v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP));
 		struct copy_ctx c = { src, dst, v,
-			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0 };
+			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0,
+			markers_only };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
 		ok = c.err == 0;
 	}

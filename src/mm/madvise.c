@@ -1,9 +1,11 @@
 /*
  * madvise (Linux's do_madvise): validation in Linux's order, then each advice's effect
  * over the VMAs of the range. Flag advice (RANDOM, SEQUENTIAL, DONTFORK, WIPEONFORK,
- * DONTDUMP, HUGEPAGE, ...) splits and merges VMAs like mprotect. Advice whose machinery
- * (LRU, swap, KSM, THP collapse, guard markers, poisoning) this build does not contain is
- * refused with EINVAL, which is what Linux answers for advice its build lacks.
+ * DONTDUMP, HUGEPAGE, ...) splits and merges VMAs like mprotect. FREE, the guard advice,
+ * REMOVE and the error injection live in madvise_free.c, madvise_guard.c, madvise_remove.c
+ * and madvise_poison.c. Advice whose machinery (LRU, swap, KSM, THP collapse) this build
+ * does not contain is refused with EINVAL, which is what Linux answers for advice its
+ * build lacks.
  */
 #include "mm/mm_internal.h"
 
@@ -19,6 +21,9 @@
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
 #endif
+#define MADV_SOFT_OFFLINE_ 101
+#define MADV_GUARD_INSTALL_ 102
+#define MADV_GUARD_REMOVE_ 103
 
 /* The advice this build carries out; everything else Linux knows is -EINVAL here. */
 static int advice_supported(long a)
@@ -28,7 +33,8 @@ static int advice_supported(long a)
 	case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_DONTFORK: case MADV_DOFORK:
 	case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_DONTDUMP: case MADV_DODUMP:
 	case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_POPULATE_READ:
-	case MADV_POPULATE_WRITE:
+	case MADV_POPULATE_WRITE: case MADV_FREE: case MADV_REMOVE: case MADV_GUARD_INSTALL_:
+	case MADV_GUARD_REMOVE_: case MADV_HWPOISON: case MADV_SOFT_OFFLINE_:
 		return 1;
 	default:
 		return 0;
@@ -78,6 +84,8 @@ static long madvise_populate(struct mm_struct *mm, uint64_t start, uint64_t end,
 			enum fault_ret r = mm_handle_fault(mm, p, write ? PM_WRITE_ : PM_READ_, 0);
 			if (r == FAULT_OOM)
 				return -ENOMEM;
+			if (r == FAULT_HWPOISON)
+				return -EHWPOISON;	/* madvise_populate passes GUP's error on */
 			if (r != FAULT_OK)
 				return -EFAULT;
 		}
@@ -93,6 +101,12 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	switch (a) {
 	case MADV_WILLNEED:
 		return 0;	/* anonymous memory has nothing to read ahead without swap */
+	case MADV_FREE:
+		return madvise_free_vma(mm, v, start, end);
+	case MADV_GUARD_INSTALL_:
+		return madvise_guard_install(mm, v, start, end);
+	case MADV_GUARD_REMOVE_:
+		return madvise_guard_remove(mm, v, start, end);
 	case MADV_DONTNEED:
 	case MADV_DONTNEED_LOCKED:
 		if ((v->vm_flags & VM_PFNMAP) || (a == MADV_DONTNEED && (v->vm_flags & VM_LOCKED)))
@@ -106,10 +120,11 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 			if (end <= start)
 				return 0;
 			mm_hugetlb_unreserve(mm, v, start, end);	/* balance first: no-op for shared */
-			mm_zap_range(mm, start, end);
+			mm_zap_range_details(mm, start, end, ZAP_KEEP_GUARD, NULL);
 			return mm_hugetlb_rereserve(mm, v, start, end);
 		}
-		mm_zap_range(mm, start, end);
+		/* Guard markers survive DONTNEED; hwpoison entries do not (zap_nonpresent_ptes). */
+		mm_zap_range_details(mm, start, end, ZAP_KEEP_GUARD, NULL);
 		return 0;
 	}
 	int64_t nf = advice_flags(v, a);
@@ -183,6 +198,15 @@ long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		return -EPERM;
 	if (!advice_supported(advice))
 		return -EINVAL;
+	if (advice == MADV_HWPOISON || advice == MADV_SOFT_OFFLINE_)
+		return madvise_inject_error(mm, start, end, advice == MADV_SOFT_OFFLINE_);
+	/* REMOVE is refused over sealed VMAs first, then punches with the lock dropped. */
+	if (advice == MADV_REMOVE) {
+		pthread_rwlock_rdlock(&mm->lock);
+		int sealed = mm_range_sealed(mm, start, end);
+		pthread_rwlock_unlock(&mm->lock);
+		return sealed ? -EPERM : madvise_remove(mm, start, end);
+	}
 	/* Populating only faults pages in (read lock); everything else changes tables or VMAs. */
 	int write = advice != MADV_WILLNEED && advice != MADV_POPULATE_READ &&
 		    advice != MADV_POPULATE_WRITE;

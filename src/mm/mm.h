@@ -32,6 +32,16 @@ struct token;
 /* A page of a MAP_SYNC mapping: stores are written through to the file before they return. */
 #define PTE_SYNC	PTE_SOFT3
 
+/* A lazily freed page (MADV_FREE) is a private anonymous frame with PG_lazyfree whose PTE
+ * is still clean: a store sets D and cancels the free, and reclaim (mm_reclaim_lazyfree)
+ * drops clean ones. smaps' LazyFree counts the PTEs for which this returns 1. */
+static inline int mm_pte_lazyfree(const struct phys *ph, pte_t e)
+{
+	if (!(e & PTE_P) || (e & (PTE_D | PTE_SPECIAL)))
+		return 0;
+	return (pfn_to_page(ph, pte_pfn(e))->flags & PG_lazyfree) != 0;
+}
+
 /* The system-wide state the memory code needs; it lives inside the system object. */
 struct mm_sys {
 	struct kmem *km;			/* immutable */
@@ -46,6 +56,7 @@ struct mm_sys {
 	atomic_uint_fast64_t next_ino;		/* inode numbers for shmem objects */
 	atomic_uint_fast64_t next_anon_id;	/* identities of anon_vmas */
 	atomic_long nr_anon, nr_shmem_mapped;	/* pages, for meminfo */
+	atomic_ulong pgfault;			/* faults handled (vmstat pgfault); atomic */
 };
 
 /* Who makes a call: limits and the effective token, filled by the syscall layer. */
@@ -167,6 +178,12 @@ long mm_pkey_free(struct mm_struct *mm, long key);
 /* pkey_mprotect (mprotect when pkey is -1). */
 long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		      uint64_t len, uint64_t prot, long pkey);
+
+/* Reclaims the lazily freed pages of mm (MADV_FREE): every clean, exclusively held
+ * PG_lazyfree page is unmapped and freed, so the next touch sees a zero page; a page that
+ * was written since (PTE D) stays, with its lazy-free mark cleared. Stands in for the LRU
+ * scan until src/reclaim exists. Returns the frames freed. Takes mm->lock for writing. */
+uint64_t mm_reclaim_lazyfree(struct mm_struct *mm);
 
 /* W^X: does the address space hold a W+X mapping or a W/X alias (re-arming refuses)? */
 int mm_has_wx(struct mm_struct *mm);

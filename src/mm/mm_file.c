@@ -123,8 +123,9 @@ static size_t collect_mms(struct vm_object *o, struct victim **out, size_t *cap_
 	return n;
 }
 
-/* Zaps, in one mm, every VMA of o over object pages [first, last]. */
-static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t first, uint64_t last)
+/* Zaps, in one mm, every VMA of o over object pages [first, last]. Guard markers stay. */
+static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t first, uint64_t last,
+			  int even_cows, unsigned flags)
 {
 	pthread_rwlock_wrlock(&mm->lock);
 	for (struct vma *v = mm->dead ? NULL : vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
@@ -133,23 +134,47 @@ static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t fi
 			continue;
 		uint64_t lim = last == UINT64_MAX ? UINT64_MAX : last + 1;
 		uint64_t lo = max_u64(first, v->vm_pgoff), hi = min_u64(lim, v->vm_pgoff + npages);
-		/* Private copies beyond the new end go too (unmap_mapping_range even_cows). */
-		mm_zap_range(mm, v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT),
-			     v->vm_start + ((hi - v->vm_pgoff) << PAGE_SHIFT));
+		/* Private copies beyond the new end go too (unmap_mapping_range even_cows);
+		 * a hole punch leaves them (truncate_pagecache_range). */
+		mm_zap_range_details(mm, v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT),
+				     v->vm_start + ((hi - v->vm_pgoff) << PAGE_SHIFT), ZAP_KEEP_GUARD | flags,
+				     even_cows ? NULL : o);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 }
 
-void mm_unmap_object_range(struct vm_object *o, uint64_t first_index, uint64_t last_index)
+static void unmap_object(struct vm_object *o, uint64_t first, uint64_t last, int even_cows,
+			 unsigned flags)
 {
 	struct victim *vs;
 	size_t cap;
 	size_t n = collect_mms(o, &vs, &cap);
 	for (size_t i = 0; i < n; i++) {
-		zap_object_in(vs[i].mm, o, first_index, last_index);
+		zap_object_in(vs[i].mm, o, first, last, even_cows, flags);
 		mm_drop(vs[i].mm);
 	}
 	kmem_free(o->km, vs, cap * sizeof(*vs));
+}
+
+void mm_unmap_object_pages(struct vm_object *o, uint64_t first_index, uint64_t last_index)
+{
+	unmap_object(o, first_index, last_index, 0, 0);
+}
+
+void mm_poison_object_pages(struct vm_object *o, uint64_t first_index, uint64_t last_index)
+{
+	unmap_object(o, first_index, last_index, 0, ZAP_POISON);
+}
+
+void mm_unmap_object_range(struct vm_object *o, uint64_t first_index, uint64_t last_index)
+{
+	unmap_object(o, first_index, last_index, 1, 0);
+}
+
+int mm_punch_object(struct vm_object *o, uint64_t first_index, uint64_t last_index)
+{
+	unmap_object(o, first_index, last_index, 0, 0);
+	return obj_punch_hole(o, first_index, last_index);
 }
 
 /* remap_file_pages (SPEC §3): deprecated, emulated as Linux does, by an mmap of the same

@@ -17,5 +17,16 @@ struct vm_object;
  * range, so obj_truncate_pages can drop them and a later touch faults (SIGBUS beyond
  * EOF). The caller holds no mm lock and no object lock. Never fails. */
 void mm_unmap_object_range(struct vm_object *o, uint64_t first_index, uint64_t last_index);
+/* Punches a hole over object pages [first_index, last_index] (MADV_REMOVE, fallocate
+ * PUNCH_HOLE): zaps the PTEs of every mapping that map the object's frames there (private
+ * copies and guard markers stay), then obj_punch_hole. The caller holds no mm lock.
+ * 0 or obj_punch_hole's error. */
+int mm_punch_object(struct vm_object *o, uint64_t first_index, uint64_t last_index);
+/* The zap half of mm_punch_object alone: every PTE mapping a frame of o at those pages
+ * goes (a soft-offlined page refaults its new frame). Caller holds no mm lock. */
+void mm_unmap_object_pages(struct vm_object *o, uint64_t first_index, uint64_t last_index);
+/* The same, but a PTE mapping a PG_hwpoison frame becomes a hwpoison marker (try_to_unmap
+ * with TTU_HWPOISON), so every mapper gets SIGBUS. Caller holds no mm lock. */
+void mm_poison_object_pages(struct vm_object *o, uint64_t first_index, uint64_t last_index);
 
 #endif

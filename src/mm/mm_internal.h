@@ -37,8 +37,17 @@ struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int
 /* Merges v with its neighbours where Linux would; returns the surviving VMA. */
 struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v);
 
-/* Releases the frames mapped in [start, end) and clears their PTEs (zap_page_range). */
+/* Releases the frames mapped in [start, end) and clears their PTEs, markers included
+ * (munmap's unmap_vmas with ZAP_FLAG_DROP_MARKER). */
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* zap_page_range_single with details: ZAP_KEEP_GUARD keeps guard markers (MADV_DONTNEED,
+ * truncation); with `only` set, only PTEs mapping frames of that object go (hole punch:
+ * private copies stay, Linux's even_cows = false). */
+enum { ZAP_KEEP_GUARD = 1, ZAP_POISON = 2 /* PG_hwpoison frames leave hwpoison markers */ };
+void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
+			  const struct vm_object *only);
+/* Undoes one PTE's hold on pg: mapcount, RSS and the frame reference (zap_present_pte). */
+void mm_unmap_page(struct mm_struct *mm, struct page *pg);
 /* Removes every VMA in [start, end), splitting at the edges (do_vmi_munmap). 0 or -ENOMEM
  * (max_map_count), with nothing changed on failure. */
 int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end);
@@ -73,10 +82,18 @@ enum fault_ret {
 	FAULT_SEGV_ACCERR,
 	FAULT_SEGV_PKUERR,
 	FAULT_SIGBUS,
+	FAULT_HWPOISON,		/* SIGBUS, BUS_MCEERR_AR: a poisoned page */
 	FAULT_OOM,
 	FAULT_EXPAND_STACK,	/* retry with mm->lock held for writing via mm_expand_stack */
 };
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
+/* Does a present, counted PTE map a poisoned frame (MADV_HWPOISON)? */
+static inline int mm_pte_poisoned(struct mm_struct *mm, pte_t e)
+{
+	if ((e & (PTE_P | PTE_PROTNONE)) == 0 || (e & PTE_SPECIAL))
+		return 0;
+	return (pfn_to_page(mm->sys->ph, pte_pfn(e))->flags & PG_hwpoison) != 0;
+}
 /* Does PKRU forbid this data access to pages of key `pkey`? (exec is never checked) */
 static inline int pkru_denies(uint32_t pkru, unsigned pkey, int how)
 {
@@ -110,6 +127,17 @@ int mm_mlock_future_ok(struct mm_struct *mm, const struct mm_caller *c, uint64_t
 int mm_range_sealed(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Is key allocated in this mm (0 always is)? */
 int mm_pkey_allocated(struct mm_struct *mm, long key);
+
+/* ---- madvise_*.c: the advice with its own machinery ---- */
+long madvise_free_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+long madvise_guard_install(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+long madvise_guard_remove(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
+/* Reclaims clean lazy-free pages with mm->lock held (either way) and mm->ptl held. */
+uint64_t mm_reclaim_lazyfree_ptl(struct mm_struct *mm);
+/* MADV_REMOVE: takes and drops mm->lock itself (the hole punch zaps other mms). */
+long madvise_remove(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* MADV_HWPOISON / MADV_SOFT_OFFLINE after the privilege check; take mm->lock themselves. */
+long madvise_inject_error(struct mm_struct *mm, uint64_t start, uint64_t end, int soft);
 
 /* ---- hugetlb.c ---- */
 int mm_hugetlb_hstate(uint64_t flags);	/* pool of MAP_HUGE_* (0, 1) or -EINVAL */

@@ -26,38 +26,72 @@ static int rss_kind(const struct page *pg)
 	return MM_FILEPAGES;
 }
 
-static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
+void mm_unmap_page(struct mm_struct *mm, struct page *pg)
 {
-	struct mm_struct *mm = ctx;
-	pte_t e = *ep;
-	(void)va;
-	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
-		return 0;	/* swap entries come with the swap layer; special frames are not counted */
-	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
-	/* A store through this PTE made the cached page dirty (zap_pte_range's set_page_dirty). */
-	if ((e & PTE_D) && pg->owner_kind == OWNER_OBJECT)
-		obj_page_dirty(pg->owner, pg);
 	int old = atomic_fetch_sub(&pg->mapcount, 1);
 	PM_ENFORCE(old > 0);
-	if (pg->flags & PG_hugetlb) {
-		atomic_fetch_sub(&mm->hugetlb_bytes, (long)pgt_level_size(level));	/* not RSS */
-		phys_put(mm->sys->ph, pg);
-		return 0;
-	}
 	atomic_fetch_sub(&mm->rss[rss_kind(pg)], 1);
 	if (pg->flags & PG_anon)
 		atomic_fetch_sub(&mm->sys->nr_anon, 1);
 	phys_put(mm->sys->ph, pg);
+}
+
+struct zap_ctx {
+	struct mm_struct *mm;
+	unsigned flags;				/* ZAP_* */
+	const struct vm_object *only;		/* zap only frames of this object, or NULL */
+};
+
+/* Returns 1 to keep the entry (pgt_unmap_range's contract). */
+static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct zap_ctx *z = ctx;
+	struct mm_struct *mm = z->mm;
+	pte_t e = *ep;
+	(void)va;
+	if (pte_marker(e) == PTE_MARKER_GUARD)
+		return (z->flags & ZAP_KEEP_GUARD) != 0;
+	if (pte_is_marker(e))
+		return z->only != NULL;	/* hwpoison entries go with DONTNEED, as Linux's */
+	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
+		return z->only != NULL;	/* swap entries come with the swap layer; special
+					   frames are not counted */
+	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
+	if (z->only && (pg->owner_kind != OWNER_OBJECT || pg->owner != z->only))
+		return 1;	/* a private copy survives a hole punch */
+	/* A store through this PTE made the cached page dirty (zap_pte_range's set_page_dirty). */
+	if ((e & PTE_D) && pg->owner_kind == OWNER_OBJECT)
+		obj_page_dirty(pg->owner, pg);
+	if (pg->flags & PG_hugetlb) {
+		int old = atomic_fetch_sub(&pg->mapcount, 1);
+		PM_ENFORCE(old > 0);
+		atomic_fetch_sub(&mm->hugetlb_bytes, (long)pgt_level_size(level));	/* not RSS */
+		phys_put(mm->sys->ph, pg);
+		return 0;
+	}
+	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
+	mm_unmap_page(mm, pg);
+	if (poisoned) {
+		pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));
+		return 1;
+	}
 	return 0;
+}
+
+void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
+			  const struct vm_object *only)
+{
+	struct zap_ctx z = { mm, flags, only };
+	uint64_t rss = mm_rss(mm);
+	if (rss > mm->hiwater_rss)
+		mm->hiwater_rss = rss;
+	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
+	mm_flush_tlb(mm);
 }
 
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
-	uint64_t rss = mm_rss(mm);
-	if (rss > mm->hiwater_rss)
-		mm->hiwater_rss = rss;
-	pgt_unmap_range(&mm->pgt, start, end, zap_one, mm);
-	mm_flush_tlb(mm);
+	mm_zap_range_details(mm, start, end, 0, NULL);
 }
 
 /* May a private PTE of this frame be writable without a copy? Only an anonymous frame this

@@ -27,9 +27,10 @@ static void tlb_sync(struct mm_struct *mm, struct tlb *tlb)
 static uint8_t pte_perm(pte_t e)
 {
 	uint8_t p = PM_READ_;
-	/* Write hits only once D is set, and never for MAP_SYNC pages, whose every store must
-	 * reach the file. */
-	if ((e & (PTE_RW | PTE_D)) == (PTE_RW | PTE_D) && !(e & PTE_SYNC))
+	/* Write hits only once D and soft-dirty are set (so clear_refs 4 sees the next write),
+	 * and never for MAP_SYNC pages, whose every store must reach the file. */
+	pte_t wbits = PTE_RW | PTE_D | PTE_SOFTDIRTY;
+	if ((e & wbits) == wbits && !(e & PTE_SYNC))
 		p |= PM_WRITE_;
 	if (!(e & PTE_NX))
 		p |= PM_EXEC_;
@@ -57,6 +58,7 @@ static void fill_fault(struct mm_fault_info *fi, enum fault_ret r, uint64_t addr
 	case FAULT_SEGV_ACCERR: fi->code = SEGV_ACCERR; break;
 	case FAULT_SEGV_PKUERR: fi->code = SEGV_PKUERR; fi->pkey = pkey; break;
 	case FAULT_SIGBUS: fi->signo = SIGBUS; fi->code = BUS_ADRERR; break;
+	case FAULT_HWPOISON: fi->signo = SIGBUS; fi->code = BUS_MCEERR_AR; break;
 	case FAULT_OOM: fi->signo = SIGKILL; fi->code = 0; break;
 	default: fi->code = SEGV_MAPERR; break;
 	}
@@ -71,11 +73,11 @@ static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint
 		int level;
 		pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
 		pte_t e = ep ? *ep : 0;
-		if (pte_allows(e, how)) {
+		if (pte_allows(e, how) && !mm_pte_poisoned(mm, e)) {
 			*pkey = (int)pte_pkey(e);
 			if (pkru_denies(pkru, (unsigned)*pkey, how))
 				return FAULT_SEGV_PKUERR;
-			pte_t set = PTE_A | ((how & PM_WRITE_) ? PTE_D : 0);
+			pte_t set = PTE_A | ((how & PM_WRITE_) ? PTE_D | PTE_SOFTDIRTY : 0);
 			if ((e & set) != set)
 				__atomic_fetch_or(ep, set, __ATOMIC_RELAXED);
 			if ((e & PTE_SYNC) && (how & PM_WRITE_))

@@ -18,16 +18,19 @@
 #include "lib/kmem.h"
 #include "lib/pm_assert.h"
 
-/* A descriptor of the same host file for the object, read-write when the host allows
- * (reopened through /proc/self/fd, so the caller's O_APPEND and offset do not follow),
- * else a duplicate of hostfd. -1 on failure. */
+/* A descriptor of the same host file for the object, reopened through /proc/self/fd so the
+ * caller's O_APPEND and offset do not follow: read-only unless a writer asked for write
+ * (then read-write, since page-in reads), else a duplicate of hostfd. Never read-write
+ * for a reader: an executable held open for writing makes the host refuse to run it
+ * (ETXTBSY), and a bug could then write into it. -1 on failure. */
 static int own_host_fd(int hostfd, int mode, int *own_mode)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", hostfd);
-	int fd = open(p, O_RDWR | O_CLOEXEC);
+	int want = (mode & OBJ_FMODE_WRITE) ? OBJ_FMODE_READ | OBJ_FMODE_WRITE : OBJ_FMODE_READ;
+	int fd = open(p, ((mode & OBJ_FMODE_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd >= 0) {
-		*own_mode = OBJ_FMODE_READ | OBJ_FMODE_WRITE;
+		*own_mode = want;
 		return fd;
 	}
 	fd = fcntl(hostfd, F_DUPFD_CLOEXEC, 0);

@@ -188,6 +188,19 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);
 int obj_truncate(struct vm_object *o, uint64_t new_size);
 /* Drops frames from page `first` on that nobody maps; dirty state is discarded. */
 void obj_truncate_pages(struct vm_object *o, uint64_t first);
+/* Punches a hole over pages [first, last] (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE): host files
+ * deallocate the bytes on the host, and the frames of the range that nobody maps leave
+ * the index (the caller zaps mappings first), so the hole reads back as zeroes. 0,
+ * -EOPNOTSUPP (special or hugetlb object, or the host cannot punch), -EIO; on failure
+ * nothing changed. */
+int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last);
+/* Puts `new` (one reference, which passes to the index; contents already copied) in the
+ * place of `old` at index, moving the dirty state and dropping the index's reference on
+ * old, which keeps its owner fields for the PTEs still mapping it (MADV_SOFT_OFFLINE's
+ * migration); with new NULL, only takes old out of the index (memory_failure's
+ * truncation). 0, or -EAGAIN when old is no longer there (nothing
+ * changed). */
+int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, struct page *new);
 /* Copies up to len bytes at byte off from the object into buf, stopping at EOF.
  * Returns the bytes copied (0 at or past EOF), or -errno if nothing was. */
 long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);

@@ -8,6 +8,8 @@
 #include "obj/obj_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -137,6 +139,51 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last)
 	}
 	pthread_mutex_unlock(&o->lock);
 	return dropped;
+}
+
+int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last)
+{
+	uint64_t i;
+	if (o->kind == OBJ_SPECIAL || o->kind == OBJ_HUGETLB)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&o->lock);
+	if (o->kind == OBJ_FILE &&
+	    fallocate(o->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(first << PAGE_SHIFT), (off_t)((last - first + 1) << PAGE_SHIFT))) {
+		int err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	for (struct page *pg = pindex_next(&o->pages, first, &i); pg && i <= last;
+	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
+		if (!atomic_load(&pg->mapcount))
+			drop_page_locked(o, i, pg);	/* the hole reads back as zeroes */
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, struct page *new)
+{
+	pthread_mutex_lock(&o->lock);
+	if (pindex_get(&o->pages, index) != old) {
+		pthread_mutex_unlock(&o->lock);
+		return -EAGAIN;
+	}
+	if (new) {
+		pindex_set(&o->pages, index, new);	/* the slot exists: never allocates */
+		new->flags |= old->flags & (PG_shmem | PG_dirty);
+		new->owner_kind = OWNER_OBJECT;
+		new->owner = o;
+		new->index = index;
+		/* new inherits the dirty count; old keeps naming o for the PTEs that still map
+		 * it, so the caller's zap finds and uncounts them. */
+		old->flags &= ~PG_dirty;
+		phys_put(o->ph, old);
+	} else {
+		drop_page_locked(o, index, old);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return 0;
 }
 
 static void truncate_pages_locked(struct vm_object *o, uint64_t first)

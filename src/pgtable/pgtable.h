@@ -36,6 +36,16 @@ typedef uint64_t pte_t;
 #define PTE_SPECIAL	PTE_SOFT1
 #define PTE_SOFTDIRTY	PTE_SOFT2
 
+/* Markers (Linux's PTE markers and hwpoison entries): non-present leaves that hold no
+ * frame. P and bit 8 (mm's PROT_NONE bit) are clear, PTE_MARKER is set, and the kind sits
+ * in bits 12-15 where a PFN would be. Bits 52-58 are ignored by the MMU when P is clear. */
+#define PTE_MARKER	(1ULL << 57)
+#define PTE_MARKER_SHIFT 12
+enum pte_marker_kind {
+	PTE_MARKER_GUARD = 1,		/* MADV_GUARD_INSTALL: any access is SIGSEGV */
+	PTE_MARKER_HWPOISON = 2,	/* the frame was poisoned: any access is SIGBUS */
+};
+
 /* Levels, counted from the leaf: 1 = PT (4 KiB), 2 = PD (2 MiB), 3 = PDPT (1 GiB),
  * 4 = PML4, 5 = PML5. */
 #define PGT_MAX_LEVELS	5
@@ -45,6 +55,16 @@ static inline int pte_present(pte_t e) { return (e & PTE_P) != 0; }
 static inline int pte_none(pte_t e) { return e == 0; }
 static inline unsigned pte_pkey(pte_t e) { return (unsigned)((e & PTE_PKEY_MASK) >> PTE_PKEY_SHIFT); }
 static inline pte_t pte_mk(uint64_t pfn, pte_t bits) { return (pfn << 12) | bits; }
+static inline int pte_is_marker(pte_t e) { return (e & (PTE_P | PTE_MARKER)) == PTE_MARKER; }
+static inline pte_t pte_mk_marker(enum pte_marker_kind k)
+{
+	return PTE_MARKER | ((pte_t)k << PTE_MARKER_SHIFT);
+}
+/* The kind of a marker entry, or 0 for anything else. */
+static inline unsigned pte_marker(pte_t e)
+{
+	return pte_is_marker(e) ? (unsigned)((e >> PTE_MARKER_SHIFT) & 0xf) : 0;
+}
 /* Bytes covered by one entry at `level`. */
 static inline uint64_t pgt_level_size(int level) { return 1ULL << (12 + 9 * (level - 1)); }
 
@@ -80,8 +100,9 @@ void pgt_set(struct pgt *p, pte_t *ep, pte_t val);
  * returned. A huge leaf is passed once, with the address of its first byte. */
 typedef int (*pgt_leaf_fn)(void *ctx, uint64_t va, pte_t *ep, int level);
 int pgt_walk_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn fn, void *ctx);
-/* Calls zap for each non-zero leaf in [start, end) (which may release the frame), clears it,
- * then frees every table page left empty. Huge leaves must lie wholly inside the range. */
+/* Calls zap for each non-zero leaf in [start, end) (which may release the frame), clears it
+ * unless zap returned non-zero (the caller keeps that entry, e.g. a guard marker), then
+ * frees every table page left empty. Huge leaves must lie wholly inside the range. */
 void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn zap, void *ctx);
 /* For each present leaf in [start, end): entry = (entry & ~clear) | set. */
 void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear, pte_t set);

@@ -93,6 +93,15 @@ static int check_leaf(struct pgt_walker *w, uint64_t va, pte_t *ep, int level)
 			" is a leaf, expected a table entry", table_pfn_of(w->p, ep), level, va, e);
 		return 0;
 	}
+	/* Markers carry a kind, not a PFN, and exist only at the PTE level. */
+	if (!pte_present(e) && (e & PTE_MARKER)) {
+		unsigned k = pte_marker(e);
+		if (level != 1 || (k != PTE_MARKER_GUARD && k != PTE_MARKER_HWPOISON))
+			problem(s, "table pfn 0x%" PRIx64 " level %d: marker for va 0x%" PRIx64
+				" = 0x%" PRIx64 ", expected a guard or hwpoison marker in a PTE",
+				table_pfn_of(w->p, ep), level, va, e);
+		return 0;
+	}
 	uint64_t align = (pgt_level_size(level) >> PAGE_SHIFT) - 1;
 	if (level > 1 && pte_present(e) && (pte_pfn(e) & align))
 		problem(s, "table pfn 0x%" PRIx64 " level %d: huge leaf for va 0x%" PRIx64 " = 0x%"
@@ -172,7 +181,9 @@ static int dump_pre(struct pgt_walker *w, uint64_t va, pte_t *ep, int level)
 
 static int dump_leaf(struct pgt_walker *w, uint64_t va, pte_t *ep, int level)
 {
-	dump_entry(w, va, *ep, level, pte_present(*ep) ? "leaf" : "nonpresent");
+	static const char *const markers[] = { "nonpresent", "guard", "hwpoison" };
+	unsigned k = pte_marker(*ep);
+	dump_entry(w, va, *ep, level, pte_present(*ep) ? "leaf" : markers[k < 3 ? k : 0]);
 	return 0;
 }
 

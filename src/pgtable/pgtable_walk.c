@@ -90,8 +90,8 @@ static void enforce_whole_leaf(const struct pgt_walker *w, uint64_t va, int leve
 static int unmap_leaf(struct pgt_walker *w, uint64_t va, pte_t *ep, int level)
 {
 	enforce_whole_leaf(w, va, level);
-	if (w->fn)
-		w->fn(w->ctx, va, ep, level);
+	if (w->fn && w->fn(w->ctx, va, ep, level))
+		return 0;	/* the caller keeps this entry */
 	if (*ep != 0)
 		pgt_set(w->p, ep, 0);
 	return 0;

@@ -63,7 +63,7 @@ uint64_t phys_destroy(struct phys *ph)
 	if (!ph->pages)
 		return 0;
 	phys_huge_destroy(ph);	/* free pool frames go back; held ones count as leaked below */
-	uint64_t leaked = ph->nr_frames - 1 - ph->free_frames;
+	uint64_t leaked = ph->nr_frames - 1 - ph->free_frames - ph->nr_retired;
 	munmap(ph->arena, ph->nr_frames << PAGE_SHIFT);
 	kmem_free(ph->km, ph->pages, ph->nr_frames * sizeof(struct page));
 	pthread_mutex_destroy(&ph->lock);
@@ -183,11 +183,38 @@ int phys_put(struct phys *ph, struct page *pg)
 	PM_ENFORCE(old > 0);
 	if (old != 1)
 		return 0;
-	if (pg->flags & PG_hugetlb)
+	if (pg->flags & PG_hugetlb) {
 		phys_huge_release(ph, pg);
-	else
+	} else if (pg->flags & (PG_hwpoison | PG_offline)) {
+		/* memory_failure / soft_offline_page: the frame never returns to the buddy. */
+		PM_ENFORCE(atomic_load(&pg->mapcount) == 0);
+		pthread_mutex_lock(&ph->lock);
+		ph->nr_retired++;
+		pthread_mutex_unlock(&ph->lock);
+		pg->owner_kind = OWNER_NONE;
+		pg->owner = NULL;
+	} else {
 		phys_free(ph, pg, (pg->flags & PG_head) ? pg->order : 0);
+	}
 	return 1;
+}
+
+int phys_mark_retire(struct phys *ph, struct page *pg, uint32_t flag)
+{
+	(void)ph;
+	if (pg->flags & (PG_hugetlb | PG_head | PG_reserved | PG_buddy))
+		return -EBUSY;
+	PM_ENFORCE(atomic_load(&pg->refcount) > 0);
+	pg->flags |= flag & (PG_hwpoison | PG_offline);
+	return 0;
+}
+
+uint64_t phys_retired_frames(struct phys *ph)
+{
+	pthread_mutex_lock(&ph->lock);
+	uint64_t n = ph->nr_retired;
+	pthread_mutex_unlock(&ph->lock);
+	return n;
 }
 
 uint64_t phys_free_frames(struct phys *ph)

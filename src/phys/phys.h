@@ -27,11 +27,14 @@ enum {
 	PG_used		= 1u << 2,	/* has been handed out since boot: contents may be non-zero */
 	PG_head		= 1u << 3,	/* head of an allocated block of order > 0 */
 	PG_hugetlb	= 1u << 4,	/* belongs to a hugetlb pool (returns there on the last put) */
+	PG_hwpoison	= 1u << 5,	/* poisoned (MADV_HWPOISON): retired on the last put */
+	PG_offline	= 1u << 6,	/* soft-offlined: contents moved away, retired on the last put */
 	PG_pgtable	= 1u << 8,	/* a page-table page (owner: the pgtable layer) */
 	PG_zero_page	= 1u << 9,	/* the shared zero page */
 	PG_anon		= 1u << 10,	/* anonymous private memory */
 	PG_shmem	= 1u << 11,	/* belongs to a shmem/file object's index */
 	PG_dirty	= 1u << 12,	/* contents differ from the backing store */
+	PG_lazyfree	= 1u << 13,	/* anon page given up by MADV_FREE (Linux: !PageSwapBacked) */
 };
 
 /* Who owns a frame that is handed out; explicit, never encoded in a pointer (STYLE §3.4). */
@@ -74,6 +77,8 @@ struct phys {
 	uint64_t nr_free_blocks[PHYS_MAX_ORDER + 1];	/* length of each free list */
 	uint64_t free_frames;		/* frames on all free lists */
 	uint64_t allocs, frees;		/* calls, for statistics */
+	uint64_t nr_retired;		/* frames retired by PG_hwpoison/PG_offline (never free
+					   again; HardwareCorrupted); under lock */
 	int poison;			/* debug: poison freed frames with 0x5a */
 	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
 };
@@ -84,7 +89,8 @@ enum { PHYS_ZERO = 0, PHYS_NOZERO = 1 };
 /* Reserves ram_bytes of host address space (lazily) and puts every frame but PFN 0 on the
  * free lists. Returns 0 or -ENOMEM/-EINVAL; on failure nothing is left allocated. */
 int phys_init(struct phys *ph, struct kmem *km, uint64_t ram_bytes);
-/* Releases the arena. Returns the number of frames still handed out (0 = nothing leaked). */
+/* Releases the arena. Returns the number of frames still handed out, not counting retired
+ * ones (0 = nothing leaked). */
 uint64_t phys_destroy(struct phys *ph);
 
 /* A block of 2^order frames with refcount 1 and zeroed contents (unless PHYS_NOZERO), or
@@ -92,8 +98,15 @@ uint64_t phys_destroy(struct phys *ph);
 struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts);
 /* Returns a block from phys_alloc. The refcount must already be 0 and the mapcount 0. */
 void phys_free(struct phys *ph, struct page *pg, unsigned order);
-/* Drops one reference; frees the block when it reaches zero. Returns 1 if freed. */
+/* Drops one reference; frees the block when it reaches zero. Returns 1 if freed. A single
+ * frame marked PG_hwpoison or PG_offline is retired instead of freed: it stays out of the
+ * free lists for good and is counted in nr_retired. */
 int phys_put(struct phys *ph, struct page *pg);
+/* Marks a handed-out single frame (refcount >= 1) PG_hwpoison or PG_offline, so that its
+ * last put retires it. Returns 0, or -EBUSY for a hugetlb or compound frame. */
+int phys_mark_retire(struct phys *ph, struct page *pg, uint32_t flag);
+/* Frames retired so far. */
+uint64_t phys_retired_frames(struct phys *ph);
 
 static inline uint64_t page_to_pfn(const struct phys *ph, const struct page *pg)
 {

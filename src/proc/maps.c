@@ -70,12 +70,22 @@ void proc_map_line(struct mm_struct *mm, const struct vma *v, struct strbuf *sb)
 	     vma_name(mm, v, name, sizeof(name)));
 }
 
+void proc_gate_line(struct strbuf *sb)
+{
+	/* vsyscall=xonly: the emulated page is execute-only (SPEC §2). */
+	line(sb, 0xffffffffff600000ULL, 0xffffffffff601000ULL, "--xp", 0, 0, 0, 0, "[vsyscall]");
+}
+
+void proc_span_line(struct strbuf *sb, uint64_t start, uint64_t end, const char *name)
+{
+	line(sb, start, end, "---p", 0, 0, 0, 0, name);
+}
+
 void proc_render_maps(struct mm_struct *mm, struct strbuf *sb)
 {
 	pthread_rwlock_rdlock(&mm->lock);
 	for (struct vma *v = vma_first(&mm->mt); v; v = vma_next(&mm->mt, v))
 		proc_map_line(mm, v, sb);
 	pthread_rwlock_unlock(&mm->lock);
-	/* vsyscall=xonly: the emulated page is execute-only (SPEC §2). */
-	line(sb, 0xffffffffff600000ULL, 0xffffffffff601000ULL, "--xp", 0, 0, 0, 0, "[vsyscall]");
+	proc_gate_line(sb);
 }

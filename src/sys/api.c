@@ -63,10 +63,22 @@ long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_sig
 		return -EINVAL;
 	if (atomic_load(&t->exited))
 		return -ESRCH;
+	if (atomic_load(&t->proc->sys->panicked))
+		return -EIO;	/* PanicOnOom halted the machine */
 	if (process_enter(t->proc))
 		return -ESRCH;
 	struct mm_fault_info fi = { 0 };
-	long r = mm_access_rlim(t->proc->mm, &t->tlb, t->pkru, va, buf, len, how, &fi, t->proc->rlim);
+	long r;
+	/* A fault that finds no frame (SIGKILL, code 0) asks the OOM killer for room and
+	 * retries, as the kernel's allocation path does (SPEC §8); a bounded number of times,
+	 * since each round kills a process. */
+	for (int round = 0;; round++) {
+		r = mm_access_rlim(t->proc->mm, &t->tlb, t->pkru, va, buf, len, how, &fi,
+				   t->proc->rlim);
+		if (r >= 0 || fi.signo != SIGKILL || fi.code != 0 || round == 64 ||
+		    sys_oom_kill(t->proc->sys, t->proc))
+			break;
+	}
 	process_leave(t->proc);
 	if (r < 0 && si) {
 		si->signo = fi.signo;
@@ -85,6 +97,8 @@ long pm_syscall(pm_thread *t, long nr, long a1, long a2, long a3, long a4, long 
 		return -EINVAL;
 	if (atomic_load(&t->exited))
 		return -ESRCH;
+	if (atomic_load(&t->proc->sys->panicked))
+		return -EIO;
 	if (process_enter(t->proc))
 		return -ESRCH;
 	const long a[6] = { a1, a2, a3, a4, a5, a6 };

@@ -93,6 +93,8 @@ static uint32_t signal_right(long sig)
 		return PROCESS_QUERY_LIMITED_INFORMATION;
 	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig == SIGCONT)
 		return PROCESS_SUSPEND_RESUME;
+	if (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH)
+		return PROCESS_SIGNAL;	/* the signals whose default action is to ignore */
 	return PROCESS_TERMINATE;
 }
 
@@ -106,8 +108,9 @@ long sys_kill(struct pm_thread *t, const long a[6])
 	struct pm_process *p = sys_target_pid(t, a[0]);
 	if (!p)
 		return -ESRCH;
-	if (sys_gate(t, p, signal_right(sig), "kill"))
-		return -EPERM;	/* kill(2)'s errno for "no permission to signal" */
+	long r = sys_gate(t, p, signal_right(sig), "kill");
+	if (r)
+		return r;	/* EACCES: Peios's kill gate (digest §4.4, tested in pkm), not EPERM */
 	/* Only SIGKILL has an effect on memory: the process dies and its memory waits for
 	 * the reaper (DESIGN.md). Other signals have no handlers to run here. */
 	if (sig == SIGKILL)

@@ -168,6 +168,7 @@ static void teardown(struct pm_process *p)
 	atomic_store(&p->state, PROC_DEAD);
 	sys->nr_live--;
 	pthread_mutex_unlock(&sys->lock);
+	sys_damon_exit(p);	/* monitoring stops with its target */
 	mm_destroy(mm);
 	fd_table_destroy(files);	/* after the mm: the last put of a file writes it back */
 	token_put(p->primary);

@@ -3,7 +3,8 @@
  * memory calls. Each runs the two checks through sys_gate (VM_READ or VM_WRITE on the
  * target's SD, plus PIP) and maps a denial to EPERM as Linux's call sites do. Transfers go
  * through a bounce buffer with no lock held across both address spaces, and stop at the
- * first fault, reporting the bytes moved so far (iovec-granular partial transfers).
+ * first fault, reporting the bytes moved so far (page-granular partial transfers, as
+ * Linux's process_vm_rw_core).
  */
 #include "sys/sys.h"
 
@@ -35,8 +36,13 @@ static long read_iovs(struct pm_thread *t, uint64_t va, unsigned long n, struct 
 	return 0;
 }
 
+/* Bytes from va to the end of its page. */
+static uint64_t page_left(uint64_t va) { return PAGE_SIZE - (va & (PAGE_SIZE - 1)); }
+
 /* Moves bytes between the local and remote iovecs, in order, until one side ends or a
- * fault. Returns the bytes moved, or -EFAULT when nothing moved. */
+ * fault. Chunks never cross a page on either side, so a fault stops the count at the
+ * first unmapped page, as Linux's page-by-page process_vm_rw_core does. Returns the bytes
+ * moved, or -EFAULT when nothing moved. */
 static long transfer(struct pm_thread *t, struct pm_process *p, const struct uiov *lv,
 		     unsigned long ln, const struct uiov *rv, unsigned long rn, int write)
 {
@@ -51,6 +57,7 @@ static long transfer(struct pm_thread *t, struct pm_process *p, const struct uio
 			struct mm_struct *src = write ? t->proc->mm : p->mm, *dst = write ? p->mm : t->proc->mm;
 			uint64_t sva = write ? lv[li].base + lo : rv[ri].base + ro;
 			uint64_t dva = write ? rv[ri].base + ro : lv[li].base + lo;
+			n = min_u64(n, min_u64(page_left(sva), page_left(dva)));
 			if (mm_access(src, NULL, 0, sva, buf, n, PM_READ, &fi) < 0 ||
 			    mm_access(dst, NULL, 0, dva, buf, n, PM_WRITE, &fi) < 0)
 				return total ? total : -EFAULT;

@@ -15,17 +15,25 @@
 #include "lib/strbuf.h"
 #include "proc/proc.h"
 
-/* hugetlb_report_meminfo: the default (2 MiB) pool's counts, then both pools' bytes. */
-static void render_hugetlb(struct pm_system *sys, struct strbuf *sb)
+/* The system figures proc's meminfo and vmstat need beyond the lower layers' counters. */
+static void sys_view(struct pm_system *sys, struct proc_sys_view *sv)
 {
-	struct hstate h2, h1;
-	phys_huge_stat(&sys->ph, 0, &h2);
-	phys_huge_stat(&sys->ph, 1, &h1);
-	uint64_t kb = h2.nr_total * 2048 + h1.nr_total * 1048576;
-	sb_printf(sb, "HugePages_Total:   %5lu\nHugePages_Free:    %5lu\nHugePages_Rsvd:    %5lu\n"
-		      "HugePages_Surp:    %5lu\nHugepagesize:       2048 kB\nHugetlb:        %8lu kB\n",
-		  (unsigned long)h2.nr_total, (unsigned long)h2.nr_free, (unsigned long)h2.nr_resv,
-		  0UL, (unsigned long)kb);
+	sv->ph = &sys->ph;
+	sv->ms = &sys->ms;
+	sv->mlocked_pages = 0;
+	sv->swap = NULL;	/* the system gets a swap area with reclaim; then pass it here */
+	sv->oom_kills = atomic_load(&sys->oom_kills);
+	pthread_mutex_lock(&sys->lock);
+	sv->overcommit_ratio = (uint64_t)sys->reg[REG_OVERCOMMIT_RATIO];
+	/* An mm seen through p->mm under sys->lock is not torn down before the lock drops.
+	 * locked_vm stands for resident mlocked pages: mlock populates its range (ONFAULT
+	 * ranges are the exception until frames carry an mlocked flag). */
+	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		if (p->mm)
+			sv->mlocked_pages += __atomic_load_n(&p->mm->locked_vm, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&sys->lock);
 }
 
 static int render_system(struct pm_thread *reader, const char *name, struct strbuf *sb)
@@ -38,14 +46,13 @@ static int render_system(struct pm_thread *reader, const char *name, struct strb
 		audit_copy(sys, sb);
 		return 0;
 	}
-	if (!strcmp(name, "meminfo")) {
-		uint64_t total = (sys->ph.nr_frames - 1) << (PAGE_SHIFT - 10);
-		uint64_t free_kb = phys_free_frames(&sys->ph) << (PAGE_SHIFT - 10);
-		uint64_t anon = (uint64_t)atomic_load(&sys->ms.nr_anon) << (PAGE_SHIFT - 10);
-		sb_printf(sb, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
-			      "AnonPages:      %8lu kB\n", (unsigned long)total,
-			  (unsigned long)free_kb, (unsigned long)anon);
-		render_hugetlb(sys, sb);
+	if (!strcmp(name, "meminfo") || !strcmp(name, "vmstat")) {
+		struct proc_sys_view sv;
+		sys_view(sys, &sv);
+		if (name[0] == 'm')
+			proc_render_meminfo(&sv, sb);
+		else
+			proc_render_vmstat(&sv, sb);
 		return 0;
 	}
 	return -ENOENT;
@@ -79,6 +86,10 @@ static int render_process(struct pm_process *p, const char *name, struct strbuf 
 		sb_printf(sb, "%d\n", p->oom_score_adj);
 		return 0;
 	}
+	if (!strcmp(name, "oom_score")) {
+		sb_printf(sb, "%llu\n", (unsigned long long)sys_oom_score(p));
+		return 0;
+	}
 	if (!strcmp(name, "maps")) {
 		proc_render_maps(p->mm, sb);
 		return 0;
@@ -92,6 +103,16 @@ static int render_process(struct pm_process *p, const char *name, struct strbuf 
 		proc_render_statm(p->mm, sb);
 		return 0;
 	}
+	if (!strcmp(name, "smaps")) {
+		proc_render_smaps(p->mm, sb);
+		return 0;
+	}
+	if (!strcmp(name, "smaps_rollup")) {
+		proc_render_smaps_rollup(p->mm, sb);
+		return 0;
+	}
+	if (!strcmp(name, "damon_regions"))
+		return sys_damon_render(p, sb);
 	return -ENOENT;
 }
 
@@ -142,6 +163,9 @@ static long read_process_view(struct pm_thread *reader, int pid, const char *nam
 		n = -EACCES;
 	else if (!strcmp(name, "mem"))
 		n = read_mem(p, buf, len, off);
+	else if (!strcmp(name, "pagemap"))	/* PFNs only for SeTcbPrivilege (SPEC §7) */
+		n = proc_read_pagemap(p->mm, buf, len, off,
+				      gate_privilege(thread_token(reader), PM_SE_TCB_PRIVILEGE));
 	else {
 		struct strbuf sb;
 		sb_init(&sb, &p->sys->km);
@@ -188,10 +212,41 @@ static long write_oom_score_adj(struct pm_thread *w, struct pm_process *p, const
 		return -EINVAL;
 	if (sys_gate(w, p, PROCESS_SET_QUOTA, "oom_score_adj"))
 		return -EACCES;
-	if (v < p->oom_score_adj && !gate_privilege(thread_token(w), PM_SE_TCB_PRIVILEGE))
-		return -EACCES;
+	if (v < p->oom_score_adj) {
+		/* Lowering needs SeTcbPrivilege (SPEC §7); the refusal and the use are audited. */
+		struct token *tok = thread_token(w);
+		int ok = gate_privilege(tok, PM_SE_TCB_PRIVILEGE);
+		char who[200];
+		token_describe(tok, who, sizeof(who));
+		audit_log(w->proc->sys, "gate op=oom_score_adj caller=%d target=%d lower=%d->%ld "
+			  "result=%s why=%s %s", w->proc->pid, p->pid, p->oom_score_adj, v,
+			  ok ? "allowed" : "denied", ok ? "setcb" : "no-setcb", who);
+		if (!ok)
+			return -EACCES;
+	}
 	p->oom_score_adj = (int)v;
 	return (long)len;
+}
+
+/* clear_refs (clear_refs_write): "1".."5". Linux lets the owner write it; Peios asks for
+ * PROCESS_VM_WRITE, as for /proc/<pid>/mem writes, since it rewrites the target's page
+ * tables (A and soft-dirty bits) and what its smaps and pagemap will show. */
+static long write_clear_refs(struct pm_thread *w, struct pm_process *p, const void *buf, size_t len)
+{
+	if (sys_gate(w, p, PROCESS_VM_WRITE, "clear_refs"))
+		return -EACCES;
+	char text[13] = { 0 };	/* PROC_NUMBUF: longer writes are cut, as Linux does */
+	memcpy(text, buf, len < sizeof(text) - 1 ? len : sizeof(text) - 1);
+	char *s = text, *end;
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	long type = strtol(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (end == s || *end)
+		return -EINVAL;
+	int err = proc_clear_refs(p->mm, (int)(type < 0 || type > 100 ? 0 : type));
+	return err ? err : (long)len;
 }
 
 long pm_proc_pwrite(pm_thread *writer, int pid, const char *name, const void *buf, size_t len,
@@ -205,6 +260,8 @@ long pm_proc_pwrite(pm_thread *writer, int pid, const char *name, const void *bu
 	long n = -ENOENT;
 	if (p && !strcmp(name, "oom_score_adj")) {
 		n = write_oom_score_adj(writer, p, buf, len);
+	} else if (p && !strcmp(name, "clear_refs")) {
+		n = write_clear_refs(writer, p, buf, len);
 	} else if (p && !strcmp(name, "mem")) {
 		struct mm_fault_info fi;
 		if (sys_gate(writer, p, PROCESS_VM_WRITE, "mem"))

@@ -19,6 +19,7 @@
 #include "mm/mm.h"
 #include "peimm.h"
 #include "phys/phys.h"
+#include "sys/damon_ctl.h"
 
 /* Registry values (SPEC §11), in the order of the table in registry.c. */
 enum reg_id {
@@ -56,6 +57,9 @@ struct pm_system {
 	uint64_t audit_seq;		/* lines ever logged */
 	struct sd *reg_sd, *reg_sd_tcb;	/* the registry key SDs (registry.c); immutable */
 	struct obj_filecache fcache;	/* the page cache directory: host (dev, ino) -> object */
+	atomic_ulong oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
+	_Atomic int panicked;		/* PanicOnOom fired: the machine has halted (oom.c) */
+	struct sys_damon damon;		/* DAMON contexts (damon_ctl.c); its own lock */
 };
 
 struct pm_process {
@@ -94,6 +98,14 @@ struct pm_thread {
 	_Atomic int exited;		/* the thread called exit while others went on */
 	struct list_head node;		/* in sys->threads */
 };
+
+/* The OOM killer (oom.c): makes room after a failed allocation by killing the process
+ * with the highest badness and reaping it now if it is idle. 0 = retry the allocation;
+ * -ENOMEM = nothing to kill, the faulting process itself was chosen, or PanicOnOom halted
+ * the machine. */
+int sys_oom_kill(struct pm_system *sys, struct pm_process *faulting);
+/* /proc/<pid>/oom_score of p (0..2000). */
+uint64_t sys_oom_score(struct pm_process *p);
 
 /* The token the thread acts with: its impersonation token, else the primary. */
 static inline struct token *thread_token(struct pm_thread *t)

@@ -85,6 +85,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
 	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
+	sys_damon_init(sys);
 	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys) || reg_init_sds(sys)) {
 		pm_system_destroy(sys);
 		return NULL;
@@ -111,6 +112,7 @@ void pm_system_destroy(pm_system *sys)
 		list_del(&t->node);
 		kmem_delete(&sys->km, t);
 	}
+	sys_damon_release(sys);	/* exits freed theirs; this is for the rest */
 	put_vdso_objects(sys);
 	uint64_t cached = obj_filecache_destroy(&sys->fcache);
 	mm_sys_stop(&sys->ms);
@@ -139,6 +141,7 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	pthread_mutex_unlock(&sys->lock);
 	info->seed = sys->seed;
 	info->kernel_frames = sys->kernel_frames;
+	info->retired_frames = phys_retired_frames(&sys->ph);
 	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
 		struct hstate hs;
 		phys_huge_stat(&sys->ph, h, &hs);
@@ -180,6 +183,32 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	/* Background writeback (SPEC §3): dirty file data older than DirtyExpireCentisecs
 	 * reaches the host. Outside sys->lock: it does host I/O. */
 	obj_writeback_expired(&sys->fcache, now, expire_ms);
+	/* DAMON samples at its own intervals (SPEC §10, DESIGN.md "Core objects"). */
+	sys_damon_tick(sys, now);
+}
+
+uint64_t pm_debug_reclaim(pm_system *sys)
+{
+	uint64_t freed = 0;
+	for (int last = 0;;) {
+		struct mm_struct *mm = NULL;
+		pthread_mutex_lock(&sys->lock);
+		for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
+			struct pm_process *p = list_entry(l, struct pm_process, node);
+			if (p->pid > last && p->mm) {	/* procs is in pid order */
+				mm = p->mm;
+				last = p->pid;
+				break;
+			}
+		}
+		if (mm)
+			mm_grab(mm);
+		pthread_mutex_unlock(&sys->lock);
+		if (!mm)
+			return freed;
+		freed += mm_reclaim_lazyfree(mm);	/* outside sys->lock: takes mm->lock */
+		mm_drop(mm);
+	}
 }
 
 void pm_debug_fail_alloc(pm_system *sys, uint64_t n)

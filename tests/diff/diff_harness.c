@@ -187,9 +187,8 @@ static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *
 	if (c->op != D_MADVISE)
 		return 0;
 	switch ((int)c->advice) {
-	case MADV_FREE: case MADV_REMOVE: case MADV_MERGEABLE: case MADV_UNMERGEABLE:
-	case MADV_COLD: case MADV_PAGEOUT: case MADV_COLLAPSE: case MADV_GUARD_INSTALL:
-	case MADV_GUARD_REMOVE:
+	case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_COLD: case MADV_PAGEOUT:
+	case MADV_COLLAPSE:
 		return 1;
 	}
 	return 0;
@@ -331,9 +330,9 @@ const struct diff_difference diff_differences[] = {
 	  "memory, is EACCES in peimm. The peimm side opts in with prctl(PR_SET_DYNAMIC_CODE_"
 	  "POLICY, 1); only if that fails while W^X is enforced does the generator drop PROT_EXEC",
 	  "SPEC §4, §13", DD_AVOID, -EACCES, dd_wx },
-	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: MADV_FREE, "
-	  "MADV_REMOVE, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE, "
-	  "MADV_GUARD_INSTALL, MADV_GUARD_REMOVE (temporary: SPEC §6 requires them)",
+	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: MADV_MERGEABLE, "
+	  "MADV_UNMERGEABLE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE (temporary: SPEC §6 "
+	  "requires them)",
 	  "SPEC §6 (temporary)", DD_AVOID, -EINVAL, dd_advice_unbuilt },
 	{ "MADV_HWPOISON / MADV_SOFT_OFFLINE need SeTcbPrivilege in peimm (CAP_SYS_ADMIN on "
 	  "Linux): EPERM for the unprivileged peimm process, while the host child is root. Never "
@@ -697,6 +696,16 @@ static void host_record_state(uint64_t base, struct diff_rec *r)
 	}
 	text[n] = '\0';
 	diff_window_maps(text, base, r->maps, sizeof(r->maps));
+	n = 0;
+	fd = open("/proc/self/smaps", O_RDONLY);
+	if (fd >= 0) {
+		ssize_t k;
+		while (n < sizeof(text) - 1 && (k = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
+			n += (size_t)k;
+		close(fd);
+	}
+	text[n] = '\0';
+	diff_window_smaps(text, base, r->smaps, sizeof(r->smaps));
 	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
 		unsigned char v = 0;
 		long k = raw(syscall(SYS_mincore, base + (uint64_t)i * PG, PG, &v));
@@ -973,6 +982,10 @@ static int rec_match(const struct diff_call *c, const struct diff_rec *h,
 		snprintf(why, n, "maps lines in the window differ");
 		return 0;
 	}
+	if (strcmp(h->smaps, p->smaps) != 0) {
+		snprintf(why, n, "smaps fields in the window differ");
+		return 0;
+	}
 	if (caps->pm_mincore && strcmp(h->mincore, p->mincore) != 0) {
 		snprintf(why, n, "mincore differs: host %s peimm %s", h->mincore, p->mincore);
 		return 0;
@@ -1113,6 +1126,7 @@ static void print_mismatch(const struct diff_seq *s, int bad, const char *why,
 		rec_result_str(&h[bad], hb, sizeof(hb)), rec_result_str(&p[bad], pb, sizeof(pb)));
 	fprintf(stderr, "  host maps (pages from W = %#lx):\n%s", WIN_BASE, h[bad].maps);
 	fprintf(stderr, "  peimm maps:\n%s", p[bad].maps);
+	fprintf(stderr, "  host smaps:\n%s  peimm smaps:\n%s", h[bad].smaps, p[bad].smaps);
 	fprintf(stderr, "  host  mincore %s\n  peimm mincore %s\n", h[bad].mincore,
 		p[bad].mincore);
 }

@@ -15,6 +15,7 @@
 #define DIFF_WIN_PAGES	64
 #define DIFF_MAX_CALLS	256
 #define DIFF_MAPS_MAX	2400
+#define DIFF_SMAPS_MAX	6144	/* up to 64 digest lines of about 90 bytes */
 
 #define DIFF_WIN_BASE	0x200000000000UL
 
@@ -62,6 +63,7 @@ struct diff_rec {
 	uint64_t fhash[DIFF_NFILES];	/* FNV-1a of each file as read() sees it */
 	char mincore[DIFF_WIN_PAGES + 1];	/* '.' unmapped, '0'/'1', '-' not compared */
 	char maps[DIFF_MAPS_MAX];	/* window lines: "pg-pg perms offset dev ino name" */
+	char smaps[DIFF_SMAPS_MAX];	/* window smaps digest (diff_smaps.c) */
 };
 
 /* The generator's switches, decided once from what peimm can do right now. */
@@ -70,6 +72,11 @@ struct diff_caps {
 	int pm_mincore;		/* peimm implements mincore: compare it */
 };
 void diff_probe_caps(struct diff_caps *caps);
+
+/* Appends one digest line per smaps entry of `text` that meets [base, base + window):
+ * window-relative range, Size, Anonymous, Private_Dirty, Locked, VmFlags, and Rss and Pss
+ * for private anonymous entries (diff_smaps.c). */
+void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen);
 
 void diff_generate(uint64_t seed, int ncalls, const struct diff_caps *caps, struct diff_seq *s);
 

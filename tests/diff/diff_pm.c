@@ -111,10 +111,13 @@ static void pm_hash_files(struct pm_side *ps, struct diff_rec *r)
 static void pm_record_state(struct pm_side *ps, const struct diff_caps *caps,
 			    struct diff_rec *r)
 {
-	static char text[1 << 16];
+	static char text[1 << 18];
 	long n = pm_proc_read(ps->t, 0, "maps", text, sizeof(text) - 1, 0);
 	text[n > 0 ? n : 0] = '\0';
 	diff_window_maps(text, ps->base, r->maps, sizeof(r->maps));
+	n = pm_proc_read(ps->t, 0, "smaps", text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	diff_window_smaps(text, ps->base, r->smaps, sizeof(r->smaps));
 	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
 		uint8_t v = 0;
 		long k = -ENOSYS;

@@ -80,7 +80,7 @@ TEST(advice_without_machinery_is_refused_not_ignored)
 {
 	struct env e = env_open();
 	EXPECT_EQ(do_mmap(e.t, W, PG, RW, ANON | MAP_FIXED), W);
-	const long refused[] = { MADV_FREE, MADV_COLD, MADV_PAGEOUT, MADV_MERGEABLE, MADV_REMOVE };
+	const long refused[] = { MADV_COLD, MADV_PAGEOUT, MADV_MERGEABLE };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		EXPECT_ERRNO(SC(e.t, SYS_madvise, W, PG, refused[i], 0, 0, 0), -EINVAL);
 	env_close(&e);

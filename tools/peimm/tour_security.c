@@ -113,7 +113,7 @@ int tour_gates(struct tour *t)
 	long d = tour_call(t, "alice:    process_vm_readv(protected, 8 bytes)",
 			   vm_read(alice, pm_pid(guarded), W + 512, &got));
 	long e = tour_call(t, "debugger: kill(protected, SIGKILL)", sc(debugger, SYS_kill, pm_pid(guarded), 9, 0));
-	tour_check(t, c == -EPERM && d == -EPERM && e == -EPERM,
+	tour_check(t, c == -EPERM && d == -EPERM && e == -EACCES,
 		   "a protected process is untouchable, even with SeDebug, even by its own user");
 	tour_say(t, "each denial and each privilege-rescued grant is one line of the audit log:");
 	tour_show(t, tour_spawn(sys, "system", NULL), -1, "peios/audit", "process_vm_readv");

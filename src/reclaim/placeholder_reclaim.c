@@ -1,2 +1,0 @@
-/* Placeholder: the reclaim layer is being written. */
-typedef int pm_reclaim_placeholder;
