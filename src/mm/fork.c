@@ -152,8 +152,10 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 			continue;	/* a wiped range starts with no pages at all */
 		/* vma_needs_copy: a VMA with no anon identity holds only what a fault would
 		 * map again (the zero page, object pages), so the child starts without PTEs.
-		 * Guard markers are the exception: they are copied alone (copy_pte_marker). */
+		 * Guard markers are the exception (VM_MAYBE_GUARD): copied alone (copy_pte_marker). */
 		int markers_only = !v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP));
+		if (markers_only && !(v->vm_flags & VM_MAYBE_GUARD))
+			continue;
 		struct copy_ctx c = { src, dst, v,
 			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0,
 			markers_only };

@@ -21,10 +21,13 @@ long madvise_guard_install(struct mm_struct *mm, struct vma *v, uint64_t start, 
 {
 	if (!guard_vma_ok(v, 1))
 		return -EINVAL;
-	/* Linux prepares an anon_vma so that fork copies the page tables (and so the markers);
-	 * shared VMAs have none here, and fork copies their markers alone (fork.c). */
+	/* Linux 6.13 prepared an anon_vma so that fork copies the page tables (and so the
+	 * markers); merges still depend on it. Shared VMAs get none here. */
 	if (!(v->vm_flags & VM_SHARED) && !mm_anon_prepare(mm, v))
 		return -ENOMEM;
+	/* The whole VMA, without a split, and for good: GUARD_REMOVE leaves it (6.18 smaps
+	 * "gu"); fork reads it to know a VMA without anon pages may still hold markers. */
+	mm_set_vma_flags(mm, v, v->vm_flags | VM_MAYBE_GUARD);
 	mm_zap_range_details(mm, start, end, ZAP_KEEP_GUARD, NULL);
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		pte_t *ep;

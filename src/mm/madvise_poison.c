@@ -42,6 +42,10 @@ static int poison_locked(struct mm_struct *mm, pte_t *ep, struct page *pg, struc
 		*o = pg->owner;
 		obj_get(*o);
 	}
+	/* Other address spaces that map an anonymous frame are found only when they walk
+	 * their tables again: make every thread's TLB forget its translations. */
+	if (pg->owner_kind != OWNER_OBJECT && atomic_load(&pg->mapcount) > 1)
+		atomic_fetch_add(&mm->sys->shootdown_gen, 1);
 	pthread_mutex_lock(&mm->ptl);
 	pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));
 	mm_unmap_page(mm, pg);

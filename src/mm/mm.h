@@ -56,6 +56,8 @@ struct mm_sys {
 	atomic_uint_fast64_t next_ino;		/* inode numbers for shmem objects */
 	atomic_uint_fast64_t next_anon_id;	/* identities of anon_vmas */
 	atomic_long nr_anon, nr_shmem_mapped;	/* pages, for meminfo */
+	atomic_uint_fast64_t shootdown_gen;	/* bumped to invalidate every thread's TLB, for
+						   frames without a reverse map (MADV_HWPOISON) */
 	atomic_ulong pgfault;			/* faults handled (vmstat pgfault); atomic */
 };
 
@@ -110,6 +112,7 @@ struct tlb_entry {
 };
 struct tlb {
 	uint64_t gen;				/* mm->tlb_gen when filled */
+	uint64_t sys_gen;			/* mm->sys->shootdown_gen when filled */
 	struct tlb_entry e[TLB_ENTRIES];
 };
 

@@ -210,6 +210,7 @@ void mm_flush_tlb(struct mm_struct *mm)
 void tlb_init(struct tlb *tlb)
 {
 	tlb->gen = 0;
+	tlb->sys_gen = 0;
 	for (int i = 0; i < TLB_ENTRIES; i++)
 		tlb->e[i].vpn = UINT64_MAX;
 }
@@ -225,7 +226,8 @@ uint64_t mm_rss(struct mm_struct *mm)
 /* Linux's anon_vma_compatible: a neighbour whose identity v may share. */
 static int anon_compatible(const struct vma *a, const struct vma *b)
 {
-	const uint64_t access = VM_READ | VM_WRITE | VM_EXEC;
+	/* The W^X history bits are peimm's own and as much about access as VM_WRITE is. */
+	const uint64_t access = VM_READ | VM_WRITE | VM_EXEC | VM_WAS_WRITE | VM_WAS_EXEC;
 	if (!b || !b->anon || a->vm_obj != b->vm_obj)
 		return 0;
 	if ((a->vm_flags ^ b->vm_flags) & ~(access | VM_SOFTDIRTY))

@@ -61,7 +61,8 @@ struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int
 static void absorb_next(struct mm_struct *mm, struct vma *v, struct vma *next)
 {
 	uint64_t end = next->vm_end;
-	v->vm_flags |= next->vm_flags & (VM_WAS_WRITE | VM_WAS_EXEC);	/* history survives merges */
+	/* history survives merges */
+	v->vm_flags |= next->vm_flags & (VM_WAS_WRITE | VM_WAS_EXEC | VM_MAYBE_GUARD);
 	if (!v->anon && next->anon) {
 		v->anon = next->anon;
 		next->anon = NULL;

@@ -169,7 +169,7 @@ static long remap_locked(struct remap *r)
 	struct vma *v = vma_lookup(&mm->mt, r->addr);
 	if (!v)
 		return -EFAULT;
-	if (mm_range_sealed(mm, r->addr, r->addr + max_u64(r->old_len, 1)))
+	if (v->vm_flags & VM_SEALED)
 		return -EPERM;
 	/* old_len 0 asks for a second mapping of the same pages: only shared ones have any. */
 	if (!r->old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
@@ -180,6 +180,15 @@ static long remap_locked(struct remap *r)
 		    ((r->flags & MREMAP_FIXED) && (r->new_addr & mask)))
 			return -EINVAL;	/* hugetlb mremap: aligned, and never growing */
 	}
+	/* Linux's check_prep_vma: a call that maps something new (a move, or growth) may
+	 * not take what it keeps of its source (a shrinking move keeps new_len) across a VMA
+	 * boundary, and says so before anything changes, the shrink included. */
+	int maps_new = (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) || r->new_len > r->old_len;
+	if (maps_new && min_u64(r->old_len, r->new_len) > v->vm_end - r->addr)
+		return -EFAULT;
+	/* A shrink whose tail meets a sealed VMA: refused whole (SPEC §9: nothing changes). */
+	if (mm_range_sealed(mm, r->addr, r->addr + max_u64(r->old_len, 1)))
+		return -EPERM;
 	if (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return remap_to(r);
 	if (r->old_len >= r->new_len) {

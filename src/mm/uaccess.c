@@ -16,10 +16,12 @@
 static void tlb_sync(struct mm_struct *mm, struct tlb *tlb)
 {
 	uint64_t gen = atomic_load(&mm->tlb_gen);
-	if (tlb->gen != gen) {
+	uint64_t sys_gen = atomic_load(&mm->sys->shootdown_gen);
+	if (tlb->gen != gen || tlb->sys_gen != sys_gen) {
 		for (int i = 0; i < TLB_ENTRIES; i++)
 			tlb->e[i].vpn = UINT64_MAX;
 		tlb->gen = gen;
+		tlb->sys_gen = sys_gen;
 	}
 }
 

@@ -32,6 +32,7 @@ struct mm_struct;
 #define VM_MAYSHARE	0x00000080ULL
 #define VM_GROWSDOWN	0x00000100ULL
 #define VM_PFNMAP	0x00000400ULL
+#define VM_MAYBE_GUARD	0x00000800ULL	/* guard markers were installed ("gu"); sticky */
 #define VM_LOCKED	0x00002000ULL
 #define VM_IO		0x00004000ULL
 #define VM_SEQ_READ	0x00008000ULL

@@ -12,8 +12,10 @@ bool vma_mergeable(const struct vma *prev, const struct vma *next)
 	if (prev->vm_end != next->vm_start)
 		return false;
 	/* Soft-dirty tracking must not keep areas apart (Linux ignores it the same way). */
-	/* W^X history is sticky, not identity: merging ORs it (SPEC §4). */
-	if ((prev->vm_flags ^ next->vm_flags) & ~(VM_SOFTDIRTY | VM_WAS_WRITE | VM_WAS_EXEC))
+	/* W^X history is sticky, not identity: merging ORs it (SPEC §4). So is
+	 * VM_MAYBE_GUARD (Linux's VM_STICKY, checked on 6.18). */
+	if ((prev->vm_flags ^ next->vm_flags) &
+	    ~(VM_SOFTDIRTY | VM_WAS_WRITE | VM_WAS_EXEC | VM_MAYBE_GUARD))
 		return false;
 	if ((prev->vm_flags | next->vm_flags) & VM_SPECIAL)
 		return false;

@@ -214,11 +214,10 @@ static int meets_sealed(const struct diff_call *c, const struct diff_state *st)
 	int sealed = 0;
 	if (!st || c->off % PG || !c->len || c->len > WIN_BYTES || c->off + c->len > WIN_BYTES)
 		return 0;
-	for (uint64_t p = c->off / PG; p < (c->off + c->len + PG - 1) / PG; p++) {
-		if (st->mincore[p] == '.')
-			return 0;
+	/* Holes do not matter: peimm refuses a discard that meets a seal anywhere in its
+	 * range, before the walk that would report the hole (SPEC §9). */
+	for (uint64_t p = c->off / PG; p < (c->off + c->len + PG - 1) / PG; p++)
 		sealed |= st->sealed[p];
-	}
 	return sealed;
 }
 
@@ -248,21 +247,45 @@ static int dd_seal_mprotect(const struct diff_call *c, const struct diff_caps *c
 	return 0;
 }
 
-/* An otherwise valid mremap whose source meets a sealed page: peimm refuses before any
- * change (SPEC §9), Linux may first shrink or split. */
+/* An otherwise valid shrink in place whose cut-off tail meets a sealed page: peimm refuses
+ * before any change (SPEC §9), Linux unmaps VMA by VMA and may split first. Every other
+ * mremap meeting a seal answers alike: EPERM when the VMA at the source is sealed, EFAULT
+ * when a move or growth would cross into another VMA (check_prep_vma). */
+static int one_vma(const struct diff_state *st, uint64_t first, uint64_t end);
+
+/* A valid MREMAP_FIXED move whose target meets a sealed page: both sides refuse with
+ * EPERM, but Linux's unmap of the target may split a VMA before it reaches the seal. */
+static int seal_meets_mremap_target(const struct diff_call *c, const struct diff_state *st)
+{
+	uint64_t keep = c->len < c->new_len ? c->len : c->new_len;
+	if (c->op != D_MREMAP || !(c->flags & MREMAP_FIXED) || !(c->flags & MREMAP_MAYMOVE) ||
+	    (c->flags & ~(long)(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) ||
+	    c->off % PG || c->new_off % PG || !c->new_len || c->off + c->len > WIN_BYTES ||
+	    c->new_off + c->new_len > WIN_BYTES ||
+	    (c->off < c->new_off + c->new_len && c->new_off < c->off + c->len))
+		return 0;
+	if ((c->flags & MREMAP_DONTUNMAP) && (c->len + PG - 1) / PG != (c->new_len + PG - 1) / PG)
+		return 0;
+	if (!keep || st->sealed[c->off / PG] ||
+	    !one_vma(st, c->off / PG, (c->off + keep + PG - 1) / PG))
+		return 0;	/* the source is refused first (EFAULT or EPERM) on both sides */
+	for (uint64_t p = c->new_off / PG; p < (c->new_off + c->new_len + PG - 1) / PG; p++)
+		if (st->sealed[p])
+			return 1;
+	return 0;
+}
+
 static int seal_meets_mremap(const struct diff_call *c, const struct diff_state *st)
 {
-	if (c->op != D_MREMAP || (c->flags & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED | 4)) ||
-	    c->off % PG || !c->new_len || c->off + c->len > WIN_BYTES)
+	if (seal_meets_mremap_target(c, st))
+		return 1;
+	if (c->op != D_MREMAP || (c->flags & ~(long)MREMAP_MAYMOVE) || c->off % PG ||
+	    !c->new_len || c->new_len >= c->len || c->off + c->len > WIN_BYTES)
 		return 0;
-	if ((c->flags & (MREMAP_FIXED | 4)) && !(c->flags & MREMAP_MAYMOVE))
-		return 0;	/* EINVAL first */
-	if ((c->flags & 4) && (c->len + PG - 1) / PG != (c->new_len + PG - 1) / PG)
-		return 0;
-	if ((c->flags & (MREMAP_FIXED | 4)) &&
-	    (c->new_off % PG || (c->off < c->new_off + c->new_len && c->new_off < c->off + c->len)))
-		return 0;	/* a bad or overlapping target is EINVAL first */
-	for (uint64_t p = c->off / PG; p < (c->off + (c->len ? c->len : 1) + PG - 1) / PG; p++)
+	if (st->mincore[c->off / PG] == '.' || st->sealed[c->off / PG])
+		return 0;	/* EFAULT, or EPERM, first on both sides */
+	uint64_t tail = (c->off + c->new_len + PG - 1) / PG;
+	for (uint64_t p = tail; p < (c->off + c->len + PG - 1) / PG; p++)
 		if (st->sealed[p])
 			return 1;
 	return 0;
@@ -280,8 +303,14 @@ static int dd_seal_unmap(const struct diff_call *c, const struct diff_caps *caps
 		return 0;
 	uint64_t type = c->flags & MAP_TYPE;
 	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE) ||
-				(c->flags & (MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_FIXED_NOREPLACE))))
-		return 0;
+				(c->flags & (MAP_UNINITIALIZED | MAP_FIXED_NOREPLACE)) ||
+				(type == MAP_SHARED && (c->flags & MAP_GROWSDOWN))))
+		return 0;	/* EINVAL first on both sides (shared GROWSDOWN is refused) */
+	if (c->op == D_MMAP && c->fd && c->pgoff % PG)
+		return 0;	/* a misaligned file offset is EINVAL first */
+	if (c->op == D_MMAP && c->fd && type == MAP_SHARED && (c->prot & PROT_WRITE) &&
+	    !diff_fd_rw(c->fd))
+		return 0;	/* EACCES first on both sides: a shared write needs an O_RDWR fd */
 	uint64_t end = c->off + c->len;
 	for (uint64_t p = c->off / PG; p < (end + PG - 1) / PG; p++)
 		if (st->sealed[p])
@@ -421,6 +450,7 @@ static const long flag_advice[] = {
 	MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTFORK, MADV_DOFORK,
 	MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTDUMP, MADV_DODUMP, MADV_HUGEPAGE,
 	MADV_NOHUGEPAGE, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_DONTNEED_LOCKED,
+	MADV_FREE, MADV_REMOVE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE,
 };
 static const long bad_advice[] = { 5, 6, 7, 26, 27, 99, 104, 255, -1 };
 

@@ -30,7 +30,7 @@ static void run_corpus(uint64_t first, long n, int calls)
 	int failed = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (long i = 0; i < n && failed < 3; i++) {
+	for (long i = 0; i < n && failed < 300; i++) {
 		diff_generate(first + (uint64_t)i, calls, &caps, &s);
 		if (!diff_check_and_report(&s, &caps))
 			failed++;
