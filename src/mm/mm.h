@@ -55,6 +55,7 @@ struct mm_sys {
 	int embedded;				/* MAP_UNINITIALIZED honoured; immutable */
 	atomic_uint_fast64_t next_ino;		/* inode numbers for shmem objects */
 	atomic_uint_fast64_t next_anon_id;	/* identities of anon_vmas */
+	atomic_uint_fast64_t next_vma_gen;	/* source of mm->vma_gen values */
 	atomic_long nr_anon, nr_shmem_mapped;	/* pages, for meminfo */
 	atomic_uint_fast64_t shootdown_gen;	/* bumped to invalidate every thread's TLB, for
 						   frames without a reverse map (MADV_HWPOISON) */
@@ -94,6 +95,9 @@ struct mm_struct {
 	uint64_t hiwater_vm, hiwater_rss;	/* pages; peaks */
 	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
 	atomic_uint_fast64_t tlb_gen;		/* bumped whenever a present PTE loses rights */
+	atomic_uint_fast64_t vma_gen;		/* changes whenever a VMA is added, removed,
+						 * resized, split or given new flags: unique
+						 * across the system (from mm_sys.next_vma_gen) */
 	uint64_t def_flags;			/* VM_* added to every new mapping (MCL_FUTURE) */
 	uint16_t pkey_map;			/* allocated protection keys (bit 0 = key 0, always) */
 	atomic_int refs;			/* holders of the struct (the owner, walkers of i_mmap) */
@@ -139,6 +143,8 @@ void mm_drop(struct mm_struct *mm);
 int mm_check(struct mm_struct *mm);
 void mm_flush_tlb(struct mm_struct *mm);
 uint64_t mm_rss(struct mm_struct *mm);	/* resident pages of all kinds */
+/* A new vma_gen for mm: called on every change /proc/<pid>/maps would show. */
+void mm_vma_changed(struct mm_struct *mm);
 void tlb_init(struct tlb *tlb);
 
 /* ---- layout.c ---- */

@@ -24,6 +24,7 @@ void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels
 	ms->embedded = embedded;
 	atomic_init(&ms->next_ino, 1024);
 	atomic_init(&ms->next_anon_id, 1);
+	atomic_init(&ms->next_vma_gen, 1);
 }
 
 int mm_sys_start(struct mm_sys *ms)
@@ -137,8 +138,14 @@ void vma_free(struct mm_struct *mm, struct vma *v)
 }
 
 /* Linux's vm_stat_account: the per-class page counts behind VmSize, VmData, VmExe, VmStk. */
+void mm_vma_changed(struct mm_struct *mm)
+{
+	atomic_store(&mm->vma_gen, atomic_fetch_add(&mm->sys->next_vma_gen, 1) + 1);
+}
+
 static void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages)
 {
+	mm_vma_changed(mm);	/* every link, unlink, resize and flag change passes here */
 	mm->total_vm += (uint64_t)npages;
 	if (is_exec_mapping(flags))
 		mm->exec_vm += (uint64_t)npages;

@@ -148,6 +148,32 @@ static long copy_out(struct strbuf *sb, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
+/* maps, continued from the reader's cache when this read follows an earlier one of the
+ * same unchanged address space (offset > 0 and the same vma_gen), else rendered afresh.
+ * Rendering the whole view for each chunk of a large maps file made reading it quadratic. */
+static long read_maps(struct pm_thread *reader, struct pm_process *p, void *buf, size_t len,
+		      uint64_t off)
+{
+	struct strbuf *sb = &reader->maps_cache.sb;
+	uint64_t gen = atomic_load(&p->mm->vma_gen);
+	if (!off || reader->maps_cache.pid != p->pid || reader->maps_cache.mm != p->mm ||
+	    reader->maps_cache.gen != gen || sb->err) {
+		sb_release(sb);
+		sb_init(sb, &p->sys->km);
+		proc_render_maps(p->mm, sb);
+		reader->maps_cache.pid = p->pid;
+		reader->maps_cache.mm = p->mm;
+		reader->maps_cache.gen = gen;
+	}
+	long n = copy_out(sb, buf, len, off);
+	if (n == 0 || sb->err) {	/* read to the end: let the memory go */
+		sb_release(sb);
+		sb_init(sb, &p->sys->km);
+		reader->maps_cache.gen = 0;
+	}
+	return n;
+}
+
 /* One per-process view, gated (the same check for /proc/self: no self bypass, SPEC §7). */
 static long read_process_view(struct pm_thread *reader, int pid, const char *name, void *buf,
 			      size_t len, uint64_t off)
@@ -166,6 +192,8 @@ static long read_process_view(struct pm_thread *reader, int pid, const char *nam
 	else if (!strcmp(name, "pagemap"))	/* PFNs only for SeTcbPrivilege (SPEC §7) */
 		n = proc_read_pagemap(p->mm, buf, len, off,
 				      gate_privilege(thread_token(reader), PM_SE_TCB_PRIVILEGE));
+	else if (!strcmp(name, "maps"))
+		n = read_maps(reader, p, buf, len, off);
 	else {
 		struct strbuf sb;
 		sb_init(&sb, &p->sys->km);
