@@ -129,7 +129,7 @@ static int usage(FILE *f)
 		   "MAP_UNINITIALIZED), brk and the stack guard gap, the registry and its gates,\n"
 		   "fork and copy-on-write, file mappings, mremap and mseal, protection keys and\n"
 		   "hugetlb, W^X and the dynamic-code opt-in, the cross-process gates with PIP and\n"
-		   "impersonation, and the integrity checks. Each step shows the call, the result\n"
+		   "impersonation, the OOM killer, DAMON, and the integrity checks. Each step shows the call, the result\n"
 		   "and the /proc view.\n\n"
 		   "  --step      pause between sections\n"
 		   "  --no-color  plain output (also when NO_COLOR is set or stdout is not a terminal)\n");
@@ -167,6 +167,8 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
 	tour_feature(&t, "W^X and the dynamic-code opt-in", tour_wx(&t));
 	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
+	tour_feature(&t, "the OOM killer and oom_score", tour_oom(&t));
+	tour_feature(&t, "DAMON telling hot from cold", tour_damon(&t));
 	tour_feature(&t, "integrity checks and frame accounting", tour_integrity(&t));
 	summary(&t);
 	return t.failed_checks ? 1 : 0;

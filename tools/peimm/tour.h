@@ -47,6 +47,9 @@ int tour_fork(struct tour *t);
 int tour_files(struct tour *t);
 int tour_mremap_mseal(struct tour *t);
 int tour_pkeys_hugetlb(struct tour *t);
+/* tour_pressure.c */
+int tour_oom(struct tour *t);
+int tour_damon(struct tour *t);
 /* tour_security.c */
 int tour_wx(struct tour *t);
 int tour_gates(struct tour *t);
