@@ -1,6 +1,7 @@
 /*
  * The fuzz target (DESIGN "Testing"): bytes become a sequence of syscalls in up to six
- * processes of one small system (32 MiB, so allocation failure paths run too), with
+ * processes of one small system, with impersonation, registry changes, cross-process calls
+ * and daemon ticks mixed in (32 MiB, so allocation failure paths run too), with
  * pm_check_invariants() after every call and, at the end, every process exited and every
  * frame back on the free lists. Any broken invariant or leaked frame aborts, which is what
  * a fuzzer reports. Results and errnos are not judged here: the differential test does that
@@ -35,6 +36,8 @@ struct fz {
 	const uint8_t *data;
 	size_t len, pos;
 	pm_system *sys;
+	pm_thread *admin;	/* a SYSTEM process that changes registry values */
+	pm_token *client;	/* another user, for impersonation */
 	int pids[FZ_PROCS];	/* 0 = free slot */
 	int nprocs;
 	long calls, ok;		/* syscalls made, and how many succeeded (PEIMM_FUZZ_STATS) */
@@ -212,13 +215,37 @@ static void fz_fork_or_exit(struct fz *f, pm_thread *t, int slot)
 	}
 }
 
+/* Impersonation on and off (another user: the thread loses its own gates), or a registry
+ * change from the SYSTEM process (the applier pushes it into the live system). */
+static void fz_identity(struct fz *f, pm_thread *t)
+{
+	static const struct { const char *name; long lo, hi; } knobs[] = {
+		{ "OvercommitMemory", 0, 2 }, { "Swappiness", 0, 200 }, { "KsmRun", 0, 2 },
+		{ "KsmPagesToScan", 1, 1000 }, { "ThpEnabled", 0, 2 },
+		{ "DynamicCodeOptIn", 0, 1 }, { "MaxMapCount", 64, 65530 },
+		{ "RandomizeVaSpace", 0, 2 }, { "DirtyExpireCentisecs", 0, 3000 },
+	};
+	unsigned b = fz_byte(f);
+	if (b % 3 == 0) {
+		pm_impersonate(t, f->client);
+	} else if (b % 3 == 1) {
+		pm_revert(t);
+	} else {
+		unsigned k = fz_byte(f) % (sizeof(knobs) / sizeof(knobs[0]));
+		char path[96];
+		snprintf(path, sizeof(path), "Machine\\System\\Memory\\%s", knobs[k].name);
+		long v = knobs[k].lo + (long)(fz_byte(f) * 257u % (unsigned)(knobs[k].hi - knobs[k].lo + 1));
+		pm_registry_set(f->admin, path, v);
+	}
+}
+
 static void fz_step(struct fz *f)
 {
 	int slot;
 	pm_thread *t = fz_thread(f, &slot);
 	if (!t)
 		return;
-	switch (fz_byte(f) % 14) {
+	switch (fz_byte(f) % 15) {
 	case 0: case 1: fz_mmap(f, t); break;
 	case 2: sc(t, SYS_munmap, fz_addr(f), fz_len(f), 0, 0, 0, 0); break;
 	case 3: sc(t, SYS_mprotect, fz_addr(f), fz_len(f), fz_prot(f), 0, 0, 0); break;
@@ -230,6 +257,7 @@ static void fz_step(struct fz *f)
 	case 10: fz_memfd(f, t); break;
 	case 11: fz_cross(f, t); break;
 	case 12: fz_fork_or_exit(f, t, slot); break;
+	case 13: fz_identity(f, t); break;
 	default: {
 		long cur = sc(t, SYS_brk, 0, 0, 0, 0, 0, 0);
 		sc(t, SYS_brk, cur + ((long)(fz_byte(f) % 9) - 4) * FZ_PAGE, 0, 0, 0, 0, 0);
@@ -259,8 +287,12 @@ int pm_fuzz_one(const uint8_t *data, size_t len)
 	pm_token *tok = pm_token_parse(f.sys, FZ_TOKEN, &err);
 	pm_thread *first = tok ? pm_spawn(f.sys, tok, NULL) : NULL;
 	pm_token_put(tok);
-	if (!first)
-		fz_die(&f, "cannot spawn the first process");
+	pm_token *sys_tok = pm_token_parse(f.sys, "system", &err);
+	f.admin = sys_tok ? pm_spawn(f.sys, sys_tok, NULL) : NULL;
+	pm_token_put(sys_tok);
+	f.client = pm_token_parse(f.sys, "user=S-1-5-21-1-1002 groups=S-1-1-0 il=medium", &err);
+	if (!first || !f.admin || !f.client)
+		fz_die(&f, "cannot spawn the first processes");
 	f.pids[0] = pm_pid(first);
 	f.nprocs = 1;
 	while (f.pos < f.len) {
@@ -273,6 +305,8 @@ int pm_fuzz_one(const uint8_t *data, size_t len)
 		if (t)
 			sc(t, SYS_exit_group, 0, 0, 0, 0, 0, 0);
 	}
+	sc(f.admin, SYS_exit_group, 0, 0, 0, 0, 0, 0);
+	pm_token_put(f.client);
 	pm_system_tick(f.sys, 1);	/* the reaper frees killed processes */
 	pm_sysinfo info;
 	pm_system_info(f.sys, &info);
