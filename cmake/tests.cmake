@@ -52,6 +52,7 @@ pm_add_test_dir(sys ALL fast)
 pm_add_test_dir(proc ALL fast)
 pm_add_test_dir(diff ALL fast)
 pm_add_test_dir(fuzz ALL fast)
+pm_add_test_dir(conformance ALL fast)
 
 # The libFuzzer binary (make fuzz): the same pm_fuzz_one, driven by coverage.
 if(PEIMM_FUZZ)

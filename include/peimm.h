@@ -134,6 +134,10 @@ void pm_debug_fail_alloc(pm_system *sys, uint64_t n);
 /* Test hook standing in for memory pressure until the LRU exists: reclaims every
  * process's clean MADV_FREE pages. Returns the frames freed. */
 uint64_t pm_debug_reclaim(pm_system *sys);
+/* Test hook: one pass of LRU reclaim (as kswapd would) aiming to free nr frames: cold
+ * anonymous pages are swapped out, file pages written back and dropped. Returns frames
+ * freed. */
+uint64_t pm_debug_shrink(pm_system *sys, uint64_t nr);
 
 /* ---- exec and core dumps (SPEC §3, §10) ---- */
 
@@ -175,8 +179,7 @@ typedef struct pm_damon_attrs {
 	pm_damon_range ranges[PM_DAMON_MAX_RANGES];
 } pm_damon_attrs;
 
-/* DAMOS actions. COLD and PAGEOUT need reclaim and swap, which are not built yet:
- * pm_damon_add_scheme refuses them with -EOPNOTSUPP. */
+/* DAMOS actions. COLD and PAGEOUT act through madvise(MADV_COLD / MADV_PAGEOUT). */
 enum { PM_DAMOS_STAT, PM_DAMOS_HUGEPAGE, PM_DAMOS_NOHUGEPAGE, PM_DAMOS_COLD, PM_DAMOS_PAGEOUT };
 
 /* A scheme: regions whose size, nr_accesses (samples per aggregation) and age

@@ -21,7 +21,9 @@ static uint64_t apply_scheme(void *priv, enum damos_action action, uint64_t star
 	switch (action) {
 	case DAMOS_HUGEPAGE: advice = MADV_HUGEPAGE; break;
 	case DAMOS_NOHUGEPAGE: advice = MADV_NOHUGEPAGE; break;
-	default: return 0;	/* stat acts on nothing; cold and pageout are refused at install */
+	case DAMOS_COLD: advice = MADV_COLD; break;	/* damos_madvise, as vaddr does */
+	case DAMOS_PAGEOUT: advice = MADV_PAGEOUT; break;
+	default: return 0;	/* stat acts on nothing */
 	}
 	struct mm_caller kc = { .rlim = NULL, .token = NULL, .wx = 1 };
 	return mm_madvise(mm, &kc, start, end - start, advice) ? 0 : end - start;

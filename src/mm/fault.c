@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "lib/pm_assert.h"
+#include "mm/swap_mm.h"
+#include "reclaim/lru.h"
 
 static uint64_t linear_index(const struct vma *v, uint64_t addr)
 {
@@ -45,7 +47,16 @@ static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t 
 	pg->owner = v->anon;
 	pg->index = linear_index(v, addr);
 	atomic_fetch_add(&mm->sys->nr_anon, 1);
+	/* lru_cache_add_inactive_or_unevictable: new anonymous memory starts inactive. */
+	if (mm->sys->lru)
+		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE : LRU_INACTIVE_ANON);
 	return pg;
+}
+
+struct page *mm_anon_page_copy(struct mm_struct *mm, struct vma *v, uint64_t addr,
+				const void *src)
+{
+	return new_anon_page(mm, v, addr, src);
 }
 
 /* Nothing mapped yet: zero page, fresh anon frame, or the object's page (do_fault). */
@@ -74,6 +85,10 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 	 * MADV_SEQUENTIAL, a short one otherwise. Only host files read anything. */
 	if (!(v->vm_flags & VM_RAND_READ))
 		obj_readahead(v->vm_obj, index, (v->vm_flags & VM_SEQ_READ) ? 32 : 4);
+	/* Host file pages join the file LRU when first mapped (shmem has no swap path). */
+	if (mm->sys->lru && v->vm_obj->kind == OBJ_FILE && pg->owner_kind == OWNER_OBJECT &&
+	    !(pg->flags & PG_shmem) && !pg->lru_list)
+		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE);
 	if (v->vm_flags & VM_SYNC)
 		bits |= PTE_SYNC;	/* DAX: every store is written through (uaccess.c) */
 	if (v->vm_flags & VM_PFNMAP) {
@@ -107,6 +122,12 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 	struct page *old = (e & PTE_SPECIAL) ? NULL : pfn_to_page(mm->sys->ph, pte_pfn(e));
 	if (old && ((v->vm_flags & VM_SHARED) || mm_page_exclusive(old))) {
 		*ep = e | PTE_RW | PTE_D | PTE_A;	/* reuse: nobody else can see it */
+		if (!(v->vm_flags & VM_SHARED) && v->anon && old->owner != v->anon) {
+			/* folio_move_anon_rmap: the frame inherited from a parent (or read back
+			 * from swap by it) now belongs to this VMA, so reclaim can find it. */
+			old->owner = v->anon;
+			old->index = linear_index(v, addr);
+		}
 		return FAULT_OK;
 	}
 	const void *src = old ? page_address(mm->sys->ph, old) : NULL;
@@ -151,9 +172,25 @@ static int access_error(const struct vma *v, int how)
 	return !(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));
 }
 
+static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
+
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
 {
 	atomic_fetch_add(&mm->sys->pgfault, 1);	/* vmstat pgfault, as handle_mm_fault counts */
+	enum fault_ret r = handle_fault(mm, addr, how, pkru);
+	/* Direct reclaim (__alloc_pages_direct_reclaim): no frame was free, so scan the LRU
+	 * lists (this mm included: its lock is held, its ptl is not) and retry while that
+	 * frees something. Only then does FAULT_OOM reach the OOM killer. */
+	for (int tries = 0; r == FAULT_OOM && tries < 16; tries++) {
+		if (!mm_shrink_lru(mm->sys, 32, mm, RECLAIM_DIRECT))
+			break;
+		r = handle_fault(mm, addr, how, pkru);
+	}
+	return r;
+}
+
+static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
+{
 	struct vma *v = vma_lookup(&mm->mt, addr);
 	if (!v) {
 		struct vma *n = vma_find(&mm->mt, addr);
@@ -191,6 +228,12 @@ enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uin
 		r = FAULT_SEGV_MAPERR;
 	} else if (pte_marker(*ep) == PTE_MARKER_HWPOISON) {
 		r = FAULT_HWPOISON;
+	} else if (pte_is_swap(*ep)) {
+		r = mm_swapin_fault(mm, v, addr, ep);
+		if (r == FAULT_OK && (how & PM_WRITE_) && !(*ep & PTE_RW))
+			r = fault_wp(mm, v, addr, ep);	/* still shared: copy on write */
+		else if (r == FAULT_OK && (how & PM_WRITE_))
+			*ep |= PTE_D;
 	} else {
 		r = FAULT_SEGV_ACCERR;	/* PROT_NONE entry under an accessible VMA cannot happen */
 	}

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/ksm_mm.h"
+#include "mm/swap_mm.h"
+
 struct copy_ctx {
 	struct mm_struct *src, *dst;
 	const struct vma *v;
@@ -70,6 +73,8 @@ static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		c->err = -ENOMEM;
 		return 1;
 	}
+	if (pte_is_swap(e))
+		mm_swap_fork(c->dst, e);	/* copy_nonpresent_pte: swap_duplicate */
 	if ((e & (PTE_P | PTE_PROTNONE)) && !(e & PTE_SPECIAL)) {
 		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
 		page_get(pg);
@@ -162,6 +167,8 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
 		ok = c.err == 0;
 	}
+	if (ok)
+		mm_ksm_fork(dst, src);	/* ksm_fork: the child is scanned as the parent is */
 	mm_flush_tlb(src);
 	pthread_rwlock_unlock(&src->lock);
 	if (!ok) {

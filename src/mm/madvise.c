@@ -3,8 +3,8 @@
  * over the VMAs of the range. Flag advice (RANDOM, SEQUENTIAL, DONTFORK, WIPEONFORK,
  * DONTDUMP, HUGEPAGE, ...) splits and merges VMAs like mprotect. FREE, the guard advice,
  * REMOVE and the error injection live in madvise_free.c, madvise_guard.c, madvise_remove.c
- * and madvise_poison.c. Advice whose machinery (LRU, swap, KSM, THP collapse) this build
- * does not contain is refused with EINVAL, which is what Linux answers for advice its
+ * and madvise_poison.c; COLD and PAGEOUT in swap_mm.c. Advice whose machinery (KSM, THP
+ * collapse) this build does not contain is refused with EINVAL, which is what Linux answers for advice its
  * build lacks.
  */
 #include "mm/mm_internal.h"
@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 
 #include "kacs/gate.h"
+#include "mm/ksm_mm.h"
+#include "mm/swap_mm.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -35,6 +37,8 @@ static int advice_supported(long a)
 	case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE: case MADV_FREE: case MADV_REMOVE: case MADV_GUARD_INSTALL_:
 	case MADV_GUARD_REMOVE_: case MADV_HWPOISON: case MADV_SOFT_OFFLINE_:
+	case MADV_COLD: case MADV_PAGEOUT:
+	case MADV_MERGEABLE: case MADV_UNMERGEABLE:
 		return 1;
 	default:
 		return 0;
@@ -100,7 +104,24 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	*out = v;
 	switch (a) {
 	case MADV_WILLNEED:
-		return 0;	/* anonymous memory has nothing to read ahead without swap */
+		return 0;	/* no swap readahead: a swapped page is read at its fault */
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		/* can_madv_lru_vma: locked, PFN and hugetlb mappings are EINVAL. */
+		if (v->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+			return -EINVAL;
+		mm_advise_cold_pageout(mm, v, start, end, a == MADV_PAGEOUT);
+		return 0;
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE: {
+		/* ksm_madvise decides the flags (and unmerges), then the range splits as
+		 * for any flag advice. */
+		uint64_t nf = v->vm_flags;
+		long r = mm_ksm_madvise(mm, v, start, end, a, &nf);
+		if (r || nf == v->vm_flags)
+			return r;
+		return mm_modify_range(mm, v, start, end, nf, out);
+	}
 	case MADV_FREE:
 		return madvise_free_vma(mm, v, start, end);
 	case MADV_GUARD_INSTALL_:

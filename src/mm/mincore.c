@@ -9,12 +9,16 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "mm/swap_mm.h"
+
 static uint8_t page_resident(struct mm_struct *mm, struct vma *v, uint64_t a)
 {
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
 	if (ep && (*ep & (PTE_P | PTE_PROTNONE)))
 		return 1;
+	if (ep && pte_is_swap(*ep))
+		return (uint8_t)mm_swap_cached(mm, *ep);	/* mincore_swap: the swap cache */
 	if (v->vm_obj)
 		return obj_peek_page(v->vm_obj, v->vm_pgoff + ((a - v->vm_start) >> PAGE_SHIFT)) != NULL;
 	return 0;

@@ -23,9 +23,12 @@
 #include "obj/object.h"
 #include "pgtable/pgtable.h"
 #include "phys/phys.h"
+#include "reclaim/ksm.h"
 #include "vma/vma.h"
 
 struct token;
+struct swap_area;
+struct lru;
 
 /* A non-present PTE that still holds its frame: PROT_NONE (x86 Linux uses bit 8 the same way). */
 #define PTE_PROTNONE	PTE_G
@@ -60,6 +63,14 @@ struct mm_sys {
 	atomic_uint_fast64_t shootdown_gen;	/* bumped to invalidate every thread's TLB, for
 						   frames without a reverse map (MADV_HWPOISON) */
 	atomic_ulong pgfault;			/* faults handled (vmstat pgfault); atomic */
+	/* Reclaim and swap (swap_mm.c, reclaim_mm.c); set once by sys before any mm exists. */
+	struct swap_area *swap;			/* the swap area (may have no slots) */
+	struct lru *lru;			/* the LRU lists; NULL = frames are not tracked */
+	struct obj_filecache *fcache;		/* live file objects, for the file reverse map */
+	atomic_int swappiness;			/* registry Swappiness, 0..200 */
+	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list */
+	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
+	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
 };
 
 /* Who makes a call: limits and the effective token, filled by the syscall layer. */
@@ -75,6 +86,8 @@ struct mm_caller {
 struct anon_vma {
 	atomic_int refcount;			/* VMAs pointing at it */
 	uint64_t id;				/* for dumps; immutable */
+	struct mm_struct *mm;			/* the address space of its VMAs; immutable */
+	struct list_head node;			/* in mm_sys.anon_list, under anon_lock */
 };
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
@@ -94,6 +107,7 @@ struct mm_struct {
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;	/* pages; under lock */
 	uint64_t hiwater_vm, hiwater_rss;	/* pages; peaks */
 	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
+	atomic_long swapents;			/* swap entries in the page tables (MM_SWAPENTS) */
 	atomic_uint_fast64_t tlb_gen;		/* bumped whenever a present PTE loses rights */
 	atomic_uint_fast64_t vma_gen;		/* changes whenever a VMA is added, removed,
 						 * resized, split or given new flags: unique
@@ -104,6 +118,8 @@ struct mm_struct {
 	atomic_int users;			/* processes using the address space (vfork, CLONE_VM) */
 	atomic_long hugetlb_bytes;		/* hugetlb memory mapped (HugetlbPages) */
 	int dead;				/* torn down by mm_destroy; under lock */
+	struct ksm_mm_slot ksm_slot;		/* KSM's slot for this space (ksm_mm.c) */
+	int ksm_merge_any;			/* PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY); under lock */
 };
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. */

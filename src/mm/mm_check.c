@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "mm/swap_mm.h"
+
 #define REPORT(c, ...) do { if ((c)->problems++ < 20) fprintf(stderr, "mm_check: " __VA_ARGS__); } while (0)
 
 struct check_ctx {
@@ -15,6 +17,7 @@ struct check_ctx {
 	int problems;
 	long rss[NR_MM_COUNTERS];
 	long hugetlb;			/* bytes of hugetlb frames mapped */
+	long swapents;			/* swap entries */
 };
 
 static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -24,6 +27,14 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	struct vma *v = vma_lookup(&c->mm->mt, va);
 	if (!v) {
 		REPORT(c, "pte %#lx = %#lx lies outside every VMA\n", (unsigned long)va, (unsigned long)e);
+		return 0;
+	}
+	if (pte_is_swap(e)) {
+		c->swapents++;
+		if (!mm_swap_count(c->mm, e) || (v->vm_flags & VM_SHARED) || !v->anon)
+			REPORT(c, "swap entry %#lx at %#lx: slot has %u references, VMA flags %#lx\n",
+			       (unsigned long)e, (unsigned long)va, mm_swap_count(c->mm, e),
+			       (unsigned long)v->vm_flags);
 		return 0;
 	}
 	if (!(e & (PTE_P | PTE_PROTNONE)))
@@ -83,6 +94,9 @@ static void check_counters(struct check_ctx *c)
 	if (atomic_load(&mm->hugetlb_bytes) != c->hugetlb)
 		REPORT(c, "HugetlbPages is %ld bytes, recount gives %ld\n", atomic_load(&mm->hugetlb_bytes),
 		       c->hugetlb);
+	if (atomic_load(&mm->swapents) != c->swapents)
+		REPORT(c, "MM_SWAPENTS is %ld, recount gives %ld\n", atomic_load(&mm->swapents),
+		       c->swapents);
 	static const char *const rss_names[] = { "RssFile", "RssAnon", "RssShmem" };
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (atomic_load(&mm->rss[i]) != c->rss[i])

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/pm_assert.h"
+#include "mm/ksm_mm.h"
 
 void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels, int embedded)
 {
@@ -22,8 +23,12 @@ void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels
 	ms->randomize_va_space = 2;
 	ms->paging_levels = levels;
 	ms->embedded = embedded;
+	ksm_init(&ms->ksm, km, ph);
 	atomic_init(&ms->next_ino, 1024);
 	atomic_init(&ms->next_anon_id, 1);
+	atomic_init(&ms->swappiness, 60);
+	pthread_mutex_init(&ms->anon_lock, NULL);
+	list_init(&ms->anon_list);
 	atomic_init(&ms->next_vma_gen, 1);
 }
 
@@ -39,6 +44,7 @@ int mm_sys_start(struct mm_sys *ms)
 
 void mm_sys_stop(struct mm_sys *ms)
 {
+	ksm_release(&ms->ksm);	/* every mm has exited: only stable nodes are left */
 	if (ms->zero_page)
 		phys_put(ms->ph, ms->zero_page);
 	ms->zero_page = NULL;
@@ -73,6 +79,7 @@ void mm_destroy(struct mm_struct *mm)
 {
 	if (atomic_fetch_sub(&mm->users, 1) != 1)
 		return;	/* a vfork child or CLONE_VM process still uses it */
+	mm_ksm_exit(mm);	/* ksm_exit: the slot goes before the pages do */
 	pthread_rwlock_wrlock(&mm->lock);
 	mm->dead = 1;
 	struct vma *v;
@@ -125,8 +132,12 @@ void vma_copy(struct vma *dst, const struct vma *src)
 
 void anon_vma_put(struct mm_struct *mm, struct anon_vma *av)
 {
-	if (av && atomic_fetch_sub(&av->refcount, 1) == 1)
+	if (av && atomic_fetch_sub(&av->refcount, 1) == 1) {
+		pthread_mutex_lock(&mm->sys->anon_lock);
+		list_del(&av->node);
+		pthread_mutex_unlock(&mm->sys->anon_lock);
 		kmem_delete(mm->sys->km, av);
+	}
 }
 
 void vma_free(struct mm_struct *mm, struct vma *v)
@@ -252,6 +263,10 @@ struct anon_vma *anon_vma_new(struct mm_struct *mm)
 	if (av) {
 		atomic_init(&av->refcount, 1);
 		av->id = atomic_fetch_add(&mm->sys->next_anon_id, 1);
+		av->mm = mm;
+		pthread_mutex_lock(&mm->sys->anon_lock);
+		list_add(&av->node, &mm->sys->anon_list);
+		pthread_mutex_unlock(&mm->sys->anon_lock);
 	}
 	return av;
 }

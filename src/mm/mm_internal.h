@@ -66,6 +66,11 @@ pte_t mm_vma_pte_bits(const struct vma *v);
 /* Rewrites the PTEs of [start, end) to v's current protection. */
 void mm_change_protection(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 
+/* A private anonymous frame for v at addr holding a copy of src's page (KSM's unshare),
+ * not yet mapped: its reference passes to the caller. NULL on -ENOMEM. */
+struct page *mm_anon_page_copy(struct mm_struct *mm, struct vma *v, uint64_t addr,
+				const void *src);
+
 /* An anonymous frame only this mapping holds: writable without a copy. */
 int mm_page_exclusive(const struct page *pg);
 

@@ -7,6 +7,7 @@
 #include "mm/mm_internal.h"
 
 #include "lib/pm_assert.h"
+#include "mm/swap_mm.h"
 
 pte_t mm_vma_pte_bits(const struct vma *v)
 {
@@ -53,9 +54,14 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		return (z->flags & ZAP_KEEP_GUARD) != 0;
 	if (pte_is_marker(e))
 		return z->only != NULL;	/* hwpoison entries go with DONTNEED, as Linux's */
+	if (pte_is_swap(e)) {
+		if (z->only)
+			return 1;	/* a swapped private copy survives a hole punch */
+		mm_swap_zap(mm, e);	/* zap_nonpresent_ptes: free_swap_and_cache */
+		return 0;
+	}
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
-		return z->only != NULL;	/* swap entries come with the swap layer; special
-					   frames are not counted */
+		return z->only != NULL;	/* special frames are not counted */
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
 	if (z->only && (pg->owner_kind != OWNER_OBJECT || pg->owner != z->only))
 		return 1;	/* a private copy survives a hole punch */
@@ -98,8 +104,10 @@ void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end)
  * mapping alone holds (Linux's PageAnonExclusive test in can_change_pte_writable). */
 int mm_page_exclusive(const struct page *pg)
 {
-	return (pg->flags & PG_anon) && atomic_load(&pg->mapcount) == 1 &&
-	       atomic_load(&pg->refcount) == 1;
+	/* A KSM frame is never exclusive: a write always copies (KSM pages are never
+	 * PageAnonExclusive), so the stable tree never sees its contents change. */
+	return (pg->flags & PG_anon) && !(pg->flags & PG_ksm) &&
+	       atomic_load(&pg->mapcount) == 1 && atomic_load(&pg->refcount) == 1;
 }
 
 struct protect_ctx { struct mm_struct *mm; const struct vma *v; };

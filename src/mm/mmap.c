@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "kacs/gate.h"
+#include "mm/ksm_mm.h"
 
 #ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
@@ -316,6 +317,7 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 		    uint64_t len, uint64_t vf, struct vm_object *obj, uint64_t pgoff, int kind,
 		    int populate)
 {
+	vf = mm_ksm_vma_flags(mm, vf);	/* PR_SET_MEMORY_MERGE marks new mappings (brk too) */
 	uint64_t end = addr + len, odata, npages = len >> PAGE_SHIFT;
 	uint64_t over = overlap_pages(mm, addr, end, &odata);
 	if (!may_expand_vm(mm, c, vf, npages - over))

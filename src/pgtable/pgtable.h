@@ -46,6 +46,20 @@ enum pte_marker_kind {
 	PTE_MARKER_HWPOISON = 2,	/* the frame was poisoned: any access is SIGBUS */
 };
 
+/* Swap entries (Linux's swp_entry_t in a PTE): non-present leaves naming a slot of a swap
+ * area. P, bit 8 and PTE_MARKER are clear and PTE_SWAP is set; the slot (offset) sits in
+ * bits 12-51 where a PFN would be, the area (type, 0..31) in bits 1-5, and soft-dirty stays
+ * in bit 10 (Linux's _PAGE_SWP_SOFT_DIRTY). Never zero, never a marker. */
+#define PTE_SWAP	(1ULL << 56)
+#define PTE_SWAP_TYPE_SHIFT 1
+static inline int pte_is_swap(pte_t e) { return (e & (PTE_P | PTE_MARKER | PTE_SWAP)) == PTE_SWAP; }
+static inline pte_t pte_mk_swap(unsigned type, uint64_t offset)
+{
+	return PTE_SWAP | ((offset << 12) & PTE_PFN_MASK) | ((pte_t)(type & 31) << PTE_SWAP_TYPE_SHIFT);
+}
+static inline uint64_t pte_swap_offset(pte_t e) { return (e & PTE_PFN_MASK) >> 12; }
+static inline unsigned pte_swap_type(pte_t e) { return (unsigned)((e >> PTE_SWAP_TYPE_SHIFT) & 31); }
+
 /* Levels, counted from the leaf: 1 = PT (4 KiB), 2 = PD (2 MiB), 3 = PDPT (1 GiB),
  * 4 = PML4, 5 = PML5. */
 #define PGT_MAX_LEVELS	5

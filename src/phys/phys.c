@@ -183,6 +183,8 @@ int phys_put(struct phys *ph, struct page *pg)
 	PM_ENFORCE(old > 0);
 	if (old != 1)
 		return 0;
+	if (pg->lru_list && ph->release_hook)
+		ph->release_hook(ph->release_ctx, pg);	/* off the LRU before the free list */
 	if (pg->flags & PG_hugetlb) {
 		phys_huge_release(ph, pg);
 	} else if (pg->flags & (PG_hwpoison | PG_offline)) {

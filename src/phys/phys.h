@@ -35,6 +35,7 @@ enum {
 	PG_shmem	= 1u << 11,	/* belongs to a shmem/file object's index */
 	PG_dirty	= 1u << 12,	/* contents differ from the backing store */
 	PG_lazyfree	= 1u << 13,	/* anon page given up by MADV_FREE (Linux: !PageSwapBacked) */
+	PG_ksm		= 1u << 14,	/* a merged KSM frame (owner: its ksm_stable_node) */
 };
 
 /* Who owns a frame that is handed out; explicit, never encoded in a pointer (STYLE §3.4). */
@@ -44,6 +45,7 @@ enum page_owner {
 	OWNER_ANON,		/* owner = anon identity; index = linear page index */
 	OWNER_OBJECT,		/* owner = vm_object; index = page offset in the object */
 	OWNER_KERNEL,		/* zero page, vdso image, scratch */
+	OWNER_KSM,		/* owner = struct ksm_stable_node; index unused (reclaim/ksm.h) */
 };
 
 struct page {
@@ -54,6 +56,8 @@ struct page {
 	uint8_t order;			/* block order of a buddy head or allocated head */
 	uint8_t owner_kind;		/* enum page_owner */
 	uint16_t pt_used;		/* page-table pages: non-empty entries (under mm lock) */
+	uint8_t lru_list;		/* reclaim: 1 + the LRU list holding the frame (through
+					   lru), 0 = none; under the LRU lock */
 	void *owner;			/* see enum page_owner */
 	uint64_t index;			/* page index in the owner */
 };
@@ -81,6 +85,11 @@ struct phys {
 					   again; HardwareCorrupted); under lock */
 	int poison;			/* debug: poison freed frames with 0x5a */
 	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
+	/* Called by phys_put on the last reference of a frame with a non-zero lru_list,
+	 * before the frame is freed and outside phys->lock (reclaim takes it off its LRU
+	 * list). Set once at start-up; NULL = none. */
+	void (*release_hook)(void *ctx, struct page *pg);
+	void *release_ctx;
 };
 
 /* Frame allocation options. */

@@ -2,13 +2,14 @@
  * The system views /proc/meminfo and /proc/vmstat, with Linux 6.x's field names, order
  * and column widths. Figures come from one pass over the frame descriptors (what each
  * handed-out frame is: anon, page cache, shmem, page table, dirty, mapped), the buddy and
- * hugetlb pool counters, and the fault counters in mm_sys. Machinery not built yet (swap,
- * the LRU split, commit accounting, KSM, THP) reads 0 or its nearest real figure, each
+ * hugetlb pool counters, and the fault counters in mm_sys. Machinery not built yet
+ * (commit accounting, KSM, THP) reads 0 or its nearest real figure, each
  * marked below with what will fill it. Reads only; takes phys->lock for the counters.
  */
 #include "proc/proc.h"
 
 #include "obj/object.h"
+#include "reclaim/lru.h"
 #include "reclaim/swap.h"
 
 /* What a scan of the frame descriptors finds, in pages. */
@@ -119,17 +120,18 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 	pages_line(sb, "Buffers", 0);
 	pages_line(sb, "Cached", cache);
 	pages_line(sb, "SwapCached", sf.cached);
-	/* No LRU lists yet: anon and shmem count as active, the page cache as inactive (where
-	 * new file pages start), and mlocked memory as unevictable. The reclaim layer's LRU
-	 * lengths will replace these. */
-	uint64_t anon_lru = c.anon + c.shmem, file_lru = c.file - c.shmem;
-	pages_line(sb, "Active", anon_lru);
-	pages_line(sb, "Inactive", file_lru);
-	pages_line(sb, "Active(anon)", anon_lru);
-	pages_line(sb, "Inactive(anon)", 0);
-	pages_line(sb, "Active(file)", 0);
-	pages_line(sb, "Inactive(file)", file_lru);
-	pages_line(sb, "Unevictable", sv->mlocked_pages);
+	/* The LRU lists' lengths (reclaim/lru.c). Frames join them when first mapped; shmem
+	 * and memfd frames, which have no swap path in peimm, are on none. */
+	uint64_t nr[NR_LRU_LISTS] = { 0 };
+	if (sv->ms->lru)
+		lru_count(sv->ms->lru, nr);
+	pages_line(sb, "Active", nr[LRU_ACTIVE_ANON] + nr[LRU_ACTIVE_FILE]);
+	pages_line(sb, "Inactive", nr[LRU_INACTIVE_ANON] + nr[LRU_INACTIVE_FILE]);
+	pages_line(sb, "Active(anon)", nr[LRU_ACTIVE_ANON]);
+	pages_line(sb, "Inactive(anon)", nr[LRU_INACTIVE_ANON]);
+	pages_line(sb, "Active(file)", nr[LRU_ACTIVE_FILE]);
+	pages_line(sb, "Inactive(file)", nr[LRU_INACTIVE_FILE]);
+	pages_line(sb, "Unevictable", nr[LRU_UNEVICTABLE]);
 	pages_line(sb, "Mlocked", sv->mlocked_pages);
 	pages_line(sb, "SwapTotal", sf.total);
 	pages_line(sb, "SwapFree", sf.free);
@@ -181,19 +183,24 @@ enum vmstat_src {
 	VS_ZERO, VS_FREE, VS_ANON, VS_FILE, VS_SHMEM, VS_DIRTY, VS_MAPPED, VS_PGTABLE,
 	VS_MLOCK, VS_ANON_LRU, VS_FILE_LRU, VS_HUGETLB, VS_PGALLOC, VS_PGFREE, VS_PGFAULT,
 	VS_SWAPCACHED, VS_PSWPIN, VS_PSWPOUT, VS_OOM_KILL,
+	VS_LRU,				/* + enum lru_list: the list lengths */
+	VS_RECLAIM = VS_LRU + NR_LRU_LISTS,	/* + enum lru_stat: reclaim's event counters */
+	NR_VS = VS_RECLAIM + NR_LRU_STATS,
 };
+#define LRU_(l) (VS_LRU + (l))
+#define RS_(s) (VS_RECLAIM + (s))
 
 static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "nr_free_pages", VS_FREE }, { "nr_free_pages_blocks", VS_ZERO },
-	{ "nr_zone_inactive_anon", VS_ZERO }, { "nr_zone_active_anon", VS_ANON_LRU },
-	{ "nr_zone_inactive_file", VS_FILE_LRU }, { "nr_zone_active_file", VS_ZERO },
-	{ "nr_zone_unevictable", VS_MLOCK }, { "nr_zone_write_pending", VS_DIRTY },
+	{ "nr_zone_inactive_anon", LRU_(LRU_INACTIVE_ANON) }, { "nr_zone_active_anon", LRU_(LRU_ACTIVE_ANON) },
+	{ "nr_zone_inactive_file", LRU_(LRU_INACTIVE_FILE) }, { "nr_zone_active_file", LRU_(LRU_ACTIVE_FILE) },
+	{ "nr_zone_unevictable", LRU_(LRU_UNEVICTABLE) }, { "nr_zone_write_pending", VS_DIRTY },
 	{ "nr_mlock", VS_MLOCK }, { "nr_zspages", VS_ZERO }, { "nr_free_cma", VS_ZERO },
 	{ "numa_hit", VS_PGALLOC }, { "numa_miss", VS_ZERO }, { "numa_foreign", VS_ZERO },
 	{ "numa_interleave", VS_ZERO }, { "numa_local", VS_PGALLOC }, { "numa_other", VS_ZERO },
-	{ "nr_inactive_anon", VS_ZERO }, { "nr_active_anon", VS_ANON_LRU },
-	{ "nr_inactive_file", VS_FILE_LRU }, { "nr_active_file", VS_ZERO },
-	{ "nr_unevictable", VS_MLOCK }, { "nr_slab_reclaimable", VS_ZERO },
+	{ "nr_inactive_anon", LRU_(LRU_INACTIVE_ANON) }, { "nr_active_anon", LRU_(LRU_ACTIVE_ANON) },
+	{ "nr_inactive_file", LRU_(LRU_INACTIVE_FILE) }, { "nr_active_file", LRU_(LRU_ACTIVE_FILE) },
+	{ "nr_unevictable", LRU_(LRU_UNEVICTABLE) }, { "nr_slab_reclaimable", VS_ZERO },
 	{ "nr_slab_unreclaimable", VS_ZERO }, { "nr_isolated_anon", VS_ZERO },
 	{ "nr_isolated_file", VS_ZERO }, { "workingset_nodes", VS_ZERO },
 	{ "workingset_refault_anon", VS_ZERO }, { "workingset_refault_file", VS_ZERO },
@@ -224,23 +231,23 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "pswpout", VS_PSWPOUT }, { "pgalloc_dma", VS_ZERO }, { "pgalloc_dma32", VS_ZERO },
 	{ "pgalloc_normal", VS_PGALLOC }, { "pgalloc_movable", VS_ZERO },
 	{ "pgalloc_device", VS_ZERO }, { "allocstall_dma", VS_ZERO },
-	{ "allocstall_dma32", VS_ZERO }, { "allocstall_normal", VS_ZERO },
+	{ "allocstall_dma32", VS_ZERO }, { "allocstall_normal", RS_(LS_ALLOCSTALL) },
 	{ "allocstall_movable", VS_ZERO }, { "allocstall_device", VS_ZERO },
 	{ "pgskip_dma", VS_ZERO }, { "pgskip_dma32", VS_ZERO }, { "pgskip_normal", VS_ZERO },
 	{ "pgskip_movable", VS_ZERO }, { "pgskip_device", VS_ZERO }, { "pgfree", VS_PGFREE },
-	{ "pgactivate", VS_ZERO }, { "pgdeactivate", VS_ZERO }, { "pglazyfree", VS_ZERO },
-	{ "pgfault", VS_PGFAULT }, { "pgmajfault", VS_ZERO }, { "pglazyfreed", VS_ZERO },
-	{ "pgrefill", VS_ZERO }, { "pgreuse", VS_ZERO }, { "pgsteal_kswapd", VS_ZERO },
-	{ "pgsteal_direct", VS_ZERO }, { "pgsteal_khugepaged", VS_ZERO },
-	{ "pgsteal_proactive", VS_ZERO }, { "pgscan_kswapd", VS_ZERO },
-	{ "pgscan_direct", VS_ZERO }, { "pgscan_khugepaged", VS_ZERO },
+	{ "pgactivate", RS_(LS_PGACTIVATE) }, { "pgdeactivate", RS_(LS_PGDEACTIVATE) }, { "pglazyfree", VS_ZERO },
+	{ "pgfault", VS_PGFAULT }, { "pgmajfault", VS_ZERO }, { "pglazyfreed", RS_(LS_PGLAZYFREED) },
+	{ "pgrefill", RS_(LS_PGREFILL) }, { "pgreuse", VS_ZERO }, { "pgsteal_kswapd", RS_(LS_PGSTEAL_KSWAPD) },
+	{ "pgsteal_direct", RS_(LS_PGSTEAL_DIRECT) }, { "pgsteal_khugepaged", VS_ZERO },
+	{ "pgsteal_proactive", VS_ZERO }, { "pgscan_kswapd", RS_(LS_PGSCAN_KSWAPD) },
+	{ "pgscan_direct", RS_(LS_PGSCAN_DIRECT) }, { "pgscan_khugepaged", VS_ZERO },
 	{ "pgscan_proactive", VS_ZERO }, { "pgscan_direct_throttle", VS_ZERO },
-	{ "pgscan_anon", VS_ZERO }, { "pgscan_file", VS_ZERO }, { "pgsteal_anon", VS_ZERO },
-	{ "pgsteal_file", VS_ZERO }, { "zone_reclaim_success", VS_ZERO },
+	{ "pgscan_anon", RS_(LS_PGSCAN_ANON) }, { "pgscan_file", RS_(LS_PGSCAN_FILE) }, { "pgsteal_anon", RS_(LS_PGSTEAL_ANON) },
+	{ "pgsteal_file", RS_(LS_PGSTEAL_FILE) }, { "zone_reclaim_success", VS_ZERO },
 	{ "zone_reclaim_failed", VS_ZERO }, { "pginodesteal", VS_ZERO },
 	{ "slabs_scanned", VS_ZERO }, { "kswapd_inodesteal", VS_ZERO },
 	{ "kswapd_low_wmark_hit_quickly", VS_ZERO }, { "kswapd_high_wmark_hit_quickly", VS_ZERO },
-	{ "pageoutrun", VS_ZERO }, { "pgrotated", VS_ZERO }, { "drop_pagecache", VS_ZERO },
+	{ "pageoutrun", RS_(LS_PAGEOUTRUN) }, { "pgrotated", VS_ZERO }, { "drop_pagecache", VS_ZERO },
 	{ "drop_slab", VS_ZERO }, { "oom_kill", VS_OOM_KILL }, { "numa_pte_updates", VS_ZERO },
 	{ "numa_huge_pte_updates", VS_ZERO }, { "numa_hint_faults", VS_ZERO },
 	{ "numa_hint_faults_local", VS_ZERO }, { "numa_pages_migrated", VS_ZERO },
@@ -285,7 +292,7 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 	pthread_mutex_unlock(&ph->lock);
 	struct swap_figures sf;
 	swap_figures(sv->swap, &sf);
-	uint64_t v[] = {
+	uint64_t v[NR_VS] = {
 		[VS_ZERO] = 0, [VS_FREE] = phys_free_frames(ph), [VS_ANON] = c.anon,
 		[VS_FILE] = c.file, [VS_SHMEM] = c.shmem, [VS_DIRTY] = c.dirty,
 		[VS_MAPPED] = c.mapped, [VS_PGTABLE] = c.pgtable, [VS_MLOCK] = sv->mlocked_pages,
@@ -295,6 +302,11 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 		[VS_SWAPCACHED] = sf.cached, [VS_PSWPIN] = sf.pswpin, [VS_PSWPOUT] = sf.pswpout,
 		[VS_OOM_KILL] = sv->oom_kills,
 	};
+	if (sv->ms->lru) {
+		lru_count(sv->ms->lru, &v[VS_LRU]);
+		for (int i = 0; i < NR_LRU_STATS; i++)
+			v[VS_RECLAIM + i] = lru_stat_get(sv->ms->lru, (enum lru_stat)i);
+	}
 	for (size_t i = 0; i < sizeof(vmstat_items) / sizeof(vmstat_items[0]); i++) {
 		sb_puts(sb, vmstat_items[i].name);
 		sb_putc(sb, ' ');

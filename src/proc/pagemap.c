@@ -28,9 +28,14 @@ static uint64_t pagemap_entry(struct mm_struct *mm, const struct vma *v, uint64_
 	if (v && (v->vm_flags & VM_SOFTDIRTY))
 		flags |= PM_SOFT_DIRTY;
 	pte_t e = ep ? *ep : 0;
-	/* PROT_NONE entries keep their frame and x86 Linux reports them present. Other
-	 * non-present entries would be swap entries (PM_SWAP); swap is not built yet, and
-	 * guard markers show as holes. */
+	/* PROT_NONE entries keep their frame and x86 Linux reports them present. Swap entries
+	 * report PM_SWAP with type | offset << 5 (MAX_SWAPFILES_SHIFT) in the frame bits
+	 * when show_pfn, and their soft-dirty bit; guard markers show as holes. */
+	if (pte_is_swap(e)) {
+		flags |= PM_SWAP | ((e & PTE_SOFTDIRTY) ? PM_SOFT_DIRTY : 0);
+		uint64_t frame = pte_swap_type(e) | (pte_swap_offset(e) << 5);
+		return flags | (show_pfn ? (frame & PM_PFRAME_MASK) : 0);
+	}
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return flags;
 	uint64_t pfn = pte_pfn(e) + ((va & (pgt_level_size(level) - 1)) >> PAGE_SHIFT);

@@ -8,6 +8,7 @@
 #include "proc/proc.h"
 
 #include "obj/object.h"
+#include "reclaim/swap.h"
 
 #define PSS_SHIFT 12	/* Linux's fixed-point fraction for Pss: bytes << 12 */
 
@@ -23,6 +24,7 @@ struct smaps_walk {
 	struct phys *ph;
 	const struct vma *v;
 	struct smaps_stats *st;
+	struct swap_area *swap;		/* for the slot counts of swap entries */
 };
 
 /* smaps_page_accumulate: one mapping of `size` bytes worth `pss` (fixed point). */
@@ -67,8 +69,14 @@ static int smaps_leaf(void *ctx, uint64_t va, pte_t *ep, int level)
 	struct smaps_stats *st = w->st;
 	pte_t e = *ep;
 	/* PROT_NONE entries still hold their frame, and x86 Linux counts them as present.
-	 * Other non-present entries (swap entries, guard markers) would count as Swap; with no
-	 * swap built yet there are none to count. */
+	 * Swap entries count as Swap, and SwapPss divides each by the PTEs naming its slot
+	 * (swp_swapcount); guard markers count nothing. */
+	if (pte_is_swap(e)) {
+		unsigned n = w->swap ? swap_count(w->swap, pte_swap_offset(e)) : 1;
+		st->swap += PAGE_SIZE;
+		st->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (n >= 2 ? n : 1);
+		return 0;
+	}
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return 0;
 	/* Special entries (zero page, vdso image) have no struct page to account, as
@@ -88,6 +96,8 @@ static int smaps_leaf(void *ctx, uint64_t va, pte_t *ep, int level)
 		/* LazyFree counts MADV_FREE pages not redirtied since; peimm marks none yet
 		 * (MADV_FREE keeps pages swap-backed until its lazy machinery lands). */
 	}
+	if (pg->flags & PG_ksm)
+		st->ksm += size;	/* smaps_account: every mapping of a KSM page */
 	if (level > 1) {
 		if (anon)
 			st->anonymous_thp += size;
@@ -110,7 +120,7 @@ static int smaps_leaf(void *ctx, uint64_t va, pte_t *ep, int level)
 
 static void smaps_vma(struct mm_struct *mm, const struct vma *v, struct smaps_stats *st)
 {
-	struct smaps_walk w = { mm->sys->ph, v, st };
+	struct smaps_walk w = { mm->sys->ph, v, st, mm->sys->swap };
 	pgt_walk_range(&mm->pgt, v->vm_start, v->vm_end, smaps_leaf, &w);
 }
 
@@ -141,8 +151,6 @@ static void show_stats(struct strbuf *sb, const struct smaps_stats *st, int roll
 	kb(sb, "Private_Dirty", st->private_dirty);
 	kb(sb, "Referenced", st->referenced);
 	kb(sb, "Anonymous", st->anonymous);
-	/* KSM and swap are not built yet: st->ksm, st->swap and st->swap_pss stay 0 until
-	 * ksmd marks merged frames and the swap layer leaves swap entries to count. */
 	kb(sb, "KSM", st->ksm);
 	kb(sb, "LazyFree", st->lazyfree);
 	kb(sb, "AnonHugePages", st->anonymous_thp);

@@ -52,7 +52,7 @@ void proc_render_status(const struct proc_task_info *ti, struct mm_struct *mm, s
 		bytes_kb_line(sb, "VmExe", text);
 		bytes_kb_line(sb, "VmLib", lib);
 		kb_line(sb, "VmPTE", pgt_nr_tables(&mm->pgt));
-		kb_line(sb, "VmSwap", 0);
+		kb_line(sb, "VmSwap", (uint64_t)atomic_load(&mm->swapents));
 		bytes_kb_line(sb, "HugetlbPages", (uint64_t)atomic_load(&mm->hugetlb_bytes));
 		pthread_rwlock_unlock(&mm->lock);
 	}

@@ -145,8 +145,8 @@ int damon_check(const struct damon_ctx *ctx);
 void damon_split_at(struct damon_ctx *ctx, uint32_t i, uint64_t sz);
 
 /* ---- damos.c: schemes ---- */
-/* Adds a scheme: its index, -EINVAL (bad pattern or action), -EOPNOTSUPP (cold and
- * pageout: reclaim is not built yet), or -ENOSPC (DAMOS_MAX_SCHEMES reached). */
+/* Adds a scheme: its index, -EINVAL (bad pattern or action), or -ENOSPC
+ * (DAMOS_MAX_SCHEMES reached). */
 int damos_add(struct damon_ctx *ctx, const struct damos_pattern *p, int action,
 	      const struct damos_quota *q);
 /* Applies every scheme to the regions that match (kdamond_apply_schemes), charging the

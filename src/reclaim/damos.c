@@ -28,11 +28,6 @@ int damos_add(struct damon_ctx *ctx, const struct damos_pattern *p, int action,
 {
 	if (action < 0 || action >= NR_DAMOS_ACTIONS)
 		return -EINVAL;
-	/* cold and pageout need the LRU and swap (madvise COLD/PAGEOUT are EINVAL until
-	 * reclaim lands); refusing beats accepting a scheme that would do nothing (STYLE §3.1).
-	 * Reclaim will enable them. */
-	if (action == DAMOS_COLD || action == DAMOS_PAGEOUT)
-		return -EOPNOTSUPP;
 	if (p->min_sz > p->max_sz || p->min_nr_accesses > p->max_nr_accesses ||
 	    p->min_age > p->max_age)
 		return -EINVAL;

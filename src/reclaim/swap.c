@@ -200,6 +200,15 @@ void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *
 	pthread_mutex_unlock(&sa->lock);
 }
 
+void swap_cache_for_each(struct swap_area *sa, void (*fn)(void *ctx, struct page *pg), void *ctx)
+{
+	pthread_mutex_lock(&sa->lock);
+	for (uint64_t s = 1; s <= sa->nslots; s++)
+		if (sa->cache[s])
+			fn(ctx, sa->cache[s]);
+	pthread_mutex_unlock(&sa->lock);
+}
+
 int swap_check(struct swap_area *sa)
 {
 	int bad = 0;

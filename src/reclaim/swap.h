@@ -60,6 +60,9 @@ void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg);
 /* Totals in pages, for meminfo (SwapTotal, SwapFree) and vmstat. */
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached);
 
+/* Calls fn for each frame in the swap cache (under the area's lock: fn takes no lock). */
+void swap_cache_for_each(struct swap_area *sa, void (*fn)(void *ctx, struct page *pg), void *ctx);
+
 /* Recounts free slots and cached frames; returns the number of problems (printed). */
 int swap_check(struct swap_area *sa);
 

@@ -87,6 +87,13 @@ static void count_process(struct recount *rc, struct mm_struct *mm)
 	pthread_rwlock_unlock(&mm->lock);
 }
 
+/* The swap cache holds one reference on each frame it keeps. */
+static void count_swap_cached(void *ctx, struct page *pg)
+{
+	struct recount *rc = ctx;
+	rc->refs[page_to_pfn(&rc->sys->ph, pg)]++;
+}
+
 static int compare_frames(struct recount *rc)
 {
 	int problems = 0;
@@ -137,6 +144,11 @@ int pm_check_invariants(pm_system *sys)
 	}
 	obj_filecache_for_each(&sys->fcache, count_object_fn, &rc);
 	obj_filecache_for_each(&sys->fcache, check_object_fn, &problems);
+	if (sys->ms.swap) {
+		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
+		problems += swap_check(sys->ms.swap);
+	}
+	problems += lru_check(&sys->lru);
 	pthread_mutex_unlock(&sys->lock);
 	problems += compare_frames(&rc);
 	free(rc.maps);

@@ -14,11 +14,13 @@
 
 #include "reclaim/oom.h"
 
-/* Pages the badness is measured against: Linux's totalpages, RAM plus swap (peimm has no
- * swap area yet, so RAM alone). */
+/* Pages the badness is measured against: Linux's totalpages, RAM plus swap. */
 static uint64_t total_pages(struct pm_system *sys)
 {
-	return sys->ph.nr_frames - 1;
+	uint64_t total = 0, nfree, cached;
+	if (sys->ms.swap)
+		swap_stat(sys->ms.swap, &total, &nfree, &cached);
+	return sys->ph.nr_frames - 1 + total;
 }
 
 /* p's badness; sys->lock held, so p->mm stays (teardown clears it under the lock). */
@@ -29,7 +31,7 @@ static int64_t badness_locked(struct pm_system *sys, struct pm_process *p)
 		.rss_pages = (uint64_t)(atomic_load(&mm->rss[MM_ANONPAGES]) +
 					atomic_load(&mm->rss[MM_FILEPAGES]) +
 					atomic_load(&mm->rss[MM_SHMEMPAGES])),
-		.swap_pages = 0,	/* no swap area yet: nothing is swapped out */
+		.swap_pages = (uint64_t)atomic_load(&mm->swapents),	/* MM_SWAPENTS */
 		.pgtable_pages = pgt_nr_tables(&mm->pgt),
 		.oom_score_adj = p->oom_score_adj,
 		.tcb = token_is_system(p->primary),

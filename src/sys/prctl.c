@@ -47,6 +47,9 @@ long sys_prctl(struct pm_thread *t, const long a[6])
 			return -EPERM;
 		t->proc->dumpable = (int)a[1];
 		return 0;
+	case 67:	/* PR_SET_MEMORY_MERGE (Linux 6.4) */
+	case 68:	/* PR_GET_MEMORY_MERGE */
+		return sys_ksm_prctl(t, a);
 	default:
 		return -EINVAL;
 	}

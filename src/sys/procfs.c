@@ -21,7 +21,7 @@ static void sys_view(struct pm_system *sys, struct proc_sys_view *sv)
 	sv->ph = &sys->ph;
 	sv->ms = &sys->ms;
 	sv->mlocked_pages = 0;
-	sv->swap = NULL;	/* the system gets a swap area with reclaim; then pass it here */
+	sv->swap = sys->ms.swap;
 	sv->oom_kills = atomic_load(&sys->oom_kills);
 	pthread_mutex_lock(&sys->lock);
 	sv->overcommit_ratio = (uint64_t)sys->reg[REG_OVERCOMMIT_RATIO];
@@ -46,6 +46,9 @@ static int render_system(struct pm_thread *reader, const char *name, struct strb
 		audit_copy(sys, sb);
 		return 0;
 	}
+	static const char ksm_dir[] = "sys/kernel/mm/ksm/";
+	if (!strncmp(name, ksm_dir, sizeof(ksm_dir) - 1))
+		return sys_ksm_render(sys, name + sizeof(ksm_dir) - 1, sb);
 	if (!strcmp(name, "meminfo") || !strcmp(name, "vmstat")) {
 		struct proc_sys_view sv;
 		sys_view(sys, &sv);
@@ -72,6 +75,8 @@ static uint32_t view_right(const char *name)
 		{ "pagemap", PROCESS_QUERY_INFORMATION },
 		{ "oom_score_adj", PROCESS_QUERY_INFORMATION },
 		{ "damon_regions", PROCESS_QUERY_INFORMATION },
+		{ "ksm_stat", PROCESS_QUERY_INFORMATION },
+		{ "ksm_merging_pages", PROCESS_QUERY_INFORMATION },
 		{ "mem", PROCESS_VM_READ },
 	};
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
@@ -113,6 +118,8 @@ static int render_process(struct pm_process *p, const char *name, struct strbuf 
 	}
 	if (!strcmp(name, "damon_regions"))
 		return sys_damon_render(p, sb);
+	if (!strcmp(name, "ksm_stat") || !strcmp(name, "ksm_merging_pages"))
+		return sys_ksm_render_proc(p, name, sb);
 	return -ENOENT;
 }
 

@@ -87,10 +87,14 @@ static void apply(struct pm_system *sys, int id, long v)
 	case REG_MMAP_MIN_ADDR: sys->ms.mmap_min_addr = (uint64_t)v; break;
 	case REG_MAX_MAP_COUNT: sys->ms.max_map_count = (uint64_t)v; break;
 	case REG_RANDOMIZE_VA_SPACE: sys->ms.randomize_va_space = (int)v; break;
+	case REG_SWAPPINESS: atomic_store(&sys->ms.swappiness, (int)v); break;
 	/* The pools grow as far as memory allows; the value reads back what was reached,
 	 * as /proc/sys/vm/nr_hugepages does. */
 	case REG_NR_HUGEPAGES_2M: sys->reg[id] = (long)phys_huge_set_pool(&sys->ph, 0, (uint64_t)v); break;
 	case REG_NR_HUGEPAGES_1G: sys->reg[id] = (long)phys_huge_set_pool(&sys->ph, 1, (uint64_t)v); break;
+	case REG_KSM_RUN: case REG_KSM_PAGES_TO_SCAN: case REG_KSM_SLEEP_MILLISECS:
+		sys_ksm_apply(sys, id, v);	/* run=2 unmerges everything now */
+		break;
 	default: break;	/* read by their consumers from sys->reg when they act */
 	}
 }

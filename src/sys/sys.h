@@ -19,7 +19,10 @@
 #include "mm/mm.h"
 #include "peimm.h"
 #include "phys/phys.h"
+#include "reclaim/lru.h"
+#include "reclaim/swap.h"
 #include "sys/damon_ctl.h"
+#include "sys/ksm_ctl.h"
 
 /* Registry values (SPEC §11), in the order of the table in registry.c. */
 enum reg_id {
@@ -60,6 +63,10 @@ struct pm_system {
 	atomic_ulong oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 	_Atomic int panicked;		/* PanicOnOom fired: the machine has halted (oom.c) */
 	struct sys_damon damon;		/* DAMON contexts (damon_ctl.c); its own lock */
+	struct sys_ksmd ksmd;		/* ksmd's knobs and timer (ksm_ctl.c); under lock */
+	struct swap_area swap;		/* from cfg.swap_bytes/swap_path; its own lock */
+	struct lru lru;			/* the LRU lists (reclaim/lru.c); its own lock */
+	struct watermarks wmark;	/* kswapd's watermarks in frames; immutable */
 };
 
 struct pm_process {

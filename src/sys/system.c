@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lib/pm_assert.h"
+#include "mm/swap_mm.h"
 #include "sys/vdso_image.h"
 
 void pm_config_default(pm_config *cfg)
@@ -86,6 +87,22 @@ pm_system *pm_system_create(const pm_config *cfg)
 	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
 	sys_damon_init(sys);
+	sys_ksm_init(sys);
+	/* Reclaim: the LRU lists learn of every freed frame through phys' release hook; the
+	 * swap area is a host file (SPEC §6). */
+	lru_init(&sys->lru);
+	lru_watermarks(sys->ph.nr_frames - 1, &sys->wmark);
+	sys->ph.release_hook = lru_release_hook;
+	sys->ph.release_ctx = &sys->lru;
+	sys->ms.lru = &sys->lru;
+	sys->ms.fcache = &sys->fcache;
+	sys->ms.swap = &sys->swap;
+	atomic_store(&sys->ms.swappiness, (int)sys->reg[REG_SWAPPINESS]);
+	if (swap_init(&sys->swap, &sys->km, &sys->ph, c.swap_path, c.swap_bytes)) {
+		sys->ms.swap = NULL;	/* destroy must not close it twice */
+		pm_system_destroy(sys);
+		return NULL;
+	}
 	if (mm_sys_start(&sys->ms) || make_vdso_objects(sys) || reg_init_sds(sys)) {
 		pm_system_destroy(sys);
 		return NULL;
@@ -116,16 +133,19 @@ void pm_system_destroy(pm_system *sys)
 	sys_damon_release(sys);	/* exits freed theirs; this is for the rest */
 	put_vdso_objects(sys);
 	uint64_t cached = obj_filecache_destroy(&sys->fcache);
+	uint64_t slots = sys->ms.swap ? swap_destroy(&sys->swap) : 0;	/* its cache's frames too */
 	mm_sys_stop(&sys->ms);
 	audit_release(sys);
 	reg_release_sds(sys);
 	uint64_t leaked = phys_destroy(&sys->ph);
+	uint64_t on_lru = lru_destroy(&sys->lru);
 	uint64_t objs = atomic_load(&sys->km.live_objs);
-	if (leaked || objs || cached)
-		fprintf(stderr, "peimm: system destroyed with %lu frames, %lu objects and %lu "
-			"cached files leaked\n", (unsigned long)leaked, (unsigned long)objs,
-			(unsigned long)cached);
-	PM_ASSERT(leaked == 0 && objs == 0 && cached == 0);
+	if (leaked || objs || cached || slots || on_lru)
+		fprintf(stderr, "peimm: system destroyed with %lu frames, %lu objects, %lu "
+			"cached files, %lu swap slots and %lu LRU frames leaked\n",
+			(unsigned long)leaked, (unsigned long)objs, (unsigned long)cached,
+			(unsigned long)slots, (unsigned long)on_lru);
+	PM_ASSERT(leaked == 0 && objs == 0 && cached == 0 && slots == 0 && on_lru == 0);
 	pthread_mutex_destroy(&sys->lock);
 	pthread_mutex_destroy(&sys->audit_lock);
 	free(sys);
@@ -186,6 +206,15 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	obj_writeback_expired(&sys->fcache, now, expire_ms);
 	/* DAMON samples at its own intervals (SPEC §10, DESIGN.md "Core objects"). */
 	sys_damon_tick(sys, now);
+	/* ksmd: a batch every KsmSleepMillisecs ticks while KsmRun is 1 (SPEC §6). */
+	sys_ksm_tick(sys, now);
+	/* kswapd: below the low watermark, reclaim toward the high one (bounded per tick). */
+	mm_kswapd_step(&sys->ms, sys->wmark.low, sys->wmark.high);
+}
+
+uint64_t pm_debug_shrink(pm_system *sys, uint64_t nr)
+{
+	return mm_shrink_lru(&sys->ms, nr, NULL, RECLAIM_KSWAPD);
 }
 
 uint64_t pm_debug_reclaim(pm_system *sys)

@@ -187,7 +187,6 @@ static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *
 	if (c->op != D_MADVISE)
 		return 0;
 	switch ((int)c->advice) {
-	case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_COLD: case MADV_PAGEOUT:
 	case MADV_COLLAPSE:
 		return 1;
 	}
@@ -226,7 +225,8 @@ static int dd_seal_discard(const struct diff_call *c, const struct diff_caps *ca
 {
 	return c->op == D_MADVISE && (c->advice == MADV_DONTNEED ||
 				      c->advice == MADV_DONTNEED_LOCKED ||
-				      c->advice == MADV_WIPEONFORK) && meets_sealed(c, st);
+				      c->advice == MADV_WIPEONFORK || c->advice == MADV_FREE ||
+				      c->advice == MADV_REMOVE) && meets_sealed(c, st);
 }
 
 static int dd_seal_mprotect(const struct diff_call *c, const struct diff_caps *caps,
@@ -359,8 +359,8 @@ const struct diff_difference diff_differences[] = {
 	  "memory, is EACCES in peimm. The peimm side opts in with prctl(PR_SET_DYNAMIC_CODE_"
 	  "POLICY, 1); only if that fails while W^X is enforced does the generator drop PROT_EXEC",
 	  "SPEC §4, §13", DD_AVOID, -EACCES, dd_wx },
-	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: MADV_MERGEABLE, "
-	  "MADV_UNMERGEABLE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE (temporary: SPEC §6 "
+	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: "
+	  "MADV_COLLAPSE (temporary: SPEC §6 "
 	  "requires them)",
 	  "SPEC §6 (temporary)", DD_AVOID, -EINVAL, dd_advice_unbuilt },
 	{ "MADV_HWPOISON / MADV_SOFT_OFFLINE need SeTcbPrivilege in peimm (CAP_SYS_ADMIN on "
@@ -376,7 +376,8 @@ const struct diff_difference diff_differences[] = {
 	  "SPEC §2, §13", DD_UNREACHED, 0, dd_never },
 	{ "mode-0 overcommit charges at first touch; not observable with window-sized mappings",
 	  "SPEC §8, §13", DD_UNREACHED, 0, dd_never },
-	{ "mseal: discarding advice (MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_WIPEONFORK) on a "
+	{ "mseal: discarding advice (MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_WIPEONFORK, "
+	  "MADV_FREE, MADV_REMOVE) on a "
 	  "sealed VMA is EPERM in peimm for every VMA; Linux refuses it only for read-only "
 	  "private anonymous memory (can_madvise_modify) and discards writable anon, file and "
 	  "shared memory. The host does not run such a call; peimm must answer EPERM",

@@ -30,7 +30,7 @@ static void run_corpus(uint64_t first, long n, int calls)
 	int failed = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (long i = 0; i < n && failed < 300; i++) {
+	for (long i = 0; i < n && failed < 3; i++) {
 		diff_generate(first + (uint64_t)i, calls, &caps, &s);
 		if (!diff_check_and_report(&s, &caps))
 			failed++;
@@ -77,8 +77,7 @@ TEST(declared_differences_hold_in_peimm)
 	EXPECT_EQ(do_mmap(e.t, 0x1000, PG, RW, ANON | MAP_FIXED), -EPERM);
 	long lo = do_mmap(e.t, 0x10000, PG, RW, ANON | MAP_FIXED);
 	EXPECT_EQ(lo, 0x10000);
-	static const long unbuilt[] = { MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_COLD, MADV_PAGEOUT,
-					MADV_COLLAPSE, MADV_HWPOISON, 101 };
+	static const long unbuilt[] = { MADV_COLLAPSE, MADV_HWPOISON, 101 };
 	/* HWPOISON and SOFT_OFFLINE are refused for want of SeTcbPrivilege before anything. */
 	for (size_t i = 0; i < sizeof(unbuilt) / sizeof(unbuilt[0]); i++) {
 		struct diff_call c = { .op = D_MADVISE, .len = PG, .advice = unbuilt[i] };

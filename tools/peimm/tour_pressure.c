@@ -106,7 +106,7 @@ int tour_damon(struct tour *t)
 	pm_damon_region reg[64];
 	int n = pm_damon_regions(admin, pm_pid(app), reg, 64);
 	uint32_t hot_max = 0, cold_max = 0;
-	for (int i = 0; i < n && i < 64; i++) {
+	for (int i = 0; i < n && i < (int)(sizeof(reg) / sizeof(reg[0])); i++) {
 		if (reg[i].start < cold)
 			hot_max = reg[i].nr_accesses > hot_max ? reg[i].nr_accesses : hot_max;
 		else

@@ -1,0 +1,388 @@
+/*
+ * Page reclaim over the LRU lists (Linux's shrink_node, shrink_active_list,
+ * shrink_inactive_list, folio_referenced and try_to_unmap, much simplified), and kswapd's
+ * step. The lists live in reclaim/lru.c; this file finds each isolated frame's PTEs by
+ * reverse map and decides. The reverse map: an anonymous frame names its anon_vma, which
+ * names its one mm (anon_vmas never cross address spaces here); the VMAs of that mm with
+ * that anon_vma and the frame's linear index give the address. A file frame names its
+ * object, whose i_mmap list gives the VMAs. Other mms are only try-locked (for writing,
+ * so no thread of theirs is inside a copy); the mm of a direct reclaim (self) is already
+ * locked by its fault and is changed under its ptl.
+ * Skipped, by design: an anonymous frame mapped by more than one PTE (copy-on-write after
+ * fork: the child's PTEs are under another anon_vma this map cannot reach), or with more
+ * references than its PTE (the swap cache, a pin); shmem and memfd frames (no swap path
+ * for them); frames whose mm or object cannot be locked or reached at that moment.
+ * Frames in VM_LOCKED VMAs go to the unevictable list and are never reclaimed.
+ */
+#include "mm/mm_internal.h"
+#include "mm/swap_mm.h"
+
+#include <errno.h>
+
+#include "lib/pm_assert.h"
+#include "reclaim/lru.h"
+#include "reclaim/swap.h"
+
+#define BATCH 32	/* SWAP_CLUSTER_MAX */
+#define MAX_MMS 16	/* address spaces one file frame's walk visits */
+
+enum rmap_op { RMAP_YOUNG, RMAP_UNMAP };
+
+struct rmap_ctx {
+	struct mm_sys *ms;
+	struct page *pg;
+	struct mm_struct *self;
+	enum rmap_op op;
+	int found;		/* PTEs mapping pg seen */
+	int young;		/* one had A set (now cleared) */
+	int locked;		/* one lies in a VM_LOCKED VMA */
+	int failed;		/* an mm could not be locked, or unmapping failed */
+	int lazy;		/* a lazy-free page was discarded */
+};
+
+static uint64_t vma_index_addr(const struct vma *v, uint64_t index)
+{
+	uint64_t npages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+	if (index < v->vm_pgoff || index - v->vm_pgoff >= npages)
+		return 0;
+	return v->vm_start + ((index - v->vm_pgoff) << PAGE_SHIFT);
+}
+
+/* One PTE of the frame, ptl held. RMAP_YOUNG tests and clears A (folio_referenced), then
+ * makes every TLB of the mm walk again so the next access sets A anew (the software TLB
+ * skips setting A on a hit). RMAP_UNMAP unmaps (try_to_unmap_one): a swap entry for an
+ * anonymous frame, nothing for a file frame, whose D bit goes to the page cache. */
+static void rmap_one(struct rmap_ctx *c, struct mm_struct *mm, struct vma *v, pte_t *ep)
+{
+	struct page *pg = c->pg;
+	c->found++;
+	if (v->vm_flags & VM_LOCKED) {
+		c->locked = 1;
+		return;
+	}
+	if (c->op == RMAP_YOUNG) {
+		if (*ep & PTE_A) {
+			__atomic_fetch_and(ep, ~PTE_A, __ATOMIC_RELAXED);
+			mm_flush_tlb(mm);
+			c->young = 1;
+		}
+		return;
+	}
+	if (pg->flags & PG_anon) {
+		/* Still exclusive (a fork may have run since the frame was chosen)? */
+		if (atomic_load(&pg->mapcount) != 1 || atomic_load(&pg->refcount) != 2 ||
+		    mm_pageout_pte(mm, ep, pg, &c->lazy)) {
+			c->failed = 1;
+			return;
+		}
+	} else {
+		if (*ep & PTE_D)
+			obj_page_dirty(pg->owner, pg);
+		pgt_set(&mm->pgt, ep, 0);
+		mm_unmap_page(mm, pg);
+	}
+	mm_flush_tlb(mm);
+}
+
+/* Visits pg's PTEs in mm (VMAs selected by anon identity or object). */
+static void rmap_mm(struct rmap_ctx *c, struct mm_struct *mm, const void *key, int anon)
+{
+	int own = mm == c->self;
+	if (!own && pthread_rwlock_trywrlock(&mm->lock)) {
+		c->failed = 1;
+		return;
+	}
+	uint64_t pfn = page_to_pfn(c->ms->ph, c->pg);
+	for (struct vma *v = mm->dead ? NULL : vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
+		if (anon ? (const void *)v->anon != key : (const void *)v->vm_obj != key)
+			continue;
+		uint64_t addr = vma_index_addr(v, c->pg->index);
+		if (!addr)
+			continue;
+		int level;
+		pthread_mutex_lock(&mm->ptl);
+		pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
+		if (ep && level == 1 && (*ep & PTE_P) && !(*ep & PTE_SPECIAL) && pte_pfn(*ep) == pfn)
+			rmap_one(c, mm, v, ep);
+		pthread_mutex_unlock(&mm->ptl);
+	}
+	if (!own)
+		pthread_rwlock_unlock(&mm->lock);
+}
+
+/* The mm of a live anon_vma, with a reference, or NULL (freed: a stale owner). */
+static struct mm_struct *anon_mm(struct mm_sys *ms, const struct anon_vma *av)
+{
+	struct mm_struct *mm = NULL;
+	pthread_mutex_lock(&ms->anon_lock);
+	for (struct list_head *l = ms->anon_list.next; l != &ms->anon_list; l = l->next)
+		if (list_entry(l, struct anon_vma, node) == av) {
+			mm = av->mm;
+			mm_grab(mm);
+			break;
+		}
+	pthread_mutex_unlock(&ms->anon_lock);
+	return mm;
+}
+
+static void rmap_walk_anon(struct rmap_ctx *c)
+{
+	const struct anon_vma *av = c->pg->owner;
+	struct mm_struct *mm = c->pg->owner_kind == OWNER_ANON ? anon_mm(c->ms, av) : NULL;
+	if (!mm) {
+		c->failed = 1;
+		return;
+	}
+	rmap_mm(c, mm, av, 1);
+	mm_drop(mm);
+}
+
+/* The object's mms, collected with references under i_mmap_lock (never held while an mm
+ * lock is taken). */
+static void rmap_walk_file(struct rmap_ctx *c, struct vm_object *o)
+{
+	struct mm_struct *mms[MAX_MMS];
+	size_t n = 0;
+	pthread_mutex_lock(&o->i_mmap_lock);
+	for (struct list_head *l = o->i_mmap.next; l != &o->i_mmap; l = l->next) {
+		struct mm_struct *mm = list_entry(l, struct vma, vm_obj_node)->vm_mm;
+		size_t i = 0;
+		while (i < n && mms[i] != mm)
+			i++;
+		if (i < n)
+			continue;
+		if (n == MAX_MMS) {
+			c->failed = 1;
+			break;
+		}
+		mm_grab(mm);
+		mms[n++] = mm;
+	}
+	pthread_mutex_unlock(&o->i_mmap_lock);
+	for (size_t i = 0; i < n; i++) {
+		rmap_mm(c, mms[i], o, 0);
+		mm_drop(mms[i]);
+	}
+}
+
+int mm_reclaim_file_page(struct mm_sys *ms, struct page *pg)
+{
+	struct vm_object *o = pg->owner;
+	uint64_t index = pg->index;
+	if (pg->flags & PG_dirty)
+		obj_writeback(o, index, index, 1);	/* pageout(): write back, then drop */
+	if (ms->lru)
+		lru_putback(ms->lru, ms->ph, pg, LRU_INACTIVE_FILE);
+	else
+		phys_put(ms->ph, pg);
+	return obj_invalidate(o, index, index) != 0;
+}
+
+/* The object of a file frame, with a reference, if it is still a live cached file that
+ * holds pg at pg->index. */
+struct find_obj { const struct vm_object *want; struct vm_object *got; };
+static int find_obj_fn(void *ctx, struct vm_object *o)
+{
+	struct find_obj *f = ctx;
+	if (o != f->want)
+		return 0;
+	obj_get(o);	/* a cached object always has a reference (put_ref) */
+	f->got = o;
+	return 1;
+}
+
+static struct vm_object *file_owner(struct mm_sys *ms, struct page *pg)
+{
+	if (pg->owner_kind != OWNER_OBJECT || (pg->flags & PG_shmem) || !ms->fcache)
+		return NULL;
+	struct find_obj f = { pg->owner, NULL };
+	obj_filecache_for_each(ms->fcache, find_obj_fn, &f);
+	if (!f.got)
+		return NULL;
+	pthread_mutex_lock(&f.got->lock);
+	int ok = obj_peek_page(f.got, pg->index) == pg;
+	pthread_mutex_unlock(&f.got->lock);
+	if (!ok) {
+		obj_put(f.got);
+		return NULL;
+	}
+	return f.got;
+}
+
+static int rmap_walk(struct mm_sys *ms, struct page *pg, struct vm_object *o,
+		     struct mm_struct *self, enum rmap_op op, struct rmap_ctx *c)
+{
+	*c = (struct rmap_ctx){ .ms = ms, .pg = pg, .self = self, .op = op };
+	if (pg->flags & PG_anon)
+		rmap_walk_anon(c);
+	else if (o)
+		rmap_walk_file(c, o);
+	else
+		c->failed = 1;
+	return c->found;
+}
+
+static uint64_t counter_of(int how, int kswapd_stat, int direct_stat)
+{
+	return how == RECLAIM_DIRECT ? (uint64_t)direct_stat : (uint64_t)kswapd_stat;
+}
+
+/* shrink_active_list: the oldest active frames go to the inactive list, their A bits
+ * cleared on the way (a frame must be referenced again to be activated again). */
+static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
+			  struct mm_struct *self)
+{
+	struct page *batch[BATCH];
+	enum lru_list inactive = active == LRU_ACTIVE_ANON ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+	while (nr) {
+		unsigned n = lru_isolate(ms->lru, active, batch, nr < BATCH ? nr : BATCH);
+		if (!n)
+			return;
+		nr -= n;
+		lru_stat_add(ms->lru, LS_PGREFILL, n);
+		lru_stat_add(ms->lru, LS_PGDEACTIVATE, n);
+		for (unsigned i = 0; i < n; i++) {
+			struct page *pg = batch[i];
+			struct rmap_ctx c;
+			struct vm_object *o = (pg->flags & PG_anon) ? NULL : file_owner(ms, pg);
+			if ((pg->flags & PG_anon) ? atomic_load(&pg->mapcount) == 1 : o != NULL)
+				rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c);
+			else
+				c.locked = 0;
+			if (o)
+				obj_put(o);
+			lru_putback(ms->lru, ms->ph, pg, c.locked ? LRU_UNEVICTABLE : inactive);
+		}
+	}
+}
+
+/* shrink_inactive_list + shrink_folio_list: referenced frames are activated, locked ones
+ * culled to the unevictable list, the rest unmapped and freed (swapped out, discarded when
+ * lazily freed and clean, written back and dropped for files). Returns frames freed. */
+static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned nr,
+				struct mm_struct *self, int how)
+{
+	struct page *batch[BATCH];
+	int file = lru_is_file(list);
+	enum lru_list active = file ? LRU_ACTIVE_FILE : LRU_ACTIVE_ANON;
+	uint64_t freed = 0;
+	while (nr) {
+		unsigned n = lru_isolate(ms->lru, list, batch, nr < BATCH ? nr : BATCH);
+		if (!n)
+			break;
+		nr -= n;
+		lru_stat_add(ms->lru, how == RECLAIM_DIRECT ? LS_PGSCAN_DIRECT : LS_PGSCAN_KSWAPD, n);
+		lru_stat_add(ms->lru, file ? LS_PGSCAN_FILE : LS_PGSCAN_ANON, n);
+		for (unsigned i = 0; i < n; i++) {
+			struct page *pg = batch[i];
+			struct rmap_ctx c = { 0 };
+			enum lru_list back = list;
+			struct vm_object *o = file ? file_owner(ms, pg) : NULL;
+			int anon_ok = !file && (pg->flags & PG_anon) && atomic_load(&pg->mapcount) == 1 &&
+				      atomic_load(&pg->refcount) == 2;
+			if (!file && !anon_ok) {
+				back = active;	/* shared or swap-cached: not ours to take */
+			} else if (file && !o) {
+				back = list;	/* unreachable now: try again later */
+			} else if (rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c), c.locked) {
+				back = LRU_UNEVICTABLE;
+			} else if (c.young || c.failed) {
+				back = c.young ? active : list;
+			} else if (!file && !(pg->flags & PG_lazyfree) && !mm_swap_available_sys(ms)) {
+				back = active;	/* no swap left: anonymous memory stays */
+			} else {
+				if (c.found)
+					rmap_walk(ms, pg, o, self, RMAP_UNMAP, &c);
+				if (!c.failed && atomic_load(&pg->mapcount) == 0) {
+					uint64_t ok = 1;
+					if (file)
+						ok = (uint64_t)mm_reclaim_file_page(ms, pg);	/* takes our ref */
+					else
+						phys_put(ms->ph, pg);	/* the frame is free now */
+					freed += ok;
+					lru_stat_add(ms->lru, counter_of(how, LS_PGSTEAL_KSWAPD, LS_PGSTEAL_DIRECT), ok);
+					lru_stat_add(ms->lru, file ? LS_PGSTEAL_FILE : LS_PGSTEAL_ANON, ok);
+					if (c.lazy)
+						lru_stat_add(ms->lru, LS_PGLAZYFREED, 1);
+					if (o)
+						obj_put(o);
+					continue;
+				}
+			}
+			if (o)
+				obj_put(o);
+			if (lru_is_active(back))
+				lru_stat_add(ms->lru, LS_PGACTIVATE, 1);
+			lru_putback(ms->lru, ms->ph, pg, back);
+		}
+	}
+	return freed;
+}
+
+int mm_swap_available_sys(struct mm_sys *ms)
+{
+	struct swap_area *sa = ms->swap;
+	if (!sa || !sa->nslots)
+		return 0;
+	uint64_t total, nfree, cached;
+	swap_stat(sa, &total, &nfree, &cached);
+	return nfree != 0;
+}
+
+/* get_scan_count, simplified: with swappiness s (0..200) anon gets s / 200 of the scan and
+ * file the rest; no anon scan without free swap (bar lazily freed pages when no file
+ * frame is left) nor with s = 0 while file frames remain; all anon when no file is left. */
+static void scan_count(struct mm_sys *ms, const uint64_t nr[NR_LRU_LISTS], int prio,
+		       uint64_t *scan_anon, uint64_t *scan_file)
+{
+	uint64_t anon = nr[LRU_INACTIVE_ANON] + nr[LRU_ACTIVE_ANON];
+	uint64_t file = nr[LRU_INACTIVE_FILE] + nr[LRU_ACTIVE_FILE];
+	uint64_t s = (uint64_t)atomic_load(&ms->swappiness);
+	uint64_t anon_prio = s, file_prio = 200 - s;
+	if (!file)
+		anon_prio = 200, file_prio = 0;
+	else if (!mm_swap_available_sys(ms) || s == 0)
+		anon_prio = 0, file_prio = 200;
+	uint64_t a = (anon >> prio) * anon_prio / 200, f = (file >> prio) * file_prio / 200;
+	if (anon_prio && anon && a < BATCH)
+		a = anon < BATCH ? anon : BATCH;
+	if (file_prio && file && f < BATCH)
+		f = file < BATCH ? file : BATCH;
+	*scan_anon = a;
+	*scan_file = f;
+}
+
+uint64_t mm_shrink_lru(struct mm_sys *ms, uint64_t want, struct mm_struct *self, int how)
+{
+	if (!ms->lru)
+		return 0;
+	if (how == RECLAIM_DIRECT)
+		lru_stat_add(ms->lru, LS_ALLOCSTALL, 1);
+	uint64_t freed = 0;
+	for (int prio = 12; prio >= 0 && freed < want; prio--) {	/* DEF_PRIORITY */
+		uint64_t nr[NR_LRU_LISTS], sa, sf;
+		lru_count(ms->lru, nr);
+		scan_count(ms, nr, prio, &sa, &sf);
+		/* inactive_is_low: keep the inactive lists at least as long as the active ones
+		 * (a simplified inactive_ratio of 1). */
+		if (sa && nr[LRU_INACTIVE_ANON] < nr[LRU_ACTIVE_ANON] + sa)
+			shrink_active(ms, LRU_ACTIVE_ANON, (unsigned)(sa < nr[LRU_ACTIVE_ANON] ? sa : nr[LRU_ACTIVE_ANON]), self);
+		if (sf && nr[LRU_INACTIVE_FILE] < nr[LRU_ACTIVE_FILE] + sf)
+			shrink_active(ms, LRU_ACTIVE_FILE, (unsigned)(sf < nr[LRU_ACTIVE_FILE] ? sf : nr[LRU_ACTIVE_FILE]), self);
+		if (sf)
+			freed += shrink_inactive(ms, LRU_INACTIVE_FILE, (unsigned)sf, self, how);
+		if (sa && freed < want)
+			freed += shrink_inactive(ms, LRU_INACTIVE_ANON, (unsigned)sa, self, how);
+	}
+	return freed;
+}
+
+uint64_t mm_kswapd_step(struct mm_sys *ms, uint64_t low, uint64_t high)
+{
+	uint64_t free = phys_free_frames(ms->ph);
+	if (!ms->lru || free >= low)
+		return 0;
+	lru_stat_add(ms->lru, LS_PAGEOUTRUN, 1);
+	uint64_t want = high - free;
+	return mm_shrink_lru(ms, want < 1024 ? want : 1024, NULL, RECLAIM_KSWAPD);	/* bounded per tick */
+}

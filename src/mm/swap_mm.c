@@ -1,0 +1,183 @@
+/*
+ * The address-space side of swap (Linux's try_to_unmap_one for anonymous pages,
+ * do_swap_page, and the swap halves of zap and fork): an exclusive anonymous frame is
+ * written to a slot and its PTE becomes a swap entry naming that slot; a fault on a swap
+ * entry takes the frame from the swap cache or reads the slot into a new frame. Each swap
+ * PTE holds one slot reference (mm->swapents counts them); the swap cache holds one more
+ * while other PTEs still name a slot that was read back. Callers hold mm->ptl.
+ */
+#include "mm/mm_internal.h"
+#include "mm/swap_mm.h"
+
+#include <errno.h>
+
+#include "lib/pm_assert.h"
+#include "reclaim/lru.h"
+#include "reclaim/swap.h"
+
+int mm_swap_available(struct mm_struct *mm)
+{
+	return mm_swap_available_sys(mm->sys);
+}
+
+int mm_pageout_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, int *lazy)
+{
+	pte_t e = *ep;
+	*lazy = 0;
+	if ((pg->flags & PG_lazyfree) && !(e & PTE_D)) {
+		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped. */
+		pgt_set(&mm->pgt, ep, 0);
+		mm_unmap_page(mm, pg);
+		*lazy = 1;
+		return 0;
+	}
+	pg->flags &= ~PG_lazyfree;	/* written since MADV_FREE: an ordinary page again */
+	struct swap_area *sa = mm->sys->swap;
+	if (!sa)
+		return -ENOSPC;
+	int64_t slot = swap_alloc(sa);
+	if (slot < 0)
+		return (int)slot;
+	if (swap_write(sa, (uint64_t)slot, page_address(mm->sys->ph, pg))) {
+		swap_put(sa, (uint64_t)slot);
+		return -EIO;
+	}
+	pgt_set(&mm->pgt, ep, pte_mk_swap(0, (uint64_t)slot) | (e & PTE_SOFTDIRTY));
+	atomic_fetch_add(&mm->swapents, 1);
+	mm_unmap_page(mm, pg);
+	return 0;
+}
+
+enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep)
+{
+	struct swap_area *sa = mm->sys->swap;
+	pte_t e = *ep;
+	uint64_t slot = pte_swap_offset(e);
+	PM_ENFORCE(sa && pte_is_swap(e));
+	struct page *pg = swap_cache_get(sa, slot);	/* its reference passes to the PTE */
+	if (!pg) {
+		if (!mm_anon_prepare(mm, v))
+			return FAULT_OOM;
+		pg = phys_alloc(mm->sys->ph, 0, PHYS_NOZERO);
+		if (!pg)
+			return FAULT_OOM;
+		if (swap_read(sa, slot, page_address(mm->sys->ph, pg))) {
+			phys_put(mm->sys->ph, pg);
+			return FAULT_SIGBUS;	/* VM_FAULT_SIGBUS on a swap read error */
+		}
+		pg->flags |= PG_anon;
+		pg->owner_kind = OWNER_ANON;
+		pg->owner = v->anon;
+		pg->index = v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
+		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
+		 * they map this one instead of reading the slot again. */
+		if (swap_count(sa, slot) > 1)
+			swap_cache_add(sa, slot, pg);
+		if (mm->sys->lru)
+			lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE
+									   : LRU_INACTIVE_ANON);
+	}
+	atomic_fetch_add(&pg->mapcount, 1);
+	atomic_fetch_add(&mm->rss[MM_ANONPAGES], 1);
+	atomic_fetch_add(&mm->sys->nr_anon, 1);
+	pte_t bits = mm_vma_pte_bits(v) | PTE_A | (e & PTE_SOFTDIRTY);
+	pgt_set(&mm->pgt, ep, pte_mk(page_to_pfn(mm->sys->ph, pg), bits));
+	atomic_fetch_sub(&mm->swapents, 1);
+	swap_put(sa, slot);	/* the last reference also drops the swap cache's */
+	/* do_swap_page maps writable only a frame nobody else can see; a shared one stays
+	 * write-protected and the write, if any, copies it (fault.c). */
+	if ((v->vm_flags & VM_WRITE) && mm_page_exclusive(pg))
+		*ep |= PTE_RW;
+	return FAULT_OK;
+}
+
+void mm_swap_zap(struct mm_struct *mm, pte_t e)
+{
+	swap_put(mm->sys->swap, pte_swap_offset(e));
+	atomic_fetch_sub(&mm->swapents, 1);
+}
+
+void mm_swap_fork(struct mm_struct *dst, pte_t e)
+{
+	swap_dup(dst->sys->swap, pte_swap_offset(e));
+	atomic_fetch_add(&dst->swapents, 1);
+}
+
+int mm_swap_cached(struct mm_struct *mm, pte_t e)
+{
+	struct page *pg = swap_cache_get(mm->sys->swap, pte_swap_offset(e));
+	if (pg)
+		phys_put(mm->sys->ph, pg);
+	return pg != NULL;
+}
+
+unsigned mm_swap_count(struct mm_struct *mm, pte_t e)
+{
+	return swap_count(mm->sys->swap, pte_swap_offset(e));
+}
+
+/* ---- madvise MADV_COLD and MADV_PAGEOUT on one VMA range ---- */
+
+struct advise_ctx { struct mm_struct *mm; int pageout; uint64_t done; };
+
+static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
+{
+	struct advise_ctx *c = ctx;
+	struct mm_struct *mm = c->mm;
+	pte_t e = *ep;
+	(void)va;
+	if (level != 1 || !(e & PTE_P) || (e & PTE_SPECIAL))
+		return 0;
+	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
+	if (pg->flags & (PG_hugetlb | PG_hwpoison))
+		return 0;
+	/* madvise_cold_or_pageout_pte_range skips frames others map (folio_maybe_mapped_shared). */
+	if (atomic_load(&pg->mapcount) != 1)
+		return 0;
+	__atomic_fetch_and(ep, ~PTE_A, __ATOMIC_RELAXED);	/* ptep_test_and_clear_young */
+	if (!c->pageout) {
+		if (mm->sys->lru)
+			lru_move(mm->sys->lru, pg, (pg->flags & PG_anon) ? LRU_INACTIVE_ANON
+									 : LRU_INACTIVE_FILE);
+		c->done++;
+		return 0;
+	}
+	if (pg->owner_kind == OWNER_OBJECT) {
+		/* A file page: unmap it here (dirty data goes to the object first); reclaim of
+		 * the then unmapped cache page writes it back and drops it. */
+		if (pg->flags & PG_shmem)
+			return 0;	/* shmem has no swap path in this build */
+		if (e & PTE_D)
+			obj_page_dirty(pg->owner, pg);
+		pgt_set(&mm->pgt, ep, 0);
+		page_get(pg);
+		mm_unmap_page(mm, pg);
+		if (atomic_load(&pg->mapcount) == 0)
+			mm_reclaim_file_page(mm->sys, pg);	/* takes the reference */
+		else
+			phys_put(mm->sys->ph, pg);
+		c->done++;
+		return 0;
+	}
+	if (!(pg->flags & PG_anon) || atomic_load(&pg->refcount) != 1)
+		return 0;	/* swap-cached or pinned: not exclusive */
+	int lazy;
+	if (mm_pageout_pte(mm, ep, pg, &lazy) == 0) {
+		c->done++;
+		if (mm->sys->lru)
+			lru_stat_add(mm->sys->lru, lazy ? LS_PGLAZYFREED : LS_PGSTEAL_ANON, 1);
+	}
+	return 0;
+}
+
+uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t start,
+				uint64_t end, int pageout)
+{
+	struct advise_ctx c = { mm, pageout, 0 };
+	pthread_mutex_lock(&mm->ptl);
+	pgt_walk_range(&mm->pgt, start, end, advise_one, &c);
+	pthread_mutex_unlock(&mm->ptl);
+	(void)v;
+	mm_flush_tlb(mm);	/* A bits cleared and frames gone: every TLB walks again */
+	return c.done;
+}

@@ -1,0 +1,41 @@
+/*
+ * Swap and reclaim entry points inside mm (swap_mm.c, reclaim_mm.c). Internal to src/mm
+ * except the reclaim drivers at the end, which sys calls.
+ */
+#ifndef PM_MM_SWAP_MM_H
+#define PM_MM_SWAP_MM_H
+
+#include "mm/mm_internal.h"
+
+/* Is there a free swap slot? */
+int mm_swap_available(struct mm_struct *mm);
+int mm_swap_available_sys(struct mm_sys *ms);
+/* Swaps out (or, for a clean MADV_FREE page, discards: *lazy = 1) the exclusive anonymous
+ * frame pg mapped at *ep. ptl held. 0, or -ENOSPC/-EIO with nothing changed. The caller
+ * flushes the TLB. */
+int mm_pageout_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, int *lazy);
+/* A fault on the swap entry at *ep (do_swap_page); ptl held. */
+enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep);
+/* The swap entry e leaves a page table (zap) / is copied into dst's (fork). */
+void mm_swap_zap(struct mm_struct *mm, pte_t e);
+void mm_swap_fork(struct mm_struct *dst, pte_t e);
+/* Is the slot of swap entry e in the swap cache? Its reference count? */
+int mm_swap_cached(struct mm_struct *mm, pte_t e);
+unsigned mm_swap_count(struct mm_struct *mm, pte_t e);
+/* MADV_COLD (pageout 0) / MADV_PAGEOUT over [start, end) of v: returns the pages acted on.
+ * mm->lock held (either way). */
+uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t start,
+				uint64_t end, int pageout);
+/* Writes back (if dirty) and drops an unmapped file cache frame; takes over the caller's
+ * reference (the owner object must stay alive across the call). 1 if it left the cache. */
+int mm_reclaim_file_page(struct mm_sys *ms, struct page *pg);
+
+/* ---- reclaim drivers (reclaim_mm.c) ---- */
+enum { RECLAIM_KSWAPD = 0, RECLAIM_DIRECT = 1 };
+/* Scans the LRU lists to free up to nr frames (shrink_node); self is the mm whose lock
+ * the caller holds (direct reclaim from its fault), or NULL. Returns frames freed. */
+uint64_t mm_shrink_lru(struct mm_sys *ms, uint64_t nr, struct mm_struct *self, int how);
+/* kswapd's step: below the low watermark, reclaims toward the high one (bounded work). */
+uint64_t mm_kswapd_step(struct mm_sys *ms, uint64_t low, uint64_t high);
+
+#endif
