@@ -50,6 +50,8 @@ int tour_pkeys_hugetlb(struct tour *t);
 /* tour_pressure.c */
 int tour_oom(struct tour *t);
 int tour_damon(struct tour *t);
+int tour_swap(struct tour *t);
+int tour_ksm(struct tour *t);
 /* tour_security.c */
 int tour_wx(struct tour *t);
 int tour_gates(struct tour *t);

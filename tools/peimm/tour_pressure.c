@@ -19,11 +19,12 @@
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define USER "user=S-1-5-21-1-1001 groups=S-1-5-32-545,S-1-1-0 il=medium"
 
-static pm_system *small_system(uint64_t ram)
+static pm_system *small_system_swap(uint64_t ram, uint64_t swap)
 {
 	pm_config cfg;
 	pm_config_default(&cfg);
 	cfg.ram_bytes = ram;
+	cfg.swap_bytes = swap;
 	cfg.seed = 31;
 	pm_system *sys = pm_system_create(&cfg);
 	if (!sys) {
@@ -32,6 +33,8 @@ static pm_system *small_system(uint64_t ram)
 	}
 	return sys;
 }
+
+static pm_system *small_system(uint64_t ram) { return small_system_swap(ram, 0); }
 
 /* Maps pages at base and writes one byte per page; returns how many writes landed. */
 static long touch(pm_thread *t, long base, long pages)
@@ -116,6 +119,71 @@ int tour_damon(struct tour *t)
 	tour_check(t, r == 0 && denied == -EPERM, "only SYSTEM or Administrators start DAMON");
 	tour_check(t, hot_max >= 15 && cold_max == 0,
 		   "the hot range is seen in most samples, the cold one in none");
+	pm_system_destroy(sys);
+	return t->failed_checks == before;
+}
+
+int tour_swap(struct tour *t)
+{
+	int before = t->failed_checks;
+	tour_section(t, "Swap",
+		     "Swap is a real host file. MADV_PAGEOUT writes anonymous pages to it and leaves swap\n"
+		     "entries in the page tables; the next touch reads them back through the swap cache.");
+	pm_system *sys = small_system_swap(32ULL << 20, 64ULL << 20);
+	pm_thread *app = tour_spawn(sys, USER, NULL);
+	const long pages = 64;
+	pm_syscall(app, SYS_mmap, W, pages * PG, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0);
+	for (long i = 0; i < pages; i++) {
+		uint8_t v = (uint8_t)(i + 1);
+		pm_access(app, (uint64_t)(W + i * PG), &v, 1, PM_WRITE, NULL);
+	}
+	tour_call(t, "madvise(64 pages, MADV_PAGEOUT)", pm_syscall(app, SYS_madvise, W, pages * PG,
+								   MADV_PAGEOUT, 0, 0, 0));
+	tour_show(t, app, 0, "status", "VmSwap");
+	tour_show(t, app, -1, "vmstat", "pswp");
+	int ok = 1;
+	for (long i = 0; i < pages; i++) {
+		uint8_t v = 0;
+		pm_access(app, (uint64_t)(W + i * PG), &v, 1, PM_READ, NULL);
+		ok &= v == (uint8_t)(i + 1);
+	}
+	tour_say(t, "after reading every page back:");
+	tour_show(t, app, -1, "vmstat", "pswpin");
+	tour_check(t, ok && pm_check_invariants(sys) == 0, "every page came back with its bytes");
+	pm_system_destroy(sys);
+	return t->failed_checks == before;
+}
+
+int tour_ksm(struct tour *t)
+{
+	int before = t->failed_checks;
+	tour_section(t, "KSM",
+		     "ksmd (KsmRun=1, SYSTEM only) finds identical anonymous pages in MERGEABLE ranges\n"
+		     "and maps them to one write-protected frame; a write takes a private copy again.");
+	pm_system *sys = small_system(64ULL << 20);
+	pm_thread *admin = tour_spawn(sys, "system", NULL);
+	pm_thread *a = tour_spawn(sys, USER, NULL), *b = tour_spawn(sys, USER, NULL);
+	static const uint8_t fill[PG] = { 7 };
+	for (pm_thread **p = (pm_thread *[]){ a, b, NULL }; *p; p++) {
+		pm_syscall(*p, SYS_mmap, W, 32 * PG, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0);
+		for (long i = 0; i < 32; i++)
+			pm_access(*p, (uint64_t)(W + i * PG), (void *)fill, PG, PM_WRITE, NULL);
+		pm_syscall(*p, SYS_madvise, W, 32 * PG, MADV_MERGEABLE, 0, 0, 0);
+	}
+	long denied = tour_call(t, "user:   registry KsmRun = 1", pm_registry_set(a, "KsmRun", 1));
+	tour_call(t, "SYSTEM: registry KsmRun = 1", pm_registry_set(admin, "KsmRun", 1));
+	pm_registry_set(admin, "KsmSleepMillisecs", 1);
+	for (int i = 0; i < 20; i++)
+		pm_system_tick(sys, 1);
+	tour_show(t, admin, -1, "sys/kernel/mm/ksm/pages_shared", NULL);
+	tour_show(t, admin, -1, "sys/kernel/mm/ksm/pages_sharing", NULL);
+	uint8_t w = 9, ra = 0, rb = 0;
+	pm_access(a, W, &w, 1, PM_WRITE, NULL);
+	pm_access(a, W, &ra, 1, PM_READ, NULL);
+	pm_access(b, W, &rb, 1, PM_READ, NULL);
+	tour_say(t, "process a wrote 9 to its first page; a reads %u, b reads %u", ra, rb);
+	tour_check(t, denied == -EACCES && ra == 9 && rb == 7 && pm_check_invariants(sys) == 0,
+		   "64 identical pages merged; a write broke the sharing for the writer only");
 	pm_system_destroy(sys);
 	return t->failed_checks == before;
 }
