@@ -110,7 +110,7 @@ int tour_damon(struct tour *t)
 	int n = pm_damon_regions(admin, pm_pid(app), reg, 64);
 	uint32_t hot_max = 0, cold_max = 0;
 	for (int i = 0; i < n && i < (int)(sizeof(reg) / sizeof(reg[0])); i++) {
-		if (reg[i].start < cold)
+		if (reg[i].start < (uint64_t)cold)
 			hot_max = reg[i].nr_accesses > hot_max ? reg[i].nr_accesses : hot_max;
 		else
 			cold_max = reg[i].nr_accesses > cold_max ? reg[i].nr_accesses : cold_max;
