@@ -244,11 +244,12 @@ uint64_t mm_rss(struct mm_struct *mm)
 /* Linux's anon_vma_compatible: a neighbour whose identity v may share. */
 static int anon_compatible(const struct vma *a, const struct vma *b)
 {
-	/* The W^X history bits are peimm's own and as much about access as VM_WRITE is. */
+	/* The W^X history bits are peimm's own and as much about access as VM_WRITE is;
+	 * VM_SOFTDIRTY and VM_MAYBE_GUARD are Linux's VM_IGNORE_MERGE. */
 	const uint64_t access = VM_READ | VM_WRITE | VM_EXEC | VM_WAS_WRITE | VM_WAS_EXEC;
 	if (!b || !b->anon || a->vm_obj != b->vm_obj)
 		return 0;
-	if ((a->vm_flags ^ b->vm_flags) & ~(access | VM_SOFTDIRTY))
+	if ((a->vm_flags ^ b->vm_flags) & ~(access | VM_SOFTDIRTY | VM_MAYBE_GUARD))
 		return 0;
 	if (a->vm_end == b->vm_start)
 		return a->vm_pgoff + (uint64_t)vma_pages(a) == b->vm_pgoff;

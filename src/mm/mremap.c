@@ -186,8 +186,10 @@ static long remap_locked(struct remap *r)
 	int maps_new = (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) || r->new_len > r->old_len;
 	if (maps_new && min_u64(r->old_len, r->new_len) > v->vm_end - r->addr)
 		return -EFAULT;
-	/* A shrink whose tail meets a sealed VMA: refused whole (SPEC §9: nothing changes). */
-	if (mm_range_sealed(mm, r->addr, r->addr + max_u64(r->old_len, 1)))
+	/* A shrink whose cut-off tail meets a sealed VMA: refused whole (SPEC §9: nothing
+	 * changes). What the call keeps is not unmapped, so a seal there does not matter. */
+	if (r->new_len < r->old_len &&
+	    mm_range_sealed(mm, r->addr + r->new_len, r->addr + r->old_len))
 		return -EPERM;
 	if (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return remap_to(r);

@@ -52,8 +52,10 @@ static long mprotect_walk(struct mm_struct *mm, const struct mm_caller *c, struc
 		if (r)
 			return r;
 		/* mprotect_fixup: locked private memory that becomes writable is populated
-		 * now, since its pages must stay resident and writable. */
-		if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE))
+		 * now, since its pages must stay resident and writable; lock-on-fault memory
+		 * is not (populate_vma_page_range has nothing to do for VM_LOCKONFAULT). */
+		if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED &&
+		    (newflags & VM_WRITE) && !(newflags & VM_LOCKONFAULT))
 			mm_populate_locked(mm, nstart, tmp);
 		nstart = tmp;
 		if (nstart >= end)
