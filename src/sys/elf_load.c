@@ -9,62 +9,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/kmem.h"
 #include "sys/sys.h"
 
-#define ELF_PATH_MAX	4096		/* PATH_MAX, NUL included */
+#define ELF_PATH_MAX	SYS_PATH_MAX
 #define ELF_PH_MAX	65536		/* Linux refuses program-header tables above 64 KiB */
-
-/* Opens path read-only on the host with the root as "/" (file_open.c's host_open, which
- * is private to the open path). A host descriptor or -errno. */
-static int exec_host_open(const char *root, const char *path)
-{
-	int rootfd = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return -errno;
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	int err = fd < 0 ? -errno : 0;
-	if (err == -ENOSYS) {
-		while (*path == '/')
-			path++;
-		fd = openat(rootfd, *path ? path : ".", O_RDONLY | O_CLOEXEC);
-		err = fd < 0 ? -errno : 0;
-	}
-	close(rootfd);
-	return fd < 0 ? err : fd;
-}
-
-/* The name maps shows for hfd: the host path with the root's prefix removed, or `asked`
- * when the host cannot say. */
-static void exec_host_name(const char *root, int hfd, const char *asked, char *out)
-{
-	char link[64], real_root[ELF_PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", hfd);
-	ssize_t n = readlink(link, out, ELF_PATH_MAX - 1);
-	if (n <= 0 || !realpath(root ? root : "/", real_root)) {
-		snprintf(out, ELF_PATH_MAX, "%s", asked);
-		return;
-	}
-	out[n] = '\0';
-	size_t rl = strcmp(real_root, "/") ? strlen(real_root) : 0;
-	if (strncmp(out, real_root, rl) || (out[rl] != '/' && out[rl] != '\0')) {
-		snprintf(out, ELF_PATH_MAX, "%s", asked);
-		return;
-	}
-	memmove(out, out + rl, strlen(out + rl) + 1);
-}
 
 /* The page-cache object of an executable regular file at path. */
 static int exec_open_object(struct pm_system *sys, const char *path, struct vm_object **out)
@@ -73,7 +28,7 @@ static int exec_open_object(struct pm_system *sys, const char *path, struct vm_o
 		return -ENOENT;
 	if (strlen(path) >= ELF_PATH_MAX)
 		return -ENAMETOOLONG;
-	int hfd = exec_host_open(sys->cfg.root, path);
+	int hfd = sys_host_open(sys->cfg.root, path, O_RDONLY, 0);
 	if (hfd < 0)
 		return hfd;
 	struct stat st;
@@ -85,7 +40,7 @@ static int exec_open_object(struct pm_system *sys, const char *path, struct vm_o
 	if (!err && !name)
 		err = -ENOMEM;
 	if (!err) {
-		exec_host_name(sys->cfg.root, hfd, path, name);
+		sys_host_name(sys->cfg.root, hfd, path, name);
 		*out = obj_file_open(&sys->fcache, hfd, OBJ_FMODE_READ, name, &err);
 		if (*out)
 			err = 0;	/* *err is written only on failure */

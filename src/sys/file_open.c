@@ -24,7 +24,6 @@
 #include "lib/kmem.h"
 #include "sys/sys.h"
 
-#define PM_PATH_MAX	4096	/* Linux's PATH_MAX, NUL included */
 #define MFD_NAME_MAX	249	/* NAME_MAX less "memfd:" */
 #define MFD_CLOEXEC_	0x0001u
 #define MFD_HUGETLB_	0x0004u
@@ -79,7 +78,7 @@ static int full_path(struct pm_thread *t, int dirfd, const char *path, char *out
 		base = d->path;
 	}
 	size_t bl = path[0] == '/' ? 0 : strlen(base), pl = strlen(path);
-	int err = bl + 1 + pl >= PM_PATH_MAX ? -ENAMETOOLONG : 0;
+	int err = bl + 1 + pl >= SYS_PATH_MAX ? -ENAMETOOLONG : 0;
 	if (!err) {
 		memcpy(out, base, bl);
 		out[bl] = '/';
@@ -91,8 +90,7 @@ static int full_path(struct pm_thread *t, int dirfd, const char *path, char *out
 	return err;
 }
 
-/* Opens path on the host with the root as "/". A host descriptor, or -errno. */
-static int host_open(const char *root, const char *path, int flags, unsigned mode)
+int sys_host_open(const char *root, const char *path, int flags, unsigned mode)
 {
 	int rootfd = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -106,30 +104,30 @@ static int host_open(const char *root, const char *path, int flags, unsigned mod
 	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	int err = fd < 0 ? -errno : 0;
 	if (err == -ENOSYS) {
-		/* An old host kernel: path is already normalised, so ".." cannot climb; only
+		/* An old host kernel: callers pass normalised paths, so ".." cannot climb; only
 		 * symlinks are followed by the host as they are. */
-		fd = openat(rootfd, path[1] ? path + 1 : ".", flags | O_CLOEXEC, creat ? mode : 0);
+		while (*path == '/')
+			path++;
+		fd = openat(rootfd, *path ? path : ".", flags | O_CLOEXEC, creat ? mode : 0);
 		err = fd < 0 ? -errno : 0;
 	}
 	close(rootfd);
 	return fd < 0 ? err : fd;
 }
 
-/* The path maps shows: the host's name for hfd with the root's prefix removed, or the
- * requested path if the host cannot say. */
-static void host_name(const char *root, int hfd, const char *asked, char *out)
+void sys_host_name(const char *root, int hfd, const char *asked, char *out)
 {
-	char link[64], real_root[PM_PATH_MAX];
+	char link[64], real_root[SYS_PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", hfd);
-	ssize_t n = readlink(link, out, PM_PATH_MAX - 1);
+	ssize_t n = readlink(link, out, SYS_PATH_MAX - 1);
 	if (n <= 0 || !realpath(root ? root : "/", real_root)) {
-		snprintf(out, PM_PATH_MAX, "%s", asked);
+		snprintf(out, SYS_PATH_MAX, "%s", asked);
 		return;
 	}
 	out[n] = '\0';
 	size_t rl = strcmp(real_root, "/") ? strlen(real_root) : 0;
 	if (strncmp(out, real_root, rl) || (out[rl] != '/' && out[rl] != '\0')) {
-		snprintf(out, PM_PATH_MAX, "%s", asked);
+		snprintf(out, SYS_PATH_MAX, "%s", asked);
 		return;
 	}
 	memmove(out, out + rl, strlen(out + rl) + 1);
@@ -243,23 +241,23 @@ static struct open_file *open_host(struct pm_thread *t, int hfd, int flags, cons
 long fd_sys_openat(struct pm_thread *t, int dirfd, uint64_t upath, int flags, unsigned mode)
 {
 	struct pm_system *sys = t->proc->sys;
-	char *path = kmem_zalloc(&sys->km, 2 * PM_PATH_MAX);
+	char *path = kmem_zalloc(&sys->km, 2 * SYS_PATH_MAX);
 	if (!path)
 		return -ENOMEM;
-	char *full = path + PM_PATH_MAX;
-	long r = fd_copy_string(t, upath, path, PM_PATH_MAX);
+	char *full = path + SYS_PATH_MAX;
+	long r = fd_copy_string(t, upath, path, SYS_PATH_MAX);
 	if (r == 0)
 		r = -ENOENT;
 	if (r > 0)
 		r = full_path(t, dirfd, path, full);
 	if (r < 0)
 		goto out;
-	int hfd = host_open(sys->cfg.root, full, flags & HOST_OPEN_FLAGS, mode);
+	int hfd = sys_host_open(sys->cfg.root, full, flags & HOST_OPEN_FLAGS, mode);
 	if (hfd < 0) {
 		r = hfd;
 		goto out;
 	}
-	host_name(sys->cfg.root, hfd, full, path);
+	sys_host_name(sys->cfg.root, hfd, full, path);
 	int err;
 	struct open_file *f = open_host(t, hfd, flags, path, &err);
 	if (!f) {
@@ -271,7 +269,7 @@ long fd_sys_openat(struct pm_thread *t, int dirfd, uint64_t upath, int flags, un
 	if (r < 0)
 		fd_file_put(f);
 out:
-	kmem_free(&sys->km, path, 2 * PM_PATH_MAX);
+	kmem_free(&sys->km, path, 2 * SYS_PATH_MAX);
 	return r;
 }
 

@@ -115,6 +115,14 @@ struct pm_thread {
 	} maps_cache;
 };
 
+/* Host files under the system's root (file_open.c). sys_host_open opens a normalised path
+ * with the root as "/" (never escaping it): a host descriptor or -errno. sys_host_name
+ * writes the name maps shows for hfd (the host path less the root's prefix, or `asked`
+ * when the host cannot say) into out, SYS_PATH_MAX bytes. */
+#define SYS_PATH_MAX 4096	/* Linux's PATH_MAX, NUL included */
+int  sys_host_open(const char *root, const char *path, int flags, unsigned mode);
+void sys_host_name(const char *root, int hfd, const char *asked, char *out);
+
 /* The OOM killer (oom.c): makes room after a failed allocation by killing the process
  * with the highest badness and reaping it now if it is idle. 0 = retry the allocation;
  * -ENOMEM = nothing to kill, the faulting process itself was chosen, or PanicOnOom halted
