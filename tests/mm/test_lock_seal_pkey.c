@@ -214,3 +214,33 @@ TEST(rlimits_are_validated_and_enforced)
 	EXPECT_ERRNO(SC(e.t, SYS_getrlimit, 99, buf, 0, 0, 0, 0), -EINVAL);
 	env_close(&e);
 }
+
+/* Found by the differential test against Linux 6.18: mprotect that makes lock-on-fault
+ * memory writable does not populate it (populate_vma_page_range skips VM_LOCKONFAULT). */
+TEST(mprotect_to_writable_does_not_populate_lock_on_fault_memory)
+{
+	struct env e = env_open();
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, PROT_READ, ANON | MAP_FIXED), W);
+	EXPECT_EQ(SC(e.t, SYS_mlock2, W, 4 * PG, 1 /* MLOCK_ONFAULT */, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_mprotect, W, 4 * PG, RW, 0, 0, 0), 0);
+	uint64_t vec = pm_scratch(e.t, "\xff\xff\xff\xff", 4);
+	EXPECT_EQ(SC(e.t, SYS_mincore, W, 4 * PG, vec, 0, 0, 0), 0);
+	uint8_t v[4];
+	pm_access(e.t, vec, v, 4, PM_READ, NULL);
+	EXPECT_EQ(v[0] | v[1] | v[2] | v[3], 0);
+	env_close(&e);
+}
+
+/* A shrinking mremap unmaps only its tail: a seal in the part it keeps does not refuse it
+ * (as Linux), a seal in the tail does (SPEC §9, nothing changes). */
+TEST(shrinking_mremap_checks_seals_only_in_the_tail_it_cuts)
+{
+	struct env e = env_open();
+	EXPECT_EQ(do_mmap(e.t, W, 10 * PG, RW, ANON | MAP_FIXED), W);
+	EXPECT_EQ(SC(e.t, PM_SYS_mseal, W + PG, 2 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_mremap, W, 10 * PG, 4 * PG, 0, 0, 0), W);
+	EXPECT_EQ(maps_count(e.t, "200000004000-"), 0);	/* the tail is gone */
+	EXPECT_ERRNO(SC(e.t, SYS_mremap, W, 4 * PG, PG, 0, 0, 0), -EPERM);
+	EXPECT_EQ(maps_count(e.t, "200000003000-200000004000"), 1);	/* nothing changed */
+	env_close(&e);
+}

@@ -118,3 +118,19 @@ TEST(guard_install_refuses_locked_memory)
 	EXPECT_EQ(si.code, SEGV_ACCERR);
 	env_close(&e);
 }
+
+/* Found by the differential test against Linux 6.18: VM_MAYBE_GUARD is one of the flags
+ * anon identity borrowing ignores (VM_IGNORE_MERGE), so two neighbours guarded one after
+ * the other share an identity and merge once mprotect makes their flags equal. */
+TEST(guarded_neighbours_share_an_anon_identity_and_merge_after_mprotect)
+{
+	struct env e = env_open();
+	const long B = 0x200000000000L;
+	EXPECT_EQ(do_mmap(e.t, B + 0xd000, 0xa000, PROT_READ, ANON | MAP_FIXED | MAP_POPULATE), B + 0xd000);
+	EXPECT_EQ(do_mmap(e.t, B + 0x14000, 0x5000, PROT_READ | PROT_EXEC,
+			  ANON | MAP_FIXED | MAP_POPULATE), B + 0x14000);
+	EXPECT_ERRNO(SC(e.t, SYS_madvise, B + 0x10000, 0xe000, 102 /* GUARD_INSTALL */, 0, 0, 0), -ENOMEM);
+	EXPECT_ERRNO(SC(e.t, SYS_mprotect, B + 0x10000, 0xc000, PROT_EXEC, 0, 0, 0), -ENOMEM);
+	EXPECT_EQ(maps_count(e.t, "200000010000-200000019000 --xp"), 1);
+	env_close(&e);
+}
