@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm/ksm_mm.h"
 #include "sys/fd.h"
 
 #define EXEC_PKRU	0x55555554u	/* init_pkru: every key but 0 access-disabled */
@@ -167,6 +168,10 @@ void exec_install(struct pm_thread *t, struct exec_new *n)
 	struct pm_process *p = t->proc;
 	struct pm_system *sys = p->sys;
 	end_other_threads(t);
+	/* Linux 6.7+ keeps MMF_VM_MERGE_ANY across exec (MMF_INIT_MASK, ksm_execve): the new
+	 * mm is registered and its VMAs marked as mmap would have marked them. */
+	if (p->mm && mm_ksm_merge_any(p->mm))
+		mm_ksm_set_merge_any(n->mm, 1);
 	pthread_mutex_lock(&sys->lock);
 	struct mm_struct *old_mm = p->mm;
 	struct fd_table *old_files = n->files ? p->files : NULL;
