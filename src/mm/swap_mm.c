@@ -10,6 +10,7 @@
 #include "mm/swap_mm.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "lib/pm_assert.h"
 #include "reclaim/lru.h"
@@ -114,6 +115,17 @@ int mm_swap_cached(struct mm_struct *mm, pte_t e)
 unsigned mm_swap_count(struct mm_struct *mm, pte_t e)
 {
 	return swap_count(mm->sys->swap, pte_swap_offset(e));
+}
+
+int mm_swap_peek(struct mm_struct *mm, pte_t e, void *buf)
+{
+	struct swap_area *sa = mm->sys->swap;
+	struct page *pg = swap_cache_get(sa, pte_swap_offset(e));
+	if (!pg)
+		return swap_read(sa, pte_swap_offset(e), buf);
+	memcpy(buf, page_address(mm->sys->ph, pg), PAGE_SIZE);	/* newer than the slot? same */
+	phys_put(mm->sys->ph, pg);
+	return 0;
 }
 
 /* ---- madvise MADV_COLD and MADV_PAGEOUT on one VMA range ---- */

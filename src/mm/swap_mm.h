@@ -22,6 +22,10 @@ void mm_swap_fork(struct mm_struct *dst, pte_t e);
 /* Is the slot of swap entry e in the swap cache? Its reference count? */
 int mm_swap_cached(struct mm_struct *mm, pte_t e);
 unsigned mm_swap_count(struct mm_struct *mm, pte_t e);
+/* The bytes of the page the swap entry e names, without faulting it in or changing any
+ * count (core dumps read swapped-out memory so): the swap-cache frame, else the slot.
+ * ptl held. 0 or -EIO. */
+int mm_swap_peek(struct mm_struct *mm, pte_t e, void *buf);
 /* MADV_COLD (pageout 0) / MADV_PAGEOUT over [start, end) of v: returns the pages acted on.
  * mm->lock held (either way). */
 uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t start,

@@ -3,8 +3,9 @@
  * elf_core_dump writes it: the ELF header, a PT_NOTE and one PT_LOAD per VMA, the notes,
  * then each segment's bytes from the next page boundary. What a segment holds follows
  * vma_dump_size under the default coredump_filter 0x33. Pages are read through the page
- * tables under mm->lock (read) and mm->ptl, never faulted in: a missing anonymous page is
- * zeros, a missing file page is read through its object. The process never changes.
+ * tables under mm->lock (read) and mm->ptl, never faulted in: a swapped-out page is read
+ * from the swap cache or its slot, a missing anonymous page is zeros, a missing file page
+ * is read through its object. The process never changes.
  */
 #include "sys/coredump.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mm/swap_mm.h"
 #include "obj/object.h"
 
 /* vma_dump_size with coredump_filter 0x33: ANON_PRIVATE, ANON_SHARED, ELF_HEADERS,
@@ -30,6 +32,12 @@ static void read_page(struct mm_struct *mm, struct vma *v, uint64_t va, uint8_t 
 	if (e && (pte_present(e) || (e & PTE_PROTNONE))) {
 		uint64_t pfn = pte_pfn(e) + ((va & (pgt_level_size(level) - 1)) >> PAGE_SHIFT);
 		memcpy(buf, pfn_to_virt(mm->sys->ph, pfn), PAGE_SIZE);
+		pthread_mutex_unlock(&mm->ptl);
+		return;
+	}
+	/* A swapped-out page dumps its real bytes (Linux's get_dump_page faults it in;
+	 * reading the slot gives the same bytes and leaves the process unchanged). */
+	if (pte_is_swap(e) && !mm_swap_peek(mm, e, buf)) {
 		pthread_mutex_unlock(&mm->ptl);
 		return;
 	}

@@ -95,3 +95,62 @@ TEST(coredump_of_a_dead_process_is_esrch)
 	EXPECT_EQ(access("/tmp/peimm-core-never", F_OK), -1);
 	env_close(&e);
 }
+
+/* Swapped-out pages are dumped with their real bytes (read from the swap area, nothing
+ * is faulted back in), and a DONTDUMP range stays out even when it is swapped too. */
+TEST(coredump_of_swapped_out_pages_dumps_their_bytes_and_skips_dontdump)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 64 * MiB;
+	cfg.swap_bytes = 16 * MiB;
+	cfg.seed = 5;
+	struct env e = env_open_cfg(&cfg);
+	pm_thread *t = e.t;
+	long a = do_mmap(t, 0, 6 * PG, RW, ANON);
+	static uint8_t page[PG], got[PG];
+	for (int i = 0; i < 6; i++) {
+		memset(page, 0x30 + i, PG);
+		EXPECT_EQ(pm_access(t, (uint64_t)a + (uint64_t)i * PG, page, PG, PM_WRITE, NULL), PG);
+	}
+	EXPECT_EQ(SC(t, SYS_madvise, a + 2 * PG, PG, MADV_DONTDUMP, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, a, 6 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	const char *st = strstr(proc_text(t, 0, "status"), "VmSwap:");
+	REQUIRE_EQ(st ? strtol(st + 7, NULL, 10) : -1, 24);
+	char dir[] = "/tmp/peimm-coreXXXXXX", core[64];
+	REQUIRE_EQ(mkdtemp(dir) != NULL, 1);
+	snprintf(core, sizeof(core), "%s/core", dir);
+	REQUIRE_EQ(pm_coredump(t, core), 0);
+	st = strstr(proc_text(t, 0, "status"), "VmSwap:");
+	EXPECT_EQ(st ? strtol(st + 7, NULL, 10) : -1, 24);	/* nothing swapped in */
+	int hfd = open(core, O_RDONLY);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	EXPECT_EQ(pread(hfd, &eh, sizeof(eh), 0), (long)sizeof(eh));
+	REQUIRE_EQ(eh.e_phnum < 64, 1);
+	EXPECT_EQ(pread(hfd, ph, sizeof(Elf64_Phdr) * eh.e_phnum, (off_t)eh.e_phoff) > 0, 1);
+	int seen = 0;
+	for (int i = 0; i < 6; i++) {
+		uint64_t va = (uint64_t)a + (uint64_t)i * PG;
+		for (int j = 1; j < eh.e_phnum; j++) {
+			if (va < ph[j].p_vaddr || va >= ph[j].p_vaddr + ph[j].p_memsz)
+				continue;
+			seen++;
+			if (i == 2) {
+				EXPECT_EQ(ph[j].p_filesz, 0);
+				continue;
+			}
+			memset(page, 0x30 + i, PG);
+			EXPECT_EQ(pread(hfd, got, PG, (off_t)(ph[j].p_offset + va - ph[j].p_vaddr)), PG);
+			if (memcmp(page, got, PG))
+				check_failed(__FILE__, __LINE__, "page %d of the core: byte 0 is %#x, "
+					     "want %#x", i, got[0], 0x30 + i);
+		}
+	}
+	EXPECT_EQ(seen, 6);
+	close(hfd);
+	unlink(core);
+	rmdir(dir);
+	EXPECT_EQ(peek(t, (uint64_t)a + 5 * PG), 0x35);
+	env_close(&e);
+}
