@@ -150,6 +150,11 @@ int pm_check_invariants(pm_system *sys)
 	}
 	problems += lru_check(&sys->lru);
 	pthread_mutex_unlock(&sys->lock);
+	/* KSM's counters against a recount of its items and nodes (ksmd only asserts this
+	 * in Debug builds); ksm->lock is never taken under sys->lock. */
+	pthread_mutex_lock(&sys->ms.ksm.lock);
+	problems += ksm_check(&sys->ms.ksm);
+	pthread_mutex_unlock(&sys->ms.ksm.lock);
 	problems += compare_frames(&rc);
 	free(rc.maps);
 	free(rc.refs);
