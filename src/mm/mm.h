@@ -105,6 +105,9 @@ struct mm_struct {
 	uint64_t start_brk, brk;		/* heap start and current break (brk is unaligned) */
 	uint64_t start_stack;			/* initial stack pointer area (top of [stack]) */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;	/* pages; under lock */
+	uint64_t locked_vm_stale;		/* pages Linux's locked_vm keeps after a
+						 * MREMAP_DONTUNMAP unlocked their VMA (mremap.c):
+						 * in VmLck and the RLIMIT_MEMLOCK checks; under lock */
 	uint64_t hiwater_vm, hiwater_rss;	/* pages; peaks */
 	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
 	atomic_long swapents;			/* swap entries in the page tables (MM_SWAPENTS) */

@@ -105,6 +105,7 @@ void diff_format_call(const struct diff_call *c, char *buf, size_t len);
  * record ('.' = unmapped). Each side keeps its own; they agree while the records do. */
 struct diff_state {
 	uint8_t sealed[DIFF_WIN_PAGES];
+	uint8_t growsdown[DIFF_WIN_PAGES];	/* in a VM_GROWSDOWN VMA (smaps "gd") */
 	char mincore[DIFF_WIN_PAGES + 1];
 	char maps[DIFF_MAPS_MAX];	/* the window's maps lines after the last call */
 };
