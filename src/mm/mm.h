@@ -79,6 +79,8 @@ struct mm_caller {
 	const struct mm_rlimit *rlim;		/* RLIM_NLIMITS entries */
 	struct token *token;			/* effective token, for privilege gates */
 	int wx;					/* W^X enforced for this process (SPEC §4) */
+	uint64_t file_id;			/* mmap of a file: the open file's identity (fd's
+						 * mmap id), which new VMAs carry; 0 = none */
 };
 
 /* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private

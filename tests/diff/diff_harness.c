@@ -319,6 +319,8 @@ static int dd_seal_unmap(const struct diff_call *c, const struct diff_caps *caps
 	if (c->off % PG || !c->len || c->off + c->len > WIN_BYTES)
 		return 0;
 	uint64_t type = c->flags & MAP_TYPE;
+	if (type == MAP_SHARED_VALIDATE && !(c->flags & MAP_SYNC))
+		type = MAP_SHARED;	/* the other flags the generator adds are legacy ones */
 	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE) ||
 				(c->flags & (MAP_UNINITIALIZED | MAP_FIXED_NOREPLACE)) ||
 				(type == MAP_SHARED && (c->flags & MAP_GROWSDOWN))))

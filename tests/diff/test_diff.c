@@ -401,3 +401,14 @@ TEST(declared_seal_differences_apply_only_where_the_seal_refuses)
 	      CALL_MSEAL(0x24000, 0x4000),
 	      CALL_MREMAP(0x23000, 0xa000, 0x1000, MREMAP_MAYMOVE | MREMAP_FIXED, 0x35000));
 }
+
+/* VMAs mapped through two different opens of one file never merge, even with contiguous
+ * offsets and equal flags: Linux compares the struct file (is_mergeable_vma), and each
+ * open(2) makes a new one (SPEC §3 merges).  file a: fd 3 read-only, fd 1 read-write. */
+TEST(mappings_of_one_file_through_two_opens_stay_apart_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x22000, .len = 0x6000, .prot = PROT_NONE,
+		.flags = MAP_PRIVATE | MAP_FIXED, .fd = 3, .pgoff = 0x5000 },
+	      { .op = D_MMAP, .off = 0x22000, .len = 0x5000, .prot = PROT_NONE,
+		.flags = MAP_PRIVATE | MAP_FIXED, .fd = 1, .pgoff = 0x5000 });
+}
