@@ -319,8 +319,10 @@ static int dd_seal_unmap(const struct diff_call *c, const struct diff_caps *caps
 	if (c->off % PG || !c->len || c->off + c->len > WIN_BYTES)
 		return 0;
 	uint64_t type = c->flags & MAP_TYPE;
-	if (type == MAP_SHARED_VALIDATE && !(c->flags & MAP_SYNC))
-		type = MAP_SHARED;	/* the other flags the generator adds are legacy ones */
+	/* A file mapping may be MAP_SHARED_VALIDATE (the other flags the generator adds are
+	 * legacy ones); an anonymous one may not (EINVAL first). */
+	if (type == MAP_SHARED_VALIDATE && c->fd && !(c->flags & (MAP_ANONYMOUS | MAP_SYNC)))
+		type = MAP_SHARED;
 	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE) ||
 				(c->flags & (MAP_UNINITIALIZED | MAP_FIXED_NOREPLACE)) ||
 				(type == MAP_SHARED && (c->flags & MAP_GROWSDOWN))))
@@ -1197,6 +1199,19 @@ int diff_check_and_report(const struct diff_seq *s, const struct diff_caps *caps
 		return 0;
 	}
 	print_mismatch(s, bad, why, h, p);
+	/* The host's page cache is the one thing a sequence does not decide: under memory
+	 * pressure from elsewhere it may drop a cached file page that peimm keeps. A mincore
+	 * mismatch that two reruns of the same sequence do not show again is that, not
+	 * peimm (which is deterministic): reported, counted, not failed. */
+	if (strncmp(why, "mincore differs", 15) == 0 &&
+	    diff_run_compare(s, caps, NULL, 0, NULL, NULL) == -1 &&
+	    diff_run_compare(s, caps, NULL, 0, NULL, NULL) == -1) {
+		diff_stats.host_flukes++;
+		fprintf(stderr, "diff: seed %llu: the mincore mismatch did not come back in two "
+			"reruns (host page cache); not counted as a failure\n",
+			(unsigned long long)s->seed);
+		return 1;
+	}
 	small = *s;
 	int runs = diff_shrink(&small, caps, 400);
 	bad = diff_run_compare(&small, caps, why, sizeof(why), h, p);

@@ -95,6 +95,7 @@ int diff_shrink(struct diff_seq *s, const struct diff_caps *caps, int max_runs);
 /* What the host did over all runs so far: shows the corpus reaches the interesting cases. */
 struct diff_stats {
 	long calls, errors, signals, in_window, elsewhere, reads, nonzero_reads, grows;
+	long host_flukes;	/* mincore mismatches that did not come back on a rerun */
 };
 extern struct diff_stats diff_stats;
 
