@@ -440,3 +440,15 @@ TEST(guarding_a_file_mapping_gives_it_no_anon_identity_like_linux)
 	      { .op = D_FORK },
 	      CALL_MPROTECT(0x2d000, 0x10000, PROT_NONE));
 }
+
+/* Writeback zeroes the part of the page that straddles EOF, as Linux's writepage does:
+ * a store past EOF through a shared mapping reads back as zero after msync, and never
+ * reaches the file (SPEC §3 file mappings).  file b: 2 pages + 100 bytes. */
+TEST(writeback_zeroes_the_tail_of_the_page_at_eof_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x6000, .len = 0x1000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
+	      { .op = D_MSYNC, .off = 0x6000, .len = 0x1000, .flags = MS_SYNC },
+	      { .op = D_READ, .off = 0x6000, .len = PG });
+}
