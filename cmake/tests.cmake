@@ -84,3 +84,12 @@ else()
 endif()
 add_test(NAME lint.readme_example COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/readme-example.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:peimm_static> "${example_flags}")
 set_tests_properties(lint.readme_example PROPERTIES LABELS "fast")
+
+# The differential corpora in the fast suite take about 30 s of CPU together (several
+# times that under ASan, or on a busy machine): give them room beyond the fast tests' 300 s.
+foreach(t diff.random_call_sequences_match_the_host_kernel
+          diff.a_thousand_longer_call_sequences_match_the_host_kernel)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES TIMEOUT 1200)
+  endif()
+endforeach()

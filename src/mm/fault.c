@@ -76,6 +76,10 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		map_page(mm, ep, pg, bits | PTE_RW | PTE_D);
 		return FAULT_OK;
 	}
+	/* do_cow_fault prepares the anon identity before it reads the page: a private write
+	 * past EOF still leaves the VMA one (then SIGBUS), which decides later merges. */
+	if (write && !(v->vm_flags & VM_SHARED) && !mm_anon_prepare(mm, v))
+		return FAULT_OOM;
 	struct page *pg;
 	uint64_t index = linear_index(v, addr);
 	int err = obj_get_page(v->vm_obj, index, &pg);

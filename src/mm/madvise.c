@@ -154,6 +154,15 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	return mm_modify_range(mm, v, start, end, (uint64_t)nf, out);
 }
 
+/* mseal's can_madvise_modify for advice beyond SPEC §9's five (DONTFORK, GUARD_INSTALL):
+ * refused VMA by VMA, after the VMAs before it took the advice, and only over a sealed
+ * anonymous VMA the caller cannot write (is_ro_anon). */
+static int sealed_ro_anon(const struct vma *v, long a)
+{
+	return (a == MADV_DONTFORK || a == MADV_GUARD_INSTALL_) && (v->vm_flags & VM_SEALED) &&
+	       !v->vm_obj && !(v->vm_flags & VM_WRITE);
+}
+
 static long madvise_walk(struct mm_struct *mm, uint64_t start, uint64_t end, long a)
 {
 	long unmapped = 0;
@@ -167,6 +176,8 @@ static long madvise_walk(struct mm_struct *mm, uint64_t start, uint64_t end, lon
 		}
 		uint64_t tmp = min_u64(v->vm_end, end);
 		struct vma *out;
+		if (sealed_ro_anon(v, a))
+			return -EPERM;
 		long r = madvise_vma(mm, v, start, tmp, a, &out);
 		if (r)
 			return r;
@@ -182,16 +193,6 @@ static int advice_discards(long a)
 {
 	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_DONTNEED_LOCKED ||
 	       a == MADV_REMOVE || a == MADV_WIPEONFORK;
-}
-
-/* mseal's can_modify_vma_madv for advice beyond SPEC §9's five: refused only over a
- * sealed anonymous VMA the caller cannot write (is_ro_anon). */
-static int sealed_ro_anon(struct mm_struct *mm, uint64_t start, uint64_t end)
-{
-	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end; v = vma_next(&mm->mt, v))
-		if ((v->vm_flags & VM_SEALED) && !v->vm_obj && !(v->vm_flags & VM_WRITE))
-			return 1;
-	return 0;
 }
 
 static int advice_known(long a)
@@ -241,8 +242,6 @@ long mm_madvise(struct mm_struct *mm, const struct mm_caller *c, uint64_t start,
 		r = madvise_populate(mm, start, end, advice);
 	else if (advice_discards(advice) && mm_range_sealed(mm, start, end))
 		r = -EPERM;
-	else if ((advice == MADV_DONTFORK || advice == 102) && sealed_ro_anon(mm, start, end))
-		r = -EPERM;	/* Linux's is_discard list also has these, for read-only anon */
 	else
 		r = madvise_walk(mm, start, end, advice);
 	pthread_rwlock_unlock(&mm->lock);

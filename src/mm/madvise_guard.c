@@ -22,8 +22,9 @@ long madvise_guard_install(struct mm_struct *mm, struct vma *v, uint64_t start, 
 	if (!guard_vma_ok(v, 1))
 		return -EINVAL;
 	/* Linux 6.13 prepared an anon_vma so that fork copies the page tables (and so the
-	 * markers); merges still depend on it. Shared VMAs get none here. */
-	if (!(v->vm_flags & VM_SHARED) && !mm_anon_prepare(mm, v))
+	 * markers); merges still depend on it. 6.18 still does for anonymous VMAs, but not
+	 * for file-backed or shared ones (checked: a file VMA's fork child still merges). */
+	if (!v->vm_obj && !(v->vm_flags & VM_SHARED) && !mm_anon_prepare(mm, v))
 		return -ENOMEM;
 	/* The whole VMA, without a split, and for good: GUARD_REMOVE leaves it (6.18 smaps
 	 * "gu"); fork reads it to know a VMA without anon pages may still hold markers. */

@@ -70,7 +70,7 @@ static long do_mlock(struct mm_struct *mm, const struct mm_caller *c, uint64_t s
 		return 0;
 	pthread_rwlock_wrlock(&mm->lock);
 	uint64_t limit = c->rlim[RLIMIT_MEMLOCK].cur >> PAGE_SHIFT;
-	uint64_t locked = (len >> PAGE_SHIFT) + mm->locked_vm;
+	uint64_t locked = (len >> PAGE_SHIFT) + mm->locked_vm + mm->locked_vm_stale;
 	long r = 0;
 	if (locked > limit && !gate_privilege(c->token, PM_SE_LOCK_MEMORY_PRIVILEGE)) {
 		locked -= locked_pages_in(mm, start, end);

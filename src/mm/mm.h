@@ -79,6 +79,8 @@ struct mm_caller {
 	const struct mm_rlimit *rlim;		/* RLIM_NLIMITS entries */
 	struct token *token;			/* effective token, for privilege gates */
 	int wx;					/* W^X enforced for this process (SPEC §4) */
+	uint64_t file_id;			/* mmap of a file: the open file's identity (fd's
+						 * mmap id), which new VMAs carry; 0 = none */
 };
 
 /* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private
@@ -105,6 +107,9 @@ struct mm_struct {
 	uint64_t start_brk, brk;		/* heap start and current break (brk is unaligned) */
 	uint64_t start_stack;			/* initial stack pointer area (top of [stack]) */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;	/* pages; under lock */
+	uint64_t locked_vm_stale;		/* pages Linux's locked_vm keeps after a
+						 * MREMAP_DONTUNMAP unlocked their VMA (mremap.c):
+						 * in VmLck and the RLIMIT_MEMLOCK checks; under lock */
 	uint64_t hiwater_vm, hiwater_rss;	/* pages; peaks */
 	atomic_long rss[NR_MM_COUNTERS];	/* resident pages by kind */
 	atomic_long swapents;			/* swap entries in the page tables (MM_SWAPENTS) */

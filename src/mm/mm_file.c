@@ -204,7 +204,9 @@ long mm_remap_file_pages(struct mm_struct *mm, const struct mm_caller *c, uint64
 	r = mm_range_sealed(mm, start, start + size) ? -EPERM : 0;
 	if (!r) {
 		uint64_t vf = v->vm_flags & ~(uint64_t)VM_SOFTDIRTY;
-		r = mm_mmap_region(mm, c, start, size, vf, v->vm_obj, pgoff, VMA_NORMAL, 1);
+		struct mm_caller same_file = *c;	/* the mmap goes through v's own file */
+		same_file.file_id = v->vm_file_id;
+		r = mm_mmap_region(mm, &same_file, start, size, vf, v->vm_obj, pgoff, VMA_NORMAL, 1);
 		r = r < 0 ? r : 0;
 	}
 out:

@@ -318,6 +318,7 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 		    int populate)
 {
 	vf = mm_ksm_vma_flags(mm, vf);	/* PR_SET_MEMORY_MERGE marks new mappings (brk too) */
+	uint64_t file_id = obj ? c->file_id : 0;	/* an object made here has no open file */
 	uint64_t end = addr + len, odata, npages = len >> PAGE_SHIFT;
 	uint64_t over = overlap_pages(mm, addr, end, &odata);
 	if (!may_expand_vm(mm, c, vf, npages - over))
@@ -338,6 +339,7 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 	v->vm_flags = vf;
 	v->vm_pgoff = pgoff;
 	v->vm_obj = obj;
+	v->vm_file_id = file_id;
 	v->kind = (uint8_t)kind;
 	if (mm_range_sealed(mm, addr, end)) {
 		vma_free(mm, v);

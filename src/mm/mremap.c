@@ -74,16 +74,18 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 	mm_link_vma(mm, nv);
 	mm_merge_around(mm, nv);
 	if (r->flags & MREMAP_DONTUNMAP) {
-		/* The old range stays mapped but empty: its next touch is a fresh zero page,
-		 * and it is no longer locked (move_vma). */
-		struct vma *old = vma_lookup(&mm->mt, r->addr), *out;
+		/* The old range stays mapped but empty: its next touch is a fresh zero page.
+		 * Linux 6.18 (dontunmap_complete) unlocks the whole old VMA, unsplit and
+		 * unmerged, and leaves locked_vm alone: VmLck still counts its pages. */
+		struct vma *old = vma_lookup(&mm->mt, r->addr);
 		if (old && old->anon && old->vm_start == r->addr && old->vm_end == r->addr + r->old_len) {
 			anon_vma_put(mm, old->anon);
 			old->anon = NULL;
 		}
-		if (old)
-			mm_modify_range(mm, old, r->addr, r->addr + r->old_len,
-					old->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT), &out);
+		if (old && (old->vm_flags & VM_LOCKED)) {
+			mm->locked_vm_stale += (old->vm_end - old->vm_start) >> PAGE_SHIFT;
+			mm_set_vma_flags(mm, old, old->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT));
+		}
 	} else {
 		mm_unmap_range_locked(mm, r->addr, r->addr + r->old_len);
 	}
@@ -152,8 +154,10 @@ static int expand_in_place(struct remap *r, struct vma *v, uint64_t delta)
 	uint64_t end = v->vm_end + delta;
 	if (end < v->vm_end || end > mm->task_size)
 		return 0;
+	/* vma_expandable: only overlap counts, not a stack's guard gap (the MAP_FIXED
+	 * get_unmapped_area it asks does not look at gaps). */
 	struct vma *next = vma_next(&mm->mt, v);
-	if (next && end > vma_start_gap(&mm->mt, next))
+	if (next && end > next->vm_start)
 		return 0;
 	uint64_t old_end = v->vm_end;
 	mm_resize_vma(mm, v, v->vm_start, end);

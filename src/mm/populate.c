@@ -27,6 +27,10 @@ int mm_populate_range(struct mm_struct *mm, uint64_t start, uint64_t end, int ig
 			continue;
 		}
 		uint64_t stop = min_u64(end, v->vm_end);
+		if (v->vm_flags & VM_LOCKONFAULT) {
+			a = stop;	/* populate_vma_page_range: lock-on-fault waits for touches */
+			continue;
+		}
 		/* populate_vma_page_range: private writable mappings are written (breaking COW),
 		 * everything else is read; inaccessible mappings are skipped. */
 		/* populate_vma_page_range: an inaccessible VMA cannot be faulted in (mlock of
@@ -68,6 +72,6 @@ int mm_mlock_future_ok(struct mm_struct *mm, const struct mm_caller *c, uint64_t
 {
 	if (!(vf & VM_LOCKED) || gate_privilege(c->token, PM_SE_LOCK_MEMORY_PRIVILEGE))
 		return 1;
-	uint64_t locked = (len >> PAGE_SHIFT) + mm->locked_vm;
+	uint64_t locked = (len >> PAGE_SHIFT) + mm->locked_vm + mm->locked_vm_stale;
 	return locked <= (c->rlim[RLIMIT_MEMLOCK].cur >> PAGE_SHIFT);
 }

@@ -62,12 +62,16 @@ void obj_clear_dirty_locked(struct vm_object *o, struct page *pg)
 	o->nr_dirty--;
 }
 
-/* pwrite of one frame's bytes below EOF. 0 or -EIO. */
+/* pwrite of one frame's bytes below EOF. The page that straddles EOF has its tail zeroed
+ * first, as Linux's writepage does (the tail may be mapped and written, and must never
+ * reach the file): after writeback, stores past EOF read back as zero. 0 or -EIO. */
 static int write_page(struct vm_object *o, uint64_t index, struct page *pg)
 {
 	uint64_t off = index * PAGE_SIZE;
 	size_t want = (size_t)min_u64(PAGE_SIZE, o->size - off), done = 0;
-	const uint8_t *src = page_address(o->ph, pg);
+	uint8_t *src = page_address(o->ph, pg);
+	if (want < PAGE_SIZE)
+		memset(src + want, 0, PAGE_SIZE - want);
 	while (done < want) {
 		ssize_t n = pwrite(o->host_fd, src + done, want - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)

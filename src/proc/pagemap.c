@@ -15,6 +15,10 @@
 #define PM_SOFT_DIRTY		(1ULL << 55)
 #define PM_MMAP_EXCLUSIVE	(1ULL << 56)
 #define PM_UFFD_WP		(1ULL << 57)	/* userfaultfd is not built: never set */
+#define PM_GUARD_REGION		(1ULL << 58)
+/* A PTE marker as Linux encodes it in a swap entry: type SWP_PTE_MARKER (31 on x86-64),
+ * offset the marker bit (PTE_MARKER_GUARD is bit 2). */
+#define PM_MARKER_GUARD_FRAME	(31ULL | (4ULL << 5))
 #define PM_FILE			(1ULL << 61)
 #define PM_SWAP			(1ULL << 62)
 #define PM_PRESENT		(1ULL << 63)
@@ -30,7 +34,10 @@ static uint64_t pagemap_entry(struct mm_struct *mm, const struct vma *v, uint64_
 	pte_t e = ep ? *ep : 0;
 	/* PROT_NONE entries keep their frame and x86 Linux reports them present. Swap entries
 	 * report PM_SWAP with type | offset << 5 (MAX_SWAPFILES_SHIFT) in the frame bits
-	 * when show_pfn, and their soft-dirty bit; guard markers show as holes. */
+	 * when show_pfn, and their soft-dirty bit. A guard marker is a swap entry to Linux
+	 * too: PM_SWAP with PM_GUARD_REGION (6.15), checked on 6.18. */
+	if (pte_is_marker(e) && pte_marker(e) == PTE_MARKER_GUARD)
+		return flags | PM_SWAP | PM_GUARD_REGION | (show_pfn ? PM_MARKER_GUARD_FRAME : 0);
 	if (pte_is_swap(e)) {
 		flags |= PM_SWAP | ((e & PTE_SOFTDIRTY) ? PM_SOFT_DIRTY : 0);
 		uint64_t frame = pte_swap_type(e) | (pte_swap_offset(e) << 5);

@@ -40,7 +40,7 @@ void proc_render_status(const struct proc_task_info *ti, struct mm_struct *mm, s
 		uint64_t lib = (mm->exec_vm << PAGE_SHIFT) - text;
 		kb_line(sb, "VmPeak", max_u64(mm->hiwater_vm, mm->total_vm));
 		kb_line(sb, "VmSize", mm->total_vm);
-		kb_line(sb, "VmLck", mm->locked_vm);
+		kb_line(sb, "VmLck", mm->locked_vm + mm->locked_vm_stale);
 		kb_line(sb, "VmPin", 0);
 		kb_line(sb, "VmHWM", max_u64(mm->hiwater_rss, rss));
 		kb_line(sb, "VmRSS", rss);

@@ -239,6 +239,20 @@ uint32_t fd_get_rights(struct pm_process *p, int fd)
 	return g;
 }
 
+uint64_t fd_mmap_id(struct pm_process *p, int fd, atomic_uint_fast64_t *next)
+{
+	struct open_file *f = p->files ? fd_lookup(p->files, fd) : NULL;
+	if (!f)
+		return 0;
+	uint_fast64_t id = atomic_load(&f->mmap_id);
+	if (!id) {
+		uint_fast64_t fresh = atomic_fetch_add(next, 1) + 1;
+		id = atomic_compare_exchange_strong(&f->mmap_id, &id, fresh) ? fresh : id;
+	}
+	fd_file_put(f);
+	return (uint64_t)id;
+}
+
 int fd_get_object(struct pm_process *p, int fd, struct vm_object **o, int *open_flags)
 {
 	if (!p->files)

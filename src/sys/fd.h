@@ -31,6 +31,7 @@ struct open_file {
 	char *path;			/* directory: its path inside the root; immutable */
 	int pid;			/* pidfd: the process it names; 0 otherwise; immutable */
 	uint32_t granted;		/* FILE_* rights the open granted (from the file's SD) */
+	atomic_uint_fast64_t mmap_id;	/* identity its mappings carry; set at first mmap */
 	size_t path_size;		/* bytes allocated for path */
 	struct kmem *km;		/* immutable */
 };
@@ -88,6 +89,10 @@ int fd_set_cloexec(struct fd_table *ft, int fd, int on);
 int fd_get_object(struct pm_process *p, int fd, struct vm_object **o, int *open_flags);
 /* The FILE_* rights fd's open file was granted (SPEC §3 mmap checks), or 0 for a bad fd. */
 uint32_t fd_get_rights(struct pm_process *p, int fd);
+/* The identity the mappings of fd's open file carry, taken from *next at its first mmap:
+ * VMAs mapped through different opens of one file never merge (Linux compares vm_file).
+ * 0 for a bad fd. */
+uint64_t fd_mmap_id(struct pm_process *p, int fd, atomic_uint_fast64_t *next);
 
 /* Copying to and from the calling process's memory (file_uaccess.c); no lock held.
  * 0 or -EFAULT. */

@@ -223,6 +223,7 @@ void thread_caller(struct pm_thread *t, struct mm_caller *c)
 	c->rlim = t->proc->rlim;
 	c->token = thread_token(t);
 	c->wx = !t->proc->dynamic_code;
+	c->file_id = 0;
 }
 
 /* Bump-allocates len bytes of the process's scratch area, mapping more when it runs out. */

@@ -61,6 +61,7 @@ struct pm_system {
 	struct sd *reg_sd, *reg_sd_tcb;	/* the registry key SDs (registry.c); immutable */
 	struct obj_filecache fcache;	/* the page cache directory: host (dev, ino) -> object */
 	atomic_ulong oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
+	atomic_uint_fast64_t next_mmap_id;	/* open files' mmap ids (fd_mmap_id) */
 	_Atomic int panicked;		/* PanicOnOom fired: the machine has halted (oom.c) */
 	struct sys_damon damon;		/* DAMON contexts (damon_ctl.c); its own lock */
 	struct sys_ksmd ksmd;		/* ksmd's knobs and timer (ksm_ctl.c); under lock */

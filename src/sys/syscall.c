@@ -36,6 +36,7 @@ static long sys_mmap(struct pm_thread *t, const long a[6])
 	unsigned fmode = (acc != O_WRONLY && (rights & FILE_READ_DATA) ? MM_F_READ : 0) |
 			 (acc != O_RDONLY && (rights & FILE_WRITE_DATA) ? MM_F_WRITE : 0) |
 			 ((rights & FILE_EXECUTE) ? MM_F_EXEC : 0) | ((oflags & O_DIRECT) ? MM_F_DAX : 0);
+	c.file_id = fd_mmap_id(t->proc, (int)a[4], &t->proc->sys->next_mmap_id);
 	r = mm_mmap_file(t->proc->mm, &c, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], flags,
 			 o, (uint64_t)a[5], fmode);
 	obj_put(o);

@@ -85,6 +85,8 @@ struct vma {
 	uint64_t vm_flags;		/* VM_* */
 	uint64_t vm_pgoff;		/* offset in the object, in pages (anon: vm_start >> 12 at birth) */
 	struct vm_object *vm_obj;	/* backing object, one reference held; NULL = anonymous */
+	uint64_t vm_file_id;		/* the open file it was mapped through (Linux's vm_file:
+					   two opens of one file never merge); 0 = none */
 	struct anon_vma *anon;		/* anon identity, one reference held; NULL until first COW/anon fault */
 	struct mm_struct *vm_mm;	/* owning address space; immutable */
 	uint8_t pkey;			/* protection key 0..15 */

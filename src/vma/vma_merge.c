@@ -19,7 +19,7 @@ bool vma_mergeable(const struct vma *prev, const struct vma *next)
 		return false;
 	if ((prev->vm_flags | next->vm_flags) & VM_SPECIAL)
 		return false;
-	if (prev->vm_obj != next->vm_obj)
+	if (prev->vm_obj != next->vm_obj || prev->vm_file_id != next->vm_file_id)
 		return false;
 	if (prev->vm_pgoff + ((prev->vm_end - prev->vm_start) >> PAGE_SHIFT) != next->vm_pgoff)
 		return false;

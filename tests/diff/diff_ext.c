@@ -224,6 +224,24 @@ void diff_state_update(struct diff_state *st, const struct diff_call *c,
 {
 	memcpy(st->mincore, r->mincore, sizeof(st->mincore));
 	memcpy(st->maps, r->maps, sizeof(st->maps));
+	/* Which pages are mapped, and in a VM_GROWSDOWN VMA (smaps "gd"). A sealed page can
+	 * only go unmapped through a fork that left its MADV_DONTFORK VMA behind. */
+	uint8_t mapped[DIFF_WIN_PAGES];
+	memset(mapped, 0, sizeof(mapped));
+	memset(st->growsdown, 0, sizeof(st->growsdown));
+	for (const char *p = r->smaps; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		unsigned long s, e;
+		const char *nl = strchr(p, '\n'), *gd = strstr(p, " gd ");
+		if (sscanf(p, "%lx-%lx", &s, &e) != 2)
+			continue;
+		for (unsigned long q = s; q < e && q < DIFF_WIN_PAGES; q++) {
+			mapped[q] = 1;
+			st->growsdown[q] = gd && (!nl || gd < nl);
+		}
+	}
+	for (int q = 0; q < DIFF_WIN_PAGES; q++)
+		if (!mapped[q])
+			st->sealed[q] = 0;
 	if (c->op != D_MSEAL || r->rkind != R_VAL || r->rval != 0)
 		return;
 	for (uint64_t p = c->off / PG; p < (c->off + c->len + PG - 1) / PG; p++)

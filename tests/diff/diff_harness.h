@@ -95,6 +95,7 @@ int diff_shrink(struct diff_seq *s, const struct diff_caps *caps, int max_runs);
 /* What the host did over all runs so far: shows the corpus reaches the interesting cases. */
 struct diff_stats {
 	long calls, errors, signals, in_window, elsewhere, reads, nonzero_reads, grows;
+	long host_flukes;	/* mincore mismatches that did not come back on a rerun */
 };
 extern struct diff_stats diff_stats;
 
@@ -105,6 +106,7 @@ void diff_format_call(const struct diff_call *c, char *buf, size_t len);
  * record ('.' = unmapped). Each side keeps its own; they agree while the records do. */
 struct diff_state {
 	uint8_t sealed[DIFF_WIN_PAGES];
+	uint8_t growsdown[DIFF_WIN_PAGES];	/* in a VM_GROWSDOWN VMA (smaps "gd") */
 	char mincore[DIFF_WIN_PAGES + 1];
 	char maps[DIFF_MAPS_MAX];	/* the window's maps lines after the last call */
 };
