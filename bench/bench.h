@@ -145,6 +145,7 @@ void host_side_malloc1(const bench_ctx *b, const bench_wl *w, bench_result *r);
 #define BENCH_MMAP1_BYTES	(128UL * BENCH_MIB)	/* will-it-scale mmap1/page_fault1 size */
 #define BENCH_MAPS_VMAS		20000UL			/* VMAs present for maps_20k */
 #define BENCH_MAPS_CHUNK	(128UL * 1024UL)	/* read() size for maps, as cat(1) uses */
+enum { BENCH_VIEW_MAPS, BENCH_VIEW_SMAPS };		/* w->param of maps_20k, smaps_20k */
 #define BENCH_UACCESS_SET	8UL			/* pages in the uaccess working set */
 #define BENCH_UACCESS_BATCH	1024L			/* loads per timed iteration */
 #define BENCH_COW_BYTES		(64UL * BENCH_MIB)	/* populated before each fork */
