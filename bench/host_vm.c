@@ -23,6 +23,7 @@ typedef struct hvm_st {
 	uint64_t len;		/* its length in bytes */
 	char    *src, *dst;	/* mremap: the two places the 1 GiB moves between */
 	int      fd, kind;	/* file workloads: the open file and BENCH_FILE_* */
+	const bench_ctx *b;	/* the clock to read (cow_fault_after_fork) */
 } hvm_st;
 
 static long hvm_err(hvm_st *s, const char *call)
@@ -71,9 +72,9 @@ static long it_cow(void *p, double *secs)
 	if (pid < 0)
 		return hvm_err(s, "fork");
 	if (pid == 0) {
-		double t0 = bench_now();
+		double t0 = bench_now(s->b);
 		touch_pages(s->va, s->len);
-		t = bench_now() - t0;
+		t = bench_now(s->b) - t0;
 		_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
 	}
 	close(fds[1]);
@@ -89,7 +90,7 @@ static long it_cow(void *p, double *secs)
 
 void host_side_cow_fault(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
-	hvm_st s = { .len = BENCH_COW_BYTES };
+	hvm_st s = { .len = BENCH_COW_BYTES, .b = b };
 
 	s.va = hvm_populate(&s, NULL, s.len);
 	if (!s.va) {
