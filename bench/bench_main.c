@@ -83,8 +83,8 @@ static void usage(FILE *f)
 		   "peimm/linux (above 1 = peimm is faster). No WORKLOAD = all of them.\n\n"
 		   "  --seconds S  measured time per side per workload\n"
 		   "  --json       one JSON object per line instead of the table\n"
-		   "  --cpu-clock  time by the thread's CPU clock (for a loaded machine; the\n"
-		   "               host side of fork_1g_resident then misses the child's exit)\n"
+		   "  --cpu-clock  time by the thread's CPU clock (for a loaded machine; a\n"
+		   "               host fork row adds the child's CPU time from wait4)\n"
 		   "  --list       name the workloads and exit\n");
 }
 
