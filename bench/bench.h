@@ -22,6 +22,7 @@ typedef struct bench_ctx {
 	double   seconds;	/* measured time per side per workload, in seconds */
 	double   warmup;	/* warm-up time per side, in seconds */
 	int      json;		/* 1 = one JSON object per line instead of the table */
+	int      cpu_clock;	/* 1 = time by the thread's CPU clock, not the wall clock */
 	uint64_t ram_bytes;	/* simulated RAM of each peimm system */
 } bench_ctx;
 
@@ -69,8 +70,9 @@ void bench_in_child(const bench_ctx *b, const bench_wl *w, bench_side_fn side,
 /* Marks r failed with err and a printf-style note; returns err. */
 long bench_fail(bench_result *r, long err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Monotonic time in seconds. */
-double bench_now(void);
+/* Now, in seconds: CLOCK_MONOTONIC, or CLOCK_THREAD_CPUTIME_ID with --cpu-clock (on a
+ * machine shared with other loads, the time this thread ran, not the time it waited). */
+double bench_now(const bench_ctx *b);
 
 /* One iteration that times itself: returns its ops (> 0) and sets *secs to the part of the
  * iteration that counts (the COW faults, not the fork around them); or -errno. */
@@ -145,6 +147,7 @@ void host_side_malloc1(const bench_ctx *b, const bench_wl *w, bench_result *r);
 #define BENCH_MMAP1_BYTES	(128UL * BENCH_MIB)	/* will-it-scale mmap1/page_fault1 size */
 #define BENCH_MAPS_VMAS		20000UL			/* VMAs present for maps_20k */
 #define BENCH_MAPS_CHUNK	(128UL * 1024UL)	/* read() size for maps, as cat(1) uses */
+enum { BENCH_VIEW_MAPS, BENCH_VIEW_SMAPS };		/* w->param of maps_20k, smaps_20k */
 #define BENCH_UACCESS_SET	8UL			/* pages in the uaccess working set */
 #define BENCH_UACCESS_BATCH	1024L			/* loads per timed iteration */
 #define BENCH_COW_BYTES		(64UL * BENCH_MIB)	/* populated before each fork */

@@ -23,6 +23,7 @@ typedef struct host_st {
 	char    *va;		/* the mapping the loop works on, or NULL */
 	long     base;		/* brk base */
 	char    *buf;		/* maps read buffer, BENCH_MAPS_CHUNK bytes */
+	const char *view;	/* "/proc/self/maps" or "/proc/self/smaps" */
 	uint64_t sum;		/* sink for uaccess loads */
 } host_st;
 
@@ -192,23 +193,24 @@ void host_side_mprotect(const bench_ctx *b, const bench_wl *w, bench_result *r)
 	munmap(s.va, s.len);
 }
 
-/* ---- maps_20k: read /proc/self/maps with 20,000 VMAs present; runs in a child ---- */
+/* ---- maps_20k, smaps_20k: read /proc/self/[s]maps with 20,000 VMAs present; runs in a
+ * child ---- */
 
 /* One full read: open, read to EOF in BENCH_MAPS_CHUNK reads, close. Returns the lines
  * seen when count is set, else 1; or -errno. */
 static long maps_read_all(host_st *s, int count)
 {
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = open(s->view, O_RDONLY | O_CLOEXEC);
 	long lines = 0;
 	ssize_t n;
 
 	if (fd < 0)
-		return host_err(s, "open(/proc/self/maps)");
+		return host_err(s, "open of the view");
 	while ((n = read(fd, s->buf, BENCH_MAPS_CHUNK)) > 0)
 		for (ssize_t i = 0; count && i < n; i++)
 			lines += s->buf[i] == '\n';
 	if (n < 0) {
-		long e = host_err(s, "read(/proc/self/maps)");
+		long e = host_err(s, "read of the view");
 		close(fd);
 		return e;
 	}
@@ -223,7 +225,8 @@ static long it_maps(void *p)
 
 void host_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
-	host_st s = { .buf = malloc(BENCH_MAPS_CHUNK) };
+	host_st s = { .buf = malloc(BENCH_MAPS_CHUNK),
+		      .view = w->param == BENCH_VIEW_SMAPS ? "/proc/self/smaps" : "/proc/self/maps" };
 	long lines = 0;
 
 	if (!s.buf) {

@@ -26,6 +26,8 @@ static const bench_wl workloads[] = {
 	  0, 0, BENCH_UNIT_NONE, pm_side_mprotect, host_side_mprotect },
 	{ "maps_20k", "read the whole maps view with 20,000 VMAs present (ops = full reads)", 0,
 	  1, BENCH_UNIT_LINES, pm_side_maps, host_side_maps },
+	{ "smaps_20k", "read the whole smaps view with 20,000 VMAs present (ops = full reads)",
+	  BENCH_VIEW_SMAPS, 1, BENCH_UNIT_LINES, pm_side_maps, host_side_maps },
 	{ "vma_scale_100", "mmap+munmap 4 KiB with 100 VMAs present", 100, 1, BENCH_UNIT_NS,
 	  pm_side_vma_scale, host_side_vma_scale },
 	{ "vma_scale_10k", "mmap+munmap 4 KiB with 10,000 VMAs present", 10000, 1, BENCH_UNIT_NS,
@@ -58,9 +60,11 @@ static const bench_wl workloads[] = {
 	  pm_side_malloc1, host_side_malloc1 },
 };
 
-/* Other names for a row: will-it-scale's brk1 is the brk_grow_shrink loop itself. */
+/* Other names for a row: will-it-scale's brk1 is the brk_grow_shrink loop itself, and its
+ * page_fault1 the page_fault_anon loop. */
 static const struct { const char *alias, *name; } aliases[] = {
 	{ "brk1", "brk_grow_shrink" },
+	{ "page_fault1", "page_fault_anon" },
 };
 #define NALIAS (sizeof(aliases) / sizeof(aliases[0]))
 #define NWL (sizeof(workloads) / sizeof(workloads[0]))
@@ -73,12 +77,14 @@ typedef struct bench_row {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: peimm bench [--seconds S] [--json] [--list] [WORKLOAD...]\n\n"
+	fprintf(f, "usage: peimm bench [--seconds S] [--json] [--cpu-clock] [--list] [WORKLOAD...]\n\n"
 		   "Runs each workload in peimm and on the host kernel, S seconds per side\n"
 		   "(default 0.3) after a short warm-up, and prints ops/s and the ratio\n"
 		   "peimm/linux (above 1 = peimm is faster). No WORKLOAD = all of them.\n\n"
 		   "  --seconds S  measured time per side per workload\n"
 		   "  --json       one JSON object per line instead of the table\n"
+		   "  --cpu-clock  time by the thread's CPU clock (for a loaded machine; a\n"
+		   "               host fork row adds the child's CPU time from wait4)\n"
 		   "  --list       name the workloads and exit\n");
 }
 
@@ -270,6 +276,8 @@ static int parse_args(int argc, char **argv, bench_ctx *b, unsigned char *sel)
 			return 0;
 		} else if (!strcmp(a, "--json")) {
 			b->json = 1;
+		} else if (!strcmp(a, "--cpu-clock")) {
+			b->cpu_clock = 1;
 		} else if (!strcmp(a, "--seconds")) {
 			if (parse_seconds(b, i + 1 < argc ? argv[++i] : NULL))
 				return 2;

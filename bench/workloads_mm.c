@@ -183,19 +183,19 @@ void pm_side_mprotect(const bench_ctx *b, const bench_wl *w, bench_result *r)
 	bench_env_close(&s.e);
 }
 
-/* ---- maps_20k: read the whole maps view with 20,000 VMAs present ---- */
+/* ---- maps_20k, smaps_20k: read the whole view with 20,000 VMAs present ---- */
 
-typedef struct maps_st { pm_env e; char *buf; uint64_t lines; } maps_st;
+typedef struct maps_st { pm_env e; char *buf; uint64_t lines; const char *view; } maps_st;
 
-/* Reads the maps view to its end in BENCH_MAPS_CHUNK reads; returns the bytes read. */
+/* Reads the view to its end in BENCH_MAPS_CHUNK reads; returns the bytes read. */
 static long maps_read_all(maps_st *s)
 {
 	uint64_t off = 0;
 	long n;
 
-	while ((n = pm_proc_read(s->e.t, 0, "maps", s->buf, BENCH_MAPS_CHUNK, off)) > 0)
+	while ((n = pm_proc_read(s->e.t, 0, s->view, s->buf, BENCH_MAPS_CHUNK, off)) > 0)
 		off += (uint64_t)n;
-	return n < 0 ? bench_env_err(&s->e, n, "proc_read(maps)") : (long)off;
+	return n < 0 ? bench_env_err(&s->e, n, "proc_read") : (long)off;
 }
 
 static long it_maps(void *p)
@@ -211,18 +211,19 @@ static long maps_count_lines(maps_st *s)
 	uint64_t off = 0, lines = 0;
 	long n;
 
-	while ((n = pm_proc_read(s->e.t, 0, "maps", s->buf, BENCH_MAPS_CHUNK, off)) > 0) {
+	while ((n = pm_proc_read(s->e.t, 0, s->view, s->buf, BENCH_MAPS_CHUNK, off)) > 0) {
 		for (long i = 0; i < n; i++)
 			lines += s->buf[i] == '\n';
 		off += (uint64_t)n;
 	}
 	s->lines = lines;
-	return n < 0 ? bench_env_err(&s->e, n, "proc_read(maps)") : 0;
+	return n < 0 ? bench_env_err(&s->e, n, "proc_read") : 0;
 }
 
 void pm_side_maps(const bench_ctx *b, const bench_wl *w, bench_result *r)
 {
-	maps_st s = { .buf = malloc(BENCH_MAPS_CHUNK) };
+	maps_st s = { .buf = malloc(BENCH_MAPS_CHUNK),
+		      .view = w->param == BENCH_VIEW_SMAPS ? "smaps" : "maps" };
 
 	if (!s.buf) {
 		bench_fail(r, -ENOMEM, "out of host memory");

@@ -48,7 +48,7 @@ static long touch_pages(pm_env *e, pm_thread *t, uint64_t va, uint64_t len)
 
 /* ---- cow_fault_after_fork and fork_1g_resident ---- */
 
-typedef struct fork_st { pm_env e; long va; uint64_t len; } fork_st;
+typedef struct fork_st { pm_env e; long va; uint64_t len; const bench_ctx *b; } fork_st;
 
 /* fork; returns the child's main thread, or NULL with e->note set. */
 static pm_thread *env_fork(pm_env *e)
@@ -69,9 +69,9 @@ static long it_cow(void *p, double *secs)
 
 	if (!c)
 		return -ECHILD;
-	double t0 = bench_now();
+	double t0 = bench_now(s->b);
 	long rc = touch_pages(&s->e, c, (uint64_t)s->va, s->len);
-	*secs = bench_now() - t0;
+	*secs = bench_now(s->b) - t0;
 	pm_syscall(c, SYS_exit_group, 0, 0, 0, 0, 0, 0);
 	return rc ? rc : (long)(s->len / BENCH_PAGE);
 }
@@ -93,6 +93,7 @@ static int fork_setup(const bench_ctx *b, fork_st *s, uint64_t len, uint64_t ram
 		      bench_result *r)
 {
 	s->len = len;
+	s->b = b;
 	if (bench_env_open(b, &s->e, r, ram, NULL))
 		return -1;
 	s->va = env_populate(&s->e, 0, len);

@@ -145,11 +145,12 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 					  (old->flags & PG_shmem) ? MM_SHMEMPAGES : MM_FILEPAGES], 1);
 		if (old->flags & PG_anon)
 			atomic_fetch_sub(&mm->sys->nr_anon, 1);
-		phys_put(mm->sys->ph, old);
 	}
 	pgt_set(&mm->pgt, ep, 0);
 	map_page(mm, ep, copy, mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D);
 	mm_flush_tlb(mm);
+	if (old)	/* after the bump: the shootdown rule of mm.h */
+		phys_put(mm->sys->ph, old);
 	return FAULT_OK;
 }
 

@@ -101,10 +101,10 @@ static enum fault_ret huge_wp(struct mm_struct *mm, struct vma *v, pte_t *ep)
 	memcpy(page_address(mm->sys->ph, copy), page_address(mm->sys->ph, old), mm_huge_size(v));
 	atomic_fetch_sub(&old->mapcount, 1);
 	atomic_fetch_sub(&mm->hugetlb_bytes, (long)mm_huge_size(v));
-	phys_put(mm->sys->ph, old);
 	pgt_set(&mm->pgt, ep, 0);
 	map_huge(mm, v, ep, copy, 1);
 	mm_flush_tlb(mm);
+	phys_put(mm->sys->ph, old);	/* after the bump: the shootdown rule of mm.h */
 	return FAULT_OK;
 }
 

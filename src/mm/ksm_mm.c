@@ -92,8 +92,8 @@ static void replace_locked(struct mm_struct *mm, pte_t *ep, struct page *pg, str
 	pgt_set(&mm->pgt, ep, (*ep & ~(PTE_PFN_MASK | PTE_RW)) | pte_mk(page_to_pfn(ph, kp), 0));
 	int old = atomic_fetch_sub(&pg->mapcount, 1);
 	PM_ENFORCE(old > 0);
+	mm_flush_tlb(mm);	/* before the put: the shootdown rule of mm.h */
 	phys_put(ph, pg);
-	mm_flush_tlb(mm);
 }
 
 /* try_to_merge_with_ksm_page: maps the KSM frame kp at it's address in place of pg. */

@@ -86,9 +86,9 @@ static int offline_locked(struct mm_struct *mm, pte_t *ep, struct page *pg, stru
 	atomic_fetch_add(&np->mapcount, 1);
 	pgt_set(&mm->pgt, ep, (*ep & ~PTE_PFN_MASK) | pte_mk(page_to_pfn(ph, np), 0));
 	atomic_fetch_sub(&pg->mapcount, 1);
+	mm_flush_tlb(mm);	/* before the put: the shootdown rule of mm.h */
 	phys_put(ph, pg);
 	pthread_mutex_unlock(&mm->ptl);
-	mm_flush_tlb(mm);
 	return 0;
 }
 

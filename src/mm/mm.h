@@ -127,7 +127,12 @@ struct mm_struct {
 	int ksm_merge_any;			/* PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY); under lock */
 };
 
-/* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. */
+/* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. A read that
+ * hits takes no lock (mm_access_hit): it copies, then checks that tlb_gen has not moved.
+ * That is sound because of the shootdown rule every path that takes a frame away from a
+ * PTE follows: clear or replace the PTE, bump tlb_gen (mm_flush_tlb), and only then drop
+ * the frame's reference (mm_unmap_page and the zap batch do it in that order). A hit that
+ * validates against the old generation therefore copied before the frame could be freed. */
 #define TLB_ENTRIES 64
 struct tlb_entry {
 	uint64_t vpn;				/* virtual page number, or UINT64_MAX when empty */
@@ -138,6 +143,9 @@ struct tlb_entry {
 struct tlb {
 	uint64_t gen;				/* mm->tlb_gen when filled */
 	uint64_t sys_gen;			/* mm->sys->shootdown_gen when filled */
+	struct mm_struct *mm;			/* the space the entries translate, with an
+						 * mm_grab reference (so a lock-free hit may
+						 * read its tlb_gen), or NULL */
 	struct tlb_entry e[TLB_ENTRIES];
 };
 
@@ -167,6 +175,8 @@ uint64_t mm_rss(struct mm_struct *mm);	/* resident pages of all kinds */
 /* A new vma_gen for mm: called on every change /proc/<pid>/maps would show. */
 void mm_vma_changed(struct mm_struct *mm);
 void tlb_init(struct tlb *tlb);
+/* Forgets every entry and drops the reference on tlb->mm (thread freed, exec). */
+void tlb_release(struct tlb *tlb);
 
 /* ---- layout.c ---- */
 /* Places the stack, mmap base, heap, vvar/vdso (SPEC §2) using rng; maps [stack] with the
@@ -223,6 +233,14 @@ int mm_has_wx(struct mm_struct *mm);
  * in. Returns len, or -EFAULT with *fi describing the signal. tlb may be NULL. */
 long mm_access(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64_t va, void *buf,
 	       size_t len, int how, struct mm_fault_info *fi);
+
+/* The lock-free read hit: copies len bytes at va into buf when a read (or fetch) of at most
+ * TLB_HIT_MAX bytes within one page hits the thread's TLB, and tlb_gen and the system
+ * shootdown generation are the same after the copy as before. Returns 1 when done, 0 when
+ * the caller must take mm_access_rlim (buf untouched then). No lock: the caller's thread
+ * alone uses tlb, and the process must have been running when the call began. */
+#define TLB_HIT_MAX 64
+int mm_access_hit(struct tlb *tlb, uint32_t pkru, uint64_t va, void *buf, size_t len, int how);
 
 /* mm_access with the caller's limits (stack growth obeys RLIMIT_STACK and RLIMIT_AS). */
 long mm_access_rlim(struct mm_struct *mm, struct tlb *tlb, uint32_t pkru, uint64_t va, void *buf,

@@ -229,8 +229,17 @@ void tlb_init(struct tlb *tlb)
 {
 	tlb->gen = 0;
 	tlb->sys_gen = 0;
+	tlb->mm = NULL;
 	for (int i = 0; i < TLB_ENTRIES; i++)
 		tlb->e[i].vpn = UINT64_MAX;
+}
+
+void tlb_release(struct tlb *tlb)
+{
+	struct mm_struct *mm = tlb->mm;
+	tlb_init(tlb);
+	if (mm)
+		mm_drop(mm);
 }
 
 uint64_t mm_rss(struct mm_struct *mm)

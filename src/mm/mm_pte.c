@@ -27,21 +27,53 @@ static int rss_kind(const struct page *pg)
 	return MM_FILEPAGES;
 }
 
-void mm_unmap_page(struct mm_struct *mm, struct page *pg)
+/* The mapping's share of the counts, without the reference. */
+static void unmap_counts(struct mm_struct *mm, struct page *pg)
 {
 	int old = atomic_fetch_sub(&pg->mapcount, 1);
 	PM_ENFORCE(old > 0);
 	atomic_fetch_sub(&mm->rss[rss_kind(pg)], 1);
 	if (pg->flags & PG_anon)
 		atomic_fetch_sub(&mm->sys->nr_anon, 1);
+}
+
+void mm_unmap_page(struct mm_struct *mm, struct page *pg)
+{
+	unmap_counts(mm, pg);
+	mm_flush_tlb(mm);	/* the shootdown rule (mm.h): no lock-free hit reads it freed */
 	phys_put(mm->sys->ph, pg);
 }
+
+/* Frames a zap has unmapped but not yet released: they are put after one TLB generation
+ * bump for the lot (Linux's mmu_gather), not one bump per frame. */
+#define ZAP_BATCH 64
 
 struct zap_ctx {
 	struct mm_struct *mm;
 	unsigned flags;				/* ZAP_* */
 	const struct vm_object *only;		/* zap only frames of this object, or NULL */
+	int nr;					/* frames in batch */
+	struct page *batch[ZAP_BATCH];
 };
+
+/* Every batched frame's PTE is already clear (pgt_unmap_range clears each entry as soon
+ * as zap_one returns): bump, then put. */
+static void zap_release(struct zap_ctx *z)
+{
+	if (!z->nr)
+		return;
+	mm_flush_tlb(z->mm);
+	for (int i = 0; i < z->nr; i++)
+		phys_put(z->mm->sys->ph, z->batch[i]);
+	z->nr = 0;
+}
+
+static void zap_defer_put(struct zap_ctx *z, struct page *pg)
+{
+	if (z->nr == ZAP_BATCH)
+		zap_release(z);
+	z->batch[z->nr++] = pg;
+}
 
 /* Returns 1 to keep the entry (pgt_unmap_range's contract). */
 static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -72,11 +104,12 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		int old = atomic_fetch_sub(&pg->mapcount, 1);
 		PM_ENFORCE(old > 0);
 		atomic_fetch_sub(&mm->hugetlb_bytes, (long)pgt_level_size(level));	/* not RSS */
-		phys_put(mm->sys->ph, pg);
+		zap_defer_put(z, pg);
 		return 0;
 	}
 	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
-	mm_unmap_page(mm, pg);
+	unmap_counts(mm, pg);
+	zap_defer_put(z, pg);
 	if (poisoned) {
 		pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));
 		return 1;
@@ -87,11 +120,12 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
 			  const struct vm_object *only)
 {
-	struct zap_ctx z = { mm, flags, only };
+	struct zap_ctx z = { .mm = mm, .flags = flags, .only = only, .nr = 0 };
 	uint64_t rss = mm_rss(mm);
 	if (rss > mm->hiwater_rss)
 		mm->hiwater_rss = rss;
 	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
+	zap_release(&z);
 	mm_flush_tlb(mm);
 }
 

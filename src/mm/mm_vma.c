@@ -151,7 +151,8 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 	struct vma *v = vma_find(&mm->mt, start);
 	if (!v || v->vm_start >= end)
 		return 0;
-	struct vma *last = vma_find(&mm->mt, end - 1);
+	/* The VMA holding end - 1 is v itself when v reaches end (the one-VMA munmap). */
+	struct vma *last = v->vm_end >= end ? v : vma_find(&mm->mt, end - 1);
 	int split_start = v->vm_start < start;
 	int split_end = last && last->vm_start < end && last->vm_end > end;
 	if ((split_start && !mm_hugetlb_split_ok(v, start)) || (split_end && !mm_hugetlb_split_ok(last, end)))

@@ -319,8 +319,13 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 {
 	vf = mm_ksm_vma_flags(mm, vf);	/* PR_SET_MEMORY_MERGE marks new mappings (brk too) */
 	uint64_t file_id = obj ? c->file_id : 0;	/* an object made here has no open file */
-	uint64_t end = addr + len, odata, npages = len >> PAGE_SHIFT;
-	uint64_t over = overlap_pages(mm, addr, end, &odata);
+	uint64_t end = addr + len, odata = 0, npages = len >> PAGE_SHIFT;
+	/* The usual case, a range get_unmapped_area chose, replaces nothing: one lookup then
+	 * stands for the overlap count, the seal check, the unmap and the neighbour lookups,
+	 * each of which would descend the tree again (that is what grew with the VMA count). */
+	struct vma *above = vma_find(&mm->mt, addr);
+	int clear = !above || above->vm_start >= end;
+	uint64_t over = clear ? 0 : overlap_pages(mm, addr, end, &odata);
 	if (!may_expand_vm(mm, c, vf, npages - over))
 		return -ENOMEM;
 	struct vma *v = vma_alloc(mm);
@@ -341,16 +346,18 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 	v->vm_obj = obj;
 	v->vm_file_id = file_id;
 	v->kind = (uint8_t)kind;
-	if (mm_range_sealed(mm, addr, end)) {
+	if (!clear && mm_range_sealed(mm, addr, end)) {
 		vma_free(mm, v);
 		return -EPERM;	/* MAP_FIXED over a sealed VMA (SPEC §9) */
 	}
 	if (vma_tree_reserve(&mm->mt, 1))
 		goto out_free;
-	if (mm_unmap_range_locked(mm, addr, end))
-		goto out_free;
-	struct vma *prev = vma_find(&mm->mt, addr) ? vma_prev(&mm->mt, vma_find(&mm->mt, addr))
-						   : vma_last(&mm->mt);
+	if (!clear) {
+		if (mm_unmap_range_locked(mm, addr, end))
+			goto out_free;
+		above = vma_find(&mm->mt, addr);	/* the old neighbours may be gone */
+	}
+	struct vma *prev = above ? vma_prev(&mm->mt, above) : vma_last(&mm->mt);
 	struct vma *next = prev ? vma_next(&mm->mt, prev) : vma_first(&mm->mt);
 	int merge = (prev && vma_mergeable(prev, v)) || (next && vma_mergeable(v, next));
 	if (!merge && mm->mt.count >= mm->sys->max_map_count) {

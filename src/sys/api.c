@@ -65,6 +65,16 @@ long pm_access(pm_thread *t, uint64_t va, void *buf, size_t len, int how, pm_sig
 		return -ESRCH;
 	if (atomic_load(&t->proc->sys->panicked))
 		return -EIO;	/* PanicOnOom halted the machine */
+	/* A small read that hits the TLB needs neither the process reference nor mm->lock:
+	 * mm_access_hit validates its copy against the TLB generation, which the teardown
+	 * of a dying process bumps as it unmaps (so such a read falls through to the ESRCH
+	 * below). Only a running process is read this way. */
+	if (atomic_load_explicit(&t->proc->state, memory_order_acquire) == PROC_RUNNING &&
+	    mm_access_hit(&t->tlb, t->pkru, va, buf, len, how)) {
+		if (si)
+			memset(si, 0, sizeof(*si));
+		return (long)len;
+	}
 	if (process_enter(t->proc))
 		return -ESRCH;
 	struct mm_fault_info fi = { 0 };

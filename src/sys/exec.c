@@ -186,7 +186,7 @@ void exec_install(struct pm_thread *t, struct exec_new *n)
 	p->scratch_next = p->scratch_end = 0;	/* the scratch area went with the old mm */
 	pthread_mutex_unlock(&sys->lock);
 	t->pkru = EXEC_PKRU;	/* the new mm has only key 0 (SPEC §10) */
-	tlb_init(&t->tlb);
+	tlb_release(&t->tlb);
 	/* The PSB takes the image's values, and the dynamic-code policy returns to the
 	 * default, W^X on (SPEC §4, digest §4.8). */
 	p->pip_type = n->pip_type;

@@ -47,7 +47,7 @@ struct pm_thread *thread_new(struct pm_system *sys, struct pm_process *p, int ti
 	t->tid = tid;
 	t->pkru = PKRU_DEFAULT;
 	tlb_init(&t->tlb);
-	sb_init(&t->maps_cache.sb, &sys->km);
+	sb_init(&t->view_cache.sb, &sys->km);
 	return t;
 }
 

@@ -155,28 +155,35 @@ static long copy_out(struct strbuf *sb, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
-/* maps, continued from the reader's cache when this read follows an earlier one of the
- * same unchanged address space (offset > 0 and the same vma_gen), else rendered afresh.
- * Rendering the whole view for each chunk of a large maps file made reading it quadratic. */
-static long read_maps(struct pm_thread *reader, struct pm_process *p, void *buf, size_t len,
-		      uint64_t off)
+/* maps and smaps, continued from the reader's cache when this read follows an earlier one
+ * of the same view of the same unchanged address space (offset > 0, the same vma_gen),
+ * else rendered afresh; as a seq_file continues from its position. Rendering the whole view
+ * for each chunk made reading a large maps or smaps file quadratic. A continued smaps read
+ * shows the page counts of its first chunk's moment, as one read of the whole file would. */
+static long read_cached(struct pm_thread *reader, struct pm_process *p, const char *name,
+			void *buf, size_t len, uint64_t off)
 {
-	struct strbuf *sb = &reader->maps_cache.sb;
+	struct strbuf *sb = &reader->view_cache.sb;
+	int smaps = name[0] == 's';
 	uint64_t gen = atomic_load(&p->mm->vma_gen);
-	if (!off || reader->maps_cache.pid != p->pid || reader->maps_cache.mm != p->mm ||
-	    reader->maps_cache.gen != gen || sb->err) {
+	if (!off || reader->view_cache.pid != p->pid || reader->view_cache.mm != p->mm ||
+	    reader->view_cache.gen != gen || reader->view_cache.smaps != smaps || sb->err) {
 		sb_release(sb);
 		sb_init(sb, &p->sys->km);
-		proc_render_maps(p->mm, sb);
-		reader->maps_cache.pid = p->pid;
-		reader->maps_cache.mm = p->mm;
-		reader->maps_cache.gen = gen;
+		if (smaps)
+			proc_render_smaps(p->mm, sb);
+		else
+			proc_render_maps(p->mm, sb);
+		reader->view_cache.pid = p->pid;
+		reader->view_cache.mm = p->mm;
+		reader->view_cache.gen = gen;
+		reader->view_cache.smaps = smaps;
 	}
 	long n = copy_out(sb, buf, len, off);
 	if (n == 0 || sb->err) {	/* read to the end: let the memory go */
 		sb_release(sb);
 		sb_init(sb, &p->sys->km);
-		reader->maps_cache.gen = 0;
+		reader->view_cache.gen = 0;
 	}
 	return n;
 }
@@ -199,8 +206,8 @@ static long read_process_view(struct pm_thread *reader, int pid, const char *nam
 	else if (!strcmp(name, "pagemap"))	/* PFNs only for SeTcbPrivilege (SPEC §7) */
 		n = proc_read_pagemap(p->mm, buf, len, off,
 				      gate_privilege(thread_token(reader), PM_SE_TCB_PRIVILEGE));
-	else if (!strcmp(name, "maps"))
-		n = read_maps(reader, p, buf, len, off);
+	else if (!strcmp(name, "maps") || !strcmp(name, "smaps"))
+		n = read_cached(reader, p, name, buf, len, off);
 	else {
 		struct strbuf sb;
 		sb_init(&sb, &p->sys->km);

@@ -105,15 +105,16 @@ struct pm_thread {
 	struct tlb tlb;			/* software TLB */
 	_Atomic int exited;		/* the thread called exit while others went on */
 	struct list_head node;		/* in sys->threads */
-	/* The last maps view this thread read (procfs.c): a read at a later offset of the
-	 * same, unchanged address space continues it instead of rendering it again, as a
-	 * seq_file continues from its position. */
+	/* The last maps or smaps view this thread read (procfs.c): a read at a later offset
+	 * of the same view of the same, unchanged address space continues it instead of
+	 * rendering it again, as a seq_file continues from its position. */
 	struct {
 		int pid;
 		const struct mm_struct *mm;
 		uint64_t gen;			/* mm->vma_gen it was rendered at; 0 = empty */
+		int smaps;			/* 1 = the smaps view, 0 = maps */
 		struct strbuf sb;
-	} maps_cache;
+	} view_cache;
 };
 
 /* Host files under the system's root (file_open.c). sys_host_open opens a normalised path

@@ -126,7 +126,8 @@ void pm_system_destroy(pm_system *sys)
 		n = l->next;
 		struct pm_thread *t = list_entry(l, struct pm_thread, node);
 		token_put(t->imp);
-		sb_release(&t->maps_cache.sb);
+		tlb_release(&t->tlb);
+		sb_release(&t->view_cache.sb);
 		list_del(&t->node);
 		kmem_delete(&sys->km, t);
 	}

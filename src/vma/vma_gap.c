@@ -84,13 +84,16 @@ static bool search_topdown(const struct vma_tree *t, const struct gap_query *q, 
 	st[0] = (struct gap_frame){ t->root, t->root->nr - 1, 0 };
 	while (d >= 0) {
 		const struct vma_node *n = st[d].n;
-		int i = st[d].i--;
+		int i = st[d].i;
+		/* The cheap test first, in a tight loop: most slots fail it (in a densely
+		 * mapped space all but one per level), and the frame is written once. */
+		while (i >= 0 && n->gap[i] < q->len)
+			i--;
 		if (i < 0) {
 			d--;
 			continue;
 		}
-		if (n->gap[i] < q->len)
-			continue;	/* the cheap test first: most slots fail it */
+		st[d].i = i - 1;
 		uint64_t lo = i > 0 ? n->end[i - 1] : st[d].lo, hi = n->end[i];
 		if (hi <= q->low)
 			return false;	/* everything still unvisited lies lower */
@@ -114,13 +117,14 @@ static bool search_bottomup(const struct vma_tree *t, const struct gap_query *q,
 	st[0] = (struct gap_frame){ t->root, 0, 0 };
 	while (d >= 0) {
 		const struct vma_node *n = st[d].n;
-		int i = st[d].i++;
+		int i = st[d].i;
+		while (i < n->nr && n->gap[i] < q->len)
+			i++;
 		if (i >= n->nr) {
 			d--;
 			continue;
 		}
-		if (n->gap[i] < q->len)
-			continue;
+		st[d].i = i + 1;
 		uint64_t lo = i > 0 ? n->end[i - 1] : st[d].lo, hi = n->end[i];
 		if (lo >= q->high)
 			return false;	/* everything still unvisited lies higher */

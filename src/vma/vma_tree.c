@@ -292,14 +292,83 @@ static void root_grow(struct vma_tree *t, struct vma_node *l, struct vma_node *r
 	t->root = root;
 }
 
-/* Puts s into the leaf of p at its slot, splitting full nodes up the path. Takes at most
- * nodes_needed(p) spare nodes; cannot fail. */
+/* Moves the last m slots of n to the front of its right sibling r. */
+static void shift_right(struct vma_node *n, struct vma_node *r, unsigned m)
+{
+	memmove(&r->end[m], &r->end[0], r->nr * sizeof(r->end[0]));
+	memmove(&r->gap[m], &r->gap[0], r->nr * sizeof(r->gap[0]));
+	memmove(&r->child[m], &r->child[0], r->nr * sizeof(r->child[0]));
+	unsigned from = n->nr - m;
+	memcpy(&r->end[0], &n->end[from], m * sizeof(n->end[0]));
+	memcpy(&r->gap[0], &n->gap[from], m * sizeof(n->gap[0]));
+	memcpy(&r->child[0], &n->child[from], m * sizeof(n->child[0]));
+	r->nr += m;
+	n->nr = from;
+	for (unsigned k = from; k < VMA_NODE_SLOTS; k++)
+		vma_slot_clear(n, k);
+}
+
+/* Moves the first m slots of n to the end of its left sibling l. */
+static void shift_left(struct vma_node *n, struct vma_node *l, unsigned m)
+{
+	memcpy(&l->end[l->nr], &n->end[0], m * sizeof(n->end[0]));
+	memcpy(&l->gap[l->nr], &n->gap[0], m * sizeof(n->gap[0]));
+	memcpy(&l->child[l->nr], &n->child[0], m * sizeof(n->child[0]));
+	l->nr += m;
+	unsigned rest = n->nr - m;
+	memmove(&n->end[0], &n->end[m], rest * sizeof(n->end[0]));
+	memmove(&n->gap[0], &n->gap[m], rest * sizeof(n->gap[0]));
+	memmove(&n->child[0], &n->child[m], rest * sizeof(n->child[0]));
+	n->nr = rest;
+	for (unsigned k = rest; k < VMA_NODE_SLOTS; k++)
+		vma_slot_clear(n, k);
+}
+
+/* Makes room in the full node p->node[l] for a slot at *at by handing slots to a sibling
+ * with room, instead of splitting (a B*-tree's redistribution). mmap fills the address space
+ * top-down, so inserts keep landing at the front of one node: splits alone left every node
+ * half full and the tree two levels taller at 1M VMAs than full nodes need. Moves the slots
+ * on the side away from *at, so *at stays in the node (adjusted when slots leave before it),
+ * and fixes the parent's summaries of both nodes. False when no sibling can take at least
+ * two slots without *at leaving the node. */
+static bool redistribute(struct vma_path *p, unsigned l, unsigned *at)
+{
+	if (l == 0)
+		return false;
+	struct vma_node *n = p->node[l], *parent = p->node[l - 1];
+	unsigned i = p->idx[l - 1];
+	if (i + 1 < parent->nr) {
+		struct vma_node *r = parent->child[i + 1];
+		unsigned m = VMA_NODE_SLOTS - r->nr;
+		if (m >= 2 && *at <= VMA_NODE_SLOTS - m) {
+			shift_right(n, r, m);
+			parent->gap[i + 1] = vma_node_gap(r);	/* its end is unchanged */
+			parent->end[i] = vma_node_end(n);
+			return true;
+		}
+	}
+	if (i > 0) {
+		struct vma_node *lf = parent->child[i - 1];
+		unsigned m = VMA_NODE_SLOTS - lf->nr;
+		if (m >= 2 && *at >= m) {
+			shift_left(n, lf, m);
+			parent->end[i - 1] = vma_node_end(lf);
+			parent->gap[i - 1] = vma_node_gap(lf);
+			*at -= m;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Puts s into the leaf of p at its slot, redistributing to a sibling or splitting full nodes
+ * up the path. Takes at most nodes_needed(p) spare nodes; cannot fail. */
 static void insert_commit(struct vma_tree *t, struct vma_path *p, struct vma_slot s)
 {
 	unsigned at = p->idx[p->height - 1];
 	for (unsigned l = p->height; l-- > 0;) {
 		struct vma_node *n = p->node[l];
-		if (n->nr < VMA_NODE_SLOTS) {
+		if (n->nr < VMA_NODE_SLOTS || redistribute(p, l, &at)) {
 			slot_put(n, at, &s);
 			vma_path_fix(p, l);
 			return;

@@ -361,3 +361,31 @@ TEST(dump_prints_a_stable_format)
 	free(text);
 	EXPECT_EQ(vt_destroy(&x), 0);
 }
+
+/* mmap fills an address space top-down, and MAP_FIXED loops or brk bottom-up: inserts that
+ * keep landing at the front (or the back) of one node. Full nodes hand slots to a sibling
+ * with room before they split, so such a tree ends up with full nodes (4096 VMAs: 256 full
+ * leaves and 17 inner nodes, where splits alone made 585 half-full nodes) and stays valid. */
+TEST(sequential_inserts_in_either_direction_fill_nodes)
+{
+	enum { N = 4096 };
+	static struct vma v[N];
+	for (int dir = 0; dir < 2; dir++) {
+		struct vt x;
+		vt_init(&x, 0);
+		for (int k = 0; k < N; k++) {
+			uint64_t page = dir ? (uint64_t)k : (uint64_t)(N - 1 - k);
+			vma_set(&v[k], (1 + 2 * page) * PG, (2 + 2 * page) * PG, VM_READ);
+			REQUIRE_EQ(vma_insert(&x.t, &v[k]), 0);
+		}
+		EXPECT_EQ(vma_tree_check(&x.t), 0);
+		EXPECT_TRUE(x.t.nr_nodes <= 300);
+		for (int k = 0; k < N; k++)
+			EXPECT_EQ(vma_lookup(&x.t, v[k].vm_start) == &v[k], 1);
+		for (int k = 0; k < N; k += 2)
+			vma_remove(&x.t, &v[k]);
+		EXPECT_EQ(vma_tree_check(&x.t), 0);
+		EXPECT_EQ(x.t.count, N / 2);
+		EXPECT_EQ(vt_destroy(&x), 0);
+	}
+}
