@@ -75,10 +75,11 @@ add_test(NAME lint.layers COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/layers.sh ${
 add_test(NAME lint.file_length COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/file-length.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.no_writable_globals COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/globals.sh $<TARGET_FILE:peimm_static>)
 set_tests_properties(lint.layers lint.file_length lint.no_writable_globals PROPERTIES LABELS "fast")
-# The man page renders without troff warnings and documents every CLI command (77 = no
-# renderer installed: skipped).
+# Docs that must follow the code: every function of peimm.h in docs/api.md, every CLI command
+# in the man page (which must also render without troff warnings; 77 = no renderer, skipped).
+add_test(NAME lint.api_doc COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/api-doc.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.man_page COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/man-page.sh ${CMAKE_SOURCE_DIR})
-set_tests_properties(lint.man_page PROPERTIES LABELS "fast")
+set_tests_properties(lint.api_doc lint.man_page PROPERTIES LABELS "fast")
 set_tests_properties(lint.man_page PROPERTIES SKIP_RETURN_CODE 77)
 
 # The README's C example compiles and does what it says.
