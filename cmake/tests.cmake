@@ -70,6 +70,10 @@ foreach(s IN LISTS scenarios)
   set_tests_properties(scenario.${n} PROPERTIES LABELS "fast" TIMEOUT 300)
 endforeach()
 
+# The CLI's errors: one line on stderr and exit 2, for every command (tests/cli/errors.sh).
+add_test(NAME cli.errors_are_one_line COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:peimm> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.errors_are_one_line PROPERTIES LABELS "fast" TIMEOUT 300)
+
 # Lint: layering of #includes, file length, and no writable globals in the library.
 add_test(NAME lint.layers COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/layers.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.file_length COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/file-length.sh ${CMAKE_SOURCE_DIR})
