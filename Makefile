@@ -5,13 +5,13 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE    ?= cmake
 CTEST    ?= ctest
 
-.PHONY: all check demo bench asan clean
+.PHONY: all check demo bench asan clean install
 
 all: $(BUILD)/Makefile
 	@$(CMAKE) --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 $(BUILD)/Makefile: CMakeLists.txt
-	@command -v $(CMAKE) >/dev/null || ./tools/install-deps.sh
+	@./tools/install-deps.sh
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 check: all
@@ -24,12 +24,22 @@ bench: all
 	@./$(BUILD)/peimm bench
 
 asan:
-	@command -v $(CMAKE) >/dev/null || ./tools/install-deps.sh
+	@./tools/install-deps.sh
 	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DPEIMM_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(ASAN) -j $(JOBS)
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(CTEST) -j $(JOBS) --output-on-failure -L fast
+
+# make install PREFIX=/opt/peimm [DESTDIR=...]: CMake's install with CMAKE_INSTALL_PREFIX
+# (cmake/install.cmake): lib, headers, lib/pkgconfig/peimm.pc, bin/peimm, man1/peimm.1.
+PREFIX ?= /usr/local
+install:
+	@./tools/install-deps.sh
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX)) >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) -- --no-print-directory
+	@DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

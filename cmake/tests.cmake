@@ -70,11 +70,21 @@ foreach(s IN LISTS scenarios)
   set_tests_properties(scenario.${n} PROPERTIES LABELS "fast" TIMEOUT 300)
 endforeach()
 
+# The CLI's errors: one line on stderr and exit 2, for every command (tests/cli/errors.sh).
+add_test(NAME cli.errors_are_one_line COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:peimm> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.errors_are_one_line PROPERTIES LABELS "fast" TIMEOUT 300)
+
 # Lint: layering of #includes, file length, and no writable globals in the library.
 add_test(NAME lint.layers COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/layers.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.file_length COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/file-length.sh ${CMAKE_SOURCE_DIR})
 add_test(NAME lint.no_writable_globals COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/globals.sh $<TARGET_FILE:peimm_static>)
 set_tests_properties(lint.layers lint.file_length lint.no_writable_globals PROPERTIES LABELS "fast")
+# Docs that must follow the code: every function of peimm.h in docs/api.md, every CLI command
+# in the man page (which must also render without troff warnings; 77 = no renderer, skipped).
+add_test(NAME lint.api_doc COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/api-doc.sh ${CMAKE_SOURCE_DIR})
+add_test(NAME lint.man_page COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/man-page.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(lint.api_doc lint.man_page PROPERTIES LABELS "fast")
+set_tests_properties(lint.man_page PROPERTIES SKIP_RETURN_CODE 77)
 
 # The README's C example compiles and does what it says.
 if(PEIMM_SANITIZE)

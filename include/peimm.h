@@ -215,8 +215,7 @@ int pm_damon_start(pm_thread *caller, int pid, const pm_damon_attrs *attrs);
 /* Stops monitoring pid and frees its context. Same gates; -ENOENT when not monitored. */
 int pm_damon_stop(pm_thread *caller, int pid);
 /* Adds a scheme to pid's context: its index (0, 1, ...), or the gates' errors, -ENOENT,
- * -EINVAL (bad action or a bound below its minimum), -EOPNOTSUPP (COLD, PAGEOUT), -ENOSPC
- * (8 schemes already). */
+ * -EINVAL (bad action, or a minimum above its maximum), -ENOSPC (8 schemes already). */
 int pm_damon_add_scheme(pm_thread *caller, int pid, const pm_damos *scheme);
 /* Reads pid's regions as of the last aggregation (at most max of them; returns how many
  * there are) or a scheme's stats. Gated like /proc/<pid>/damon_regions:

@@ -27,11 +27,23 @@ static void usage(FILE *f)
 	fprintf(f, "\n'peimm COMMAND --help' describes each one.\n");
 }
 
+/* No command: one line naming them all, as every CLI error is one line. */
+static int no_command(void)
+{
+	fprintf(stderr, "peimm: no command given; one of:");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, " %s", commands[i].name);
+	fprintf(stderr, " (try 'peimm --help')\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return no_command();
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))

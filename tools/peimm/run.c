@@ -5,6 +5,7 @@
  * failed (every failure is reported; -x stops at the first), 2 the script itself is wrong
  * or unreadable (one line FILE:LINE: what, and the run stops there).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,9 @@ void sc_fail(sc_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* One line: where, the line itself, and why it failed. */
 	fflush(stdout);
-	fprintf(stderr, "%s:%u: %s\n  ", c->file, c->lineno, c->text);
+	fprintf(stderr, "%s:%u: %s: ", c->file, c->lineno, c->text);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -44,14 +46,11 @@ void sc_pass(sc_ctx *c)
 	c->checks++;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: peimm run [-v] [-x] FILE.pmm...\n");
-}
+#define RUN_USAGE "usage: peimm run [-v] [-x] FILE.pmm..."
 
 static void help(void)
 {
-	usage(stdout);
+	printf("%s\n", RUN_USAGE);
 	printf("\nRuns scenario files: small line-oriented scripts that create a peimm system,\n"
 	       "tokens and processes, call syscalls by name and check what comes back.\n"
 	       "Each file runs in a fresh system. Full reference: docs/scenarios.md.\n\n"
@@ -127,9 +126,14 @@ static int run_lines(sc_ctx *c, FILE *f)
 	}
 	if (got < 0)
 		rc = SC_BAD;
+	else if (ferror(f))	/* a directory, an I/O error: not an empty script */
+		rc = sc_bad(c, "cannot read: %s", strerror(errno));
 	if (rc == SC_BAD) {
 		fflush(stdout);
-		fprintf(stderr, "%s:%u: %s\n", c->file, c->lineno, c->msg);
+		if (c->lineno)
+			fprintf(stderr, "%s:%u: %s\n", c->file, c->lineno, c->msg);
+		else
+			fprintf(stderr, "%s: %s\n", c->file, c->msg);
 	}
 	free(buf);
 	return rc;
@@ -142,7 +146,7 @@ static int run_file(const char *path, int verbose, int stop_first)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 
 	if (!f) {
-		fprintf(stderr, "peimm run: cannot open '%s'\n", path);
+		fprintf(stderr, "peimm run: cannot open '%s': %s\n", path, strerror(errno));
 		return 2;
 	}
 	int rc = run_lines(&c, f);
@@ -176,8 +180,7 @@ int cmd_run(int argc, char **argv)
 		else if (!strcmp(argv[i], "-x"))
 			stop_first = 1;
 		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "peimm run: unknown option '%s'\n", argv[i]);
-			usage(stderr);
+			fprintf(stderr, "peimm run: unknown option '%s' (%s)\n", argv[i], RUN_USAGE);
 			return 2;
 		}
 	}
@@ -189,7 +192,7 @@ int cmd_run(int argc, char **argv)
 		files++;
 	}
 	if (!files) {
-		usage(stderr);
+		fprintf(stderr, "peimm run: no scenario file given (%s)\n", RUN_USAGE);
 		return 2;
 	}
 	return status;

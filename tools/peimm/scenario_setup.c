@@ -121,7 +121,10 @@ static int refused(sc_ctx *c, const sc_line *l, long result, const char *what)
 	sc_set_num(c, result);
 	if (l->has_expect)
 		return SC_OK;
-	sc_fail(c, "%s", what);
+	if (result < 0 && pm_errno_name(result))
+		sc_fail(c, "%s (-%s)", what, pm_errno_name(result));
+	else
+		sc_fail(c, "%s", what);
 	return SC_ABORT;
 }
 
