@@ -65,15 +65,18 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 {
 	pte_t bits = mm_vma_pte_bits(v) | PTE_A;
 	if (!v->vm_obj) {
-		if (!write) {
+		if (!write && mm_use_zero_page(mm)) {
 			uint64_t zpfn = page_to_pfn(mm->sys->ph, mm->sys->zero_page);
 			pgt_set(&mm->pgt, ep, pte_mk(zpfn, bits | PTE_SPECIAL));
 			return FAULT_OK;
 		}
+		/* do_anonymous_page: with no zero page a read fault maps the new frame
+		 * writable and dirty only in a writable VMA, clean in a read-only one. */
 		struct page *pg = new_anon_page(mm, v, addr, NULL);
 		if (!pg)
 			return FAULT_OOM;
-		map_page(mm, ep, pg, bits | PTE_RW | PTE_D);
+		int rw = write || (v->vm_flags & VM_WRITE);
+		map_page(mm, ep, pg, bits | (rw ? PTE_RW | PTE_D : 0));
 		return FAULT_OK;
 	}
 	/* do_cow_fault prepares the anon identity before it reads the page: a private write

@@ -84,6 +84,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	list_init(&sys->threads);
 	sys->next_pid = 1;
 	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
+	sys->ms.no_zero_page = c.no_zero_page != 0;
 	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
 	sys_damon_init(sys);

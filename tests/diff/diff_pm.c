@@ -27,13 +27,14 @@ struct pm_side {
 	long fds[DIFF_NFDS + 1];
 };
 
-static struct env open_env(const char *root)
+static struct env open_env(const char *root, const struct diff_caps *caps)
 {
 	pm_config cfg;
 	pm_config_default(&cfg);
 	cfg.ram_bytes = 64 * MiB;
 	cfg.seed = 42;
 	cfg.root = root;
+	cfg.no_zero_page = caps->host_no_zero_page;	/* as the host kernel does */
 	struct env e = { 0 };
 	int err = 0;
 	e.sys = pm_system_create(&cfg);
@@ -62,7 +63,7 @@ static long open_files(struct pm_side *ps)
 static int pm_open(struct pm_side *ps, const struct diff_caps *caps, const char *root)
 {
 	char v[64];
-	ps->e = open_env(root);
+	ps->e = open_env(root, caps);
 	ps->t = ps->e.t;
 	if (!ps->t) {
 		check_failed(__FILE__, __LINE__, "peimm: cannot create the system and process");

@@ -41,8 +41,9 @@ static void run_corpus(uint64_t first, long n, int calls)
 			failed++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "diff: seeds %llu.., %ld sequences x %d calls, %s mincore, %.1f s\n",
+	fprintf(stderr, "diff: seeds %llu.., %ld sequences x %d calls, %s mincore, %s, %.1f s\n",
 		(unsigned long long)first, n, calls, caps.pm_mincore ? "with" : "without (peimm: ENOSYS)",
+		caps.host_no_zero_page ? "no zero page (host and peimm)" : "with the zero page",
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fprintf(stderr, "diff: host side of %ld calls: %ld errors, %ld faults, %ld mmaps in the "
 		"window, %ld elsewhere, %ld reads (%ld non-zero), %ld accesses to unmapped pages "
