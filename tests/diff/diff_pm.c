@@ -4,7 +4,9 @@
  * child holds CAP_IPC_LOCK), the same window, the same files opened through openat, and
  * after every call the record the host child makes: result, maps lines, mincore, VmLck,
  * file hashes (through pread64) and pm_check_invariants. fork moves the sequence on to
- * the child's thread; the parent process stays until env_close ends it.
+ * the child's thread; the parent process stays until env_close ends it. When the host
+ * kernel maps no zero page on read faults (caps->host_no_zero_page), neither does the
+ * system (pm_config.no_zero_page), so both allocate the same frames.
  */
 #include "diff_harness.h"
 

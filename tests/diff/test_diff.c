@@ -269,7 +269,8 @@ TEST(mremap_fixed_with_a_bad_source_leaves_the_target_mapped_like_linux)
 
 /* fork copies no page tables for a private VMA that has no anon identity (never written:
  * only zero-page PTEs), as copy_page_range skips it; the child's mincore shows the pages
- * non-resident (SPEC §3 fork, §10 mincore). */
+ * non-resident (SPEC §3 fork, §10 mincore). On a host with no zero page the populate gave
+ * the VMA real frames and an anon identity, and both sides show them resident instead. */
 TEST(fork_does_not_copy_zero_page_ptes_of_never_written_memory_like_linux)
 {
 	REPRO(CALL_MMAP(0x36000, 0x1000, PROT_READ, ANON | MAP_FIXED | MAP_POPULATE),
