@@ -454,3 +454,35 @@ TEST(writeback_zeroes_the_tail_of_the_page_at_eof_like_linux)
 	      { .op = D_MSYNC, .off = 0x6000, .len = 0x1000, .flags = MS_SYNC },
 	      { .op = D_READ, .off = 0x6000, .len = PG });
 }
+
+/* The page cache's dirty state is per page, as Linux's folio dirty flag, not per mapping:
+ * msync(MS_SYNC) in a fork child writes back the page its parent dirtied through a shared
+ * mapping (the child has no PTE for it: fork copies none of a shared VMA), so writeback
+ * zeroes the page's tail past EOF for both (SPEC §3 file mappings).  file b: 2 pages +
+ * 100 bytes; corpus seed 3000827. */
+TEST(msync_writes_back_pages_another_process_dirtied_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x6000, .len = 0x1000, .prot = PROT_WRITE,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
+	      { .op = D_FORK },
+	      { .op = D_MSYNC, .off = 0x4000, .len = 0x9000, .flags = MS_SYNC },
+	      { .op = D_READ, .off = 0x6000, .len = PG });
+}
+
+/* Only MS_SYNC writes anything back: MS_ASYNC, MS_INVALIDATE and no flags start no I/O on
+ * Linux 6.x, so a store past EOF survives them (SPEC §3 file mappings). */
+TEST(msync_without_ms_sync_writes_nothing_back_like_linux)
+{
+	static const long flags[] = { MS_ASYNC, MS_INVALIDATE, 0 };
+	for (int i = 0; i < 3; i++) {
+		const struct diff_call c[] = {
+			{ .op = D_MMAP, .off = 0x6000, .len = 0x1000, .prot = RW,
+			  .flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+			{ .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
+			{ .op = D_MSYNC, .off = 0x6000, .len = 0x1000, .flags = flags[i] },
+			{ .op = D_READ, .off = 0x6000, .len = PG },
+		};
+		run_reproducer(c, 4);
+	}
+}
