@@ -1,9 +1,11 @@
 /*
  * The mm side of file-backed memory: writing dirty shared pages back (msync, munmap, exit),
  * msync itself, and zapping every mapping of a truncated range (unmap_mapping_range).
- * Dirtiness lives in the PTE D bit until msync or a zap hands it to the page cache with
- * obj_page_dirty; an msync(MS_SYNC) collects it from every mm that maps the range, so
- * what it writes is per page, as Linux's folio dirty flag. Host I/O is the object layer's. Truncation walks the object's i_mmap
+ * Dirtiness is per page, as Linux's folio dirty flag: a shared file mapping is mapped
+ * writable only by a write fault, which marks the page dirty (writenotify); writeback
+ * first write-protects every mapping of the pages (page_mkclean: msync(MS_SYNC) and the
+ * expiry daemon), handing any D bit left in a PTE to the page cache, so the next store
+ * faults and dirties the page again. Host I/O is the object layer's. Truncation walks the object's i_mmap
  * with a reference on each mm, never holding i_mmap_lock while it takes an mm lock.
  */
 #include "mm/mm_file.h"
@@ -31,17 +33,30 @@ void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end)
 		obj_writeback(v->vm_obj, index_of(v, start), index_of(v, end - 1), 0);
 }
 
-/* Hands a PTE's D bit to the page cache and cleans the PTE, so later stores dirty it again
- * (the bookkeeping half of Linux's page_mkclean). The caller flushes the TLB afterwards. */
+int mm_vma_writenotify(const struct vma *v)
+{
+	return is_file_shared(v);
+}
+
+void mm_file_page_dirtied(struct vma *v, struct page *pg)
+{
+	if (is_file_shared(v))
+		obj_page_dirty(v->vm_obj, pg);
+}
+
+/* Linux's page_mkclean on one PTE: its D bit goes to the page cache, and the PTE is made
+ * clean and read-only, so the next store faults and dirties the page again. The caller
+ * flushes the TLB afterwards. */
 static int clean_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
 	struct vma *v = ctx;
 	(void)va;
 	(void)level;
 	pte_t e = *ep;
-	if ((e & PTE_P) && (e & PTE_D) && !(e & PTE_SPECIAL)) {
-		obj_page_dirty(v->vm_obj, pfn_to_page(v->vm_mm->sys->ph, pte_pfn(e)));
-		__atomic_fetch_and(ep, ~PTE_D, __ATOMIC_RELAXED);
+	if ((e & PTE_P) && (e & (PTE_D | PTE_RW)) && !(e & PTE_SPECIAL)) {
+		if (e & PTE_D)
+			obj_page_dirty(v->vm_obj, pfn_to_page(v->vm_mm->sys->ph, pte_pfn(e)));
+		__atomic_fetch_and(ep, ~(PTE_D | PTE_RW), __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -50,11 +65,9 @@ static void collect_dirty_in(struct mm_struct *mm, struct vm_object *o, uint64_t
 			     uint64_t last);
 static size_t collect_mms(struct vm_object *o, struct victim **out, size_t *cap_out);
 
-/* vfs_fsync_range for a mapped file: the page cache's dirty state is per page (Linux's
- * folio dirty flag), whoever stored, so every shared mapping of [first, last] in every mm
- * hands its D bits over first; then the dirty pages are written and the file flushed.
- * Called with no mm lock held. 0 or -EIO. */
-static int sync_object_range(struct vm_object *o, uint64_t first, uint64_t last)
+/* page_mkclean over object pages [first, last]: every shared mapping of them in every mm
+ * hands its D bits to the page cache and is write-protected. Caller holds no mm lock. */
+static void mkclean_object(struct vm_object *o, uint64_t first, uint64_t last)
 {
 	struct victim *vs;
 	size_t cap;
@@ -65,7 +78,27 @@ static int sync_object_range(struct vm_object *o, uint64_t first, uint64_t last)
 	}
 	if (vs)
 		kmem_free(o->km, vs, cap * sizeof(*vs));
+}
+
+/* vfs_fsync_range for a mapped file: the page cache's dirty state is per page (Linux's
+ * folio dirty flag), whoever stored, so whatever any mapping still holds in a D bit joins
+ * it first; then the dirty pages are written and the file flushed. No mm lock held.
+ * 0 or -EIO. */
+static int sync_object_range(struct vm_object *o, uint64_t first, uint64_t last)
+{
+	mkclean_object(o, first, last);
 	return obj_writeback(o, first, last, 1) ? -EIO : 0;
+}
+
+void mm_writeback_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms)
+{
+	struct vm_object *due[32];
+	size_t n = obj_filecache_expired(c, now_ms, expire_ms, due, 32);
+	for (size_t i = 0; i < n; i++) {
+		mkclean_object(due[i], 0, UINT64_MAX);
+		obj_put(due[i]);
+	}
+	obj_writeback_expired(c, now_ms, expire_ms);
 }
 
 /* msync of one VMA but for MS_SYNC's writeback (mm_msync does that with the lock
@@ -183,7 +216,8 @@ static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t fi
 }
 
 /* In one mm, every shared VMA of o over object pages [first, last] hands its D bits to the
- * page cache (under mm->lock for reading and mm->ptl, as a fault changes PTEs). */
+ * page cache and is write-protected (under mm->lock for reading and mm->ptl, as a fault
+ * changes PTEs). */
 static void collect_dirty_in(struct mm_struct *mm, struct vm_object *o, uint64_t first,
 			     uint64_t last)
 {
