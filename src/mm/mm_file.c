@@ -29,8 +29,10 @@ struct victim { struct mm_struct *mm; };
 
 void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end)
 {
+	/* The data reaches the host file (SPEC §3), but nothing is cleaned: Linux's munmap
+	 * and exit leave the folios dirty, their tails past EOF unzeroed, for writeback. */
 	if (is_file_shared(v) && end > start)
-		obj_writeback(v->vm_obj, index_of(v, start), index_of(v, end - 1), 0);
+		obj_copy_out_dirty(v->vm_obj, index_of(v, start), index_of(v, end - 1));
 }
 
 int mm_vma_writenotify(const struct vma *v)

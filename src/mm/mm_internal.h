@@ -16,8 +16,8 @@
 struct vma *vma_alloc(struct mm_struct *mm);
 /* Copies src's fields into dst except the list links, taking object and anon references. */
 void vma_copy(struct vma *dst, const struct vma *src);
-/* Writes back the dirty pages of a shared file mapping's range [start, end) of v (munmap
- * and exit, SPEC §3). Other mappings: nothing. */
+/* Copies the dirty pages of a shared file mapping's range [start, end) of v to the host
+ * file, leaving them dirty (munmap and exit, SPEC §3). Other mappings: nothing. */
 void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end);
 /* Linux's vma_wants_writenotify: a shared mapping of a host file, whose PTEs become
  * writable only through a write fault (or an mprotect of a dirty PTE), so that every page

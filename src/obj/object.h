@@ -182,6 +182,11 @@ void obj_page_dirty(struct vm_object *o, struct page *pg);
  * past EOF, and clears their dirty state; sync also flushes the host file (fdatasync).
  * 0, or -EIO with the failed pages still dirty. Non-file objects: 0. */
 int obj_writeback(struct vm_object *o, uint64_t first, uint64_t last, int sync);
+/* Copies the dirty pages of [first, last] to the host file (below EOF) but leaves them
+ * dirty and untouched, tail past EOF included: munmap and exit make shared writes reach
+ * the host (SPEC §3), while on Linux the folios only stay dirty until a real writeback
+ * (which obj_writeback then is). 0, or -EIO. Non-file objects: 0. */
+int obj_copy_out_dirty(struct vm_object *o, uint64_t first, uint64_t last);
 /* Drops the clean frames of [first, last] that nobody maps or holds (mapcount 0,
  * refcount 1). Returns the number dropped. */
 uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);

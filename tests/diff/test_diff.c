@@ -486,3 +486,18 @@ TEST(msync_without_ms_sync_writes_nothing_back_like_linux)
 		run_reproducer(c, 4);
 	}
 }
+
+/* munmap writes nothing back on Linux: the page stays dirty in the page cache with the
+ * store past EOF in its tail, and a new mapping of it reads that store (peimm copies the
+ * data to the host file at munmap, SPEC §3, but leaves the page as Linux does).  file b:
+ * 2 pages + 100 bytes; corpus seeds 1002682 and 1003739. */
+TEST(munmap_leaves_a_dirty_page_and_its_tail_past_eof_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x15000, .len = 0x3000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x1000 },
+	      { .op = D_WRITE, .off = 0x16d14, .val = 0x50 },
+	      { .op = D_MUNMAP, .off = 0x16000, .len = 0x1000 },
+	      { .op = D_MMAP, .off = 0x28000, .len = 0x3000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x1000 },
+	      { .op = D_READ, .off = 0x29000, .len = PG });
+}

@@ -76,3 +76,24 @@ TEST(msync_without_ms_sync_leaves_the_write_to_background_writeback)
 		fenv_close(&f);
 	}
 }
+
+/* munmap makes the stores reach the host file (SPEC §3) but, as on Linux, cleans nothing:
+ * a new mapping still reads a store past EOF in the page's tail, and the writeback that
+ * follows (msync MS_SYNC here) zeroes it. hello.txt is 13 bytes. */
+TEST(munmap_copies_stores_to_the_host_but_leaves_the_page_dirty)
+{
+	struct fenv f = fenv_open();
+	pm_thread *t = f.e.t;
+	REQUIRE_EQ(map_hello(t), W);
+	EXPECT_EQ(poke(t, W, 'J'), 1);
+	EXPECT_EQ(poke(t, W + 100, 'X'), 1);
+	EXPECT_EQ(SC(t, SYS_munmap, W, PG, 0, 0, 0, 0), 0);
+	EXPECT_STREQ(host_text(&f, "hello.txt"), "Jello, world\n");
+	REQUIRE_EQ(map_hello(t), W);
+	EXPECT_EQ(peek(t, W + 100), 'X');
+	EXPECT_EQ(SC(t, SYS_msync, W, PG, MS_SYNC, 0, 0, 0), 0);
+	EXPECT_EQ(peek(t, W + 100), 0);
+	EXPECT_STREQ(host_text(&f, "hello.txt"), "Jello, world\n");
+	EXPECT_EQ(pm_check_invariants(f.e.sys), 0);
+	fenv_close(&f);
+}
