@@ -218,23 +218,22 @@ static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t fi
 }
 
 /* In one mm, every shared VMA of o over object pages [first, last] hands its D bits to the
- * page cache and is write-protected (under mm->lock for reading and mm->ptl, as a fault
- * changes PTEs). */
+ * page cache and is write-protected. mm->lock is taken for writing: stores run under it
+ * for reading (never from the lock-free TLB hit), so none lands between the D bit's
+ * transfer and the TLB flush. */
 static void collect_dirty_in(struct mm_struct *mm, struct vm_object *o, uint64_t first,
 			     uint64_t last)
 {
 	int cleaned = 0;
-	pthread_rwlock_rdlock(&mm->lock);
+	pthread_rwlock_wrlock(&mm->lock);
 	for (struct vma *v = mm->dead ? NULL : vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
 		uint64_t npages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 		if (v->vm_obj != o || !(v->vm_flags & VM_SHARED) || v->vm_pgoff > last ||
 		    v->vm_pgoff + npages <= first)
 			continue;
 		uint64_t lo = max_u64(first, v->vm_pgoff), hi = min_u64(last, v->vm_pgoff + npages - 1);
-		pthread_mutex_lock(&mm->ptl);
 		pgt_walk_range(&mm->pgt, v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT),
 			       v->vm_start + ((hi + 1 - v->vm_pgoff) << PAGE_SHIFT), clean_one, v);
-		pthread_mutex_unlock(&mm->ptl);
 		cleaned = 1;
 	}
 	if (cleaned)
