@@ -5,8 +5,9 @@
  * writable only by a write fault, which marks the page dirty (writenotify); writeback
  * first write-protects every mapping of the pages (page_mkclean: msync(MS_SYNC) and the
  * expiry daemon), handing any D bit left in a PTE to the page cache, so the next store
- * faults and dirties the page again. Host I/O is the object layer's. Truncation walks the object's i_mmap
- * with a reference on each mm, never holding i_mmap_lock while it takes an mm lock.
+ * faults and dirties the page again. Host I/O is the object layer's. Truncation walks the
+ * object's i_mmap with a reference on each mm, never holding i_mmap_lock while it takes an
+ * mm lock.
  */
 #include "mm/mm_file.h"
 
