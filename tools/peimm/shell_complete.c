@@ -129,6 +129,9 @@ size_t shell_complete(const sc_ctx *c, const char *line, size_t len, shell_emit_
 		for (size_t i = 0; i < NELEM(shell_words); i++)
 			offer(&w, shell_words[i]);
 		offer_commands(&w);
+		offer(&w, "syscalls");
+		for (size_t i = 0; sc_syscall_name(i); i++)
+			offer(&w, sc_syscall_name(i));
 		return start;
 	}
 	int is_cmd = sc_is_command(cmd);
