@@ -150,7 +150,7 @@ static void draw_terminal(const struct heat *h)
 		}
 		printf("%s %s\n", mode ? "\033[0m" : "", name ? name : "");
 	}
-	printf("\n  legend: ");
+	printf("\n  legend: idle ");
 	for (int i = 0; i <= 9; i++) {
 		if (mode) {
 			pic_term_bg(stdout, mode, pic_heat(i / 9.0));
@@ -159,8 +159,8 @@ static void draw_terminal(const struct heat *h)
 			printf("'%c'", ramp[i]);
 		}
 	}
-	printf("%s  0 .. %d of %d samples saw an access\n", mode ? "\033[0m" : "", AGGR_TICKS,
-	       AGGR_TICKS);
+	printf("%s hot (an access seen in all %d samples of an aggregation)\n",
+	       mode ? "\033[0m" : "", AGGR_TICKS);
 }
 
 enum { CELL_W = 10, CELL_H = 14, LEFT = 170, TOP = 64, RIGHT = 230 };
