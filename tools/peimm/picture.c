@@ -139,8 +139,9 @@ static int chunk(FILE *f, const char *type, const uint8_t *data, size_t n)
 
 	be32(hdr, (uint32_t)n);
 	memcpy(hdr + 4, type, 4);
-	be32(crc, crc32_update(crc32_update(0, hdr + 4, 4), data, n));
-	return fwrite(hdr, 1, 8, f) == 8 && fwrite(data, 1, n, f) == n &&
+	be32(crc, n ? crc32_update(crc32_update(0, hdr + 4, 4), data, n) :
+		      crc32_update(0, hdr + 4, 4));
+	return fwrite(hdr, 1, 8, f) == 8 && (!n || fwrite(data, 1, n, f) == n) &&
 	       fwrite(crc, 1, 4, f) == 4 ? 0 : -EIO;
 }
 
