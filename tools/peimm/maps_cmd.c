@@ -114,6 +114,11 @@ static int demo(struct mapset *m)
 			pm_syscall(t, SYS_mprotect, a + (3L << 20), 1L << 20, PROT_READ, 0, 0, 0);
 		m->pid = pm_pid(t);
 		rc = read_maps(m, t, 0);
+		/* The file name went in through pm_scratch: say what that anonymous area is. */
+		for (int i = 0; !rc && i < m->n; i++)
+			if (m->v[i].start <= (uint64_t)name && (uint64_t)name < m->v[i].end &&
+			    !m->v[i].name[0])
+				snprintf(m->v[i].name, sizeof(m->v[i].name), "[anon] (pm_scratch area)");
 	}
 	pm_token_put(tok);
 	if (sys)
