@@ -16,7 +16,7 @@ static const char *c_on(const struct tour *t, const char *code) { return t->colo
 
 void tour_section(struct tour *t, const char *title, const char *story)
 {
-	if (t->step && isatty(STDIN_FILENO)) {
+	if (t->step && t->nfeatures > 0 && isatty(STDIN_FILENO)) {	/* between sections */
 		printf("%s[press Enter]%s", c_on(t, "\033[2m"), c_on(t, "\033[0m"));
 		fflush(stdout);
 		int ch;
