@@ -191,3 +191,48 @@ TEST(maps_svg_draws_every_region_of_the_demo_with_its_name)
 	unlink(path);
 	rmdir(dir);
 }
+
+/* Writes a scenario: p maps 2M, writes all of it, then keeps writing the first 512K with
+ * one tick after each write (ticks extra ticks in all). */
+static void write_scenario(const char *path, int ticks)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "token u user=S-1-5-21-1-1001\nspawn p u\n"
+		   "$a = p mmap 0 2M PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS -1 0\n"
+		   "fill p $a 2M 1\n");
+	for (int i = 0; i < ticks; i++)
+		fprintf(f, "fill p $a 512K 2\ntick 1\n");
+	fclose(f);
+}
+
+TEST(damon_draws_a_scenarios_process_over_its_ticks)
+{
+	char dir[64], pmm[96], svg_path[96];
+	size_t len = 0;
+	tmpdir(dir);
+	snprintf(pmm, sizeof(pmm), "%s/s.pmm", dir);
+	snprintf(svg_path, sizeof(svg_path), "%s/s.svg", dir);
+	write_scenario(pmm, 200);
+	REQUIRE_EQ(run(cmd_damon, "damon", "--rows", "16", "--out", svg_path, pmm, "p"), 0);
+	char *svg = (char *)slurp(svg_path, &len);
+	REQUIRE_EQ(svg != NULL, 1);
+	EXPECT_EQ(count(svg, "<rect class=\"cell\""), 16 * 10);	/* 200 ticks = 10 columns */
+	EXPECT_TRUE(strstr(svg, "(gaps cut, marked ~)") != NULL);
+	EXPECT_TRUE(strstr(svg, ">[stack]<") != NULL);
+	EXPECT_TRUE(count(svg, "<line class=\"gap\"") >= 1);
+	/* The first row is the start of the 2M mapping, written every tick: hot at the end. */
+	char want_hot[96];
+	snprintf(want_hot, sizeof(want_hot), "x=\"%d\" y=\"%d\" width=\"10\" height=\"14\" "
+		 "fill=\"#ffe678\"", 170 + 9 * 10, 64);
+	EXPECT_TRUE(strstr(svg, want_hot) != NULL);
+	free(svg);
+	/* Too few ticks for one aggregation, or no such process: a message and status 1. */
+	write_scenario(pmm, 10);
+	EXPECT_EQ(run(cmd_damon, "damon", "--out", svg_path, pmm, "p", NULL, NULL), 1);
+	EXPECT_EQ(run(cmd_damon, "damon", "--out", svg_path, pmm, "nosuch", NULL, NULL), 1);
+	unlink(pmm);
+	unlink(svg_path);
+	rmdir(dir);
+}
