@@ -2,8 +2,9 @@
  * 'peimm shell': the scenario language of 'peimm run' at a prompt. Each line goes through
  * the same interpreter (sc_split, sc_exec_line) in one context that lives for the session,
  * so names, processes and variables persist from line to line. It adds only what a prompt
- * needs: help, exit, printing each result, line editing with history and Tab completion
- * through libedit when the build found it (else plain reads). A wrong line prints one line
+ * needs: help, exit, printing each result, line editing with history (kept in
+ * ~/.peimm_history) and Tab completion through libedit when the build found it (else plain
+ * reads). A wrong line prints one line
  * on stderr and the shell goes on; it never stops on an error.
  */
 #include <stdio.h>
@@ -163,13 +164,38 @@ static char *read_line(void)
 	return readline("peimm> ");
 }
 
+/* ~/.peimm_history keeps the last 1000 lines between sessions; "" when HOME is unset. */
+static void history_path(char *buf, size_t size)
+{
+	const char *home = getenv("HOME");
+
+	buf[0] = '\0';
+	if (home && *home)
+		snprintf(buf, size, "%s/.peimm_history", home);
+}
+
 static void edit_setup(sc_ctx *c)
 {
+	char path[4096];
+
 	complete_ctx = c;
 	rl_readline_name = "peimm";
 	rl_basic_word_break_characters = " \t|&+-*/~()=,";
 	rl_attempted_completion_function = complete;
 	using_history();
+	stifle_history(1000);
+	history_path(path, sizeof(path));
+	if (path[0])
+		read_history(path);	/* none yet is fine */
+}
+
+static void edit_done(void)
+{
+	char path[4096];
+
+	history_path(path, sizeof(path));
+	if (path[0])
+		write_history(path);	/* a read-only home only loses the history */
 }
 
 static void edit_remember(const char *line)
@@ -193,6 +219,7 @@ static char *read_line(void)
 }
 
 static void edit_setup(sc_ctx *c) { (void)c; }
+static void edit_done(void) { }
 static void edit_remember(const char *line) { (void)line; }
 #endif
 
@@ -224,6 +251,7 @@ static void run_interactive(sc_ctx *c)
 	}
 	if (!line)
 		printf("\n");
+	edit_done();
 }
 
 int cmd_shell(int argc, char **argv)
