@@ -365,9 +365,13 @@ static int number_arg(const char *opt, const char *s, long lo, long hi, long *ou
 	char *end;
 	long v = strtol(s ? s : "", &end, 0);
 
-	if (!s || !*s || *end || v < lo || v > hi) {
-		fprintf(stderr, "peimm damon: %s '%s': want a number from %ld to %ld\n", opt,
-			s ? s : "", lo, hi);
+	if (!s) {
+		fprintf(stderr, "peimm damon: %s wants a number from %ld to %ld\n", opt, lo, hi);
+		return -1;
+	}
+	if (!*s || *end || v < lo || v > hi) {
+		fprintf(stderr, "peimm damon: %s '%s': want a number from %ld to %ld\n", opt, s,
+			lo, hi);
 		return -1;
 	}
 	*out = v;
