@@ -70,6 +70,16 @@ foreach(s IN LISTS scenarios)
   set_tests_properties(scenario.${n} PROPERTIES LABELS "fast" TIMEOUT 300)
 endforeach()
 
+# The CLI's own functions (the shell's completion, the pictures), called directly.
+pm_add_test_dir(cli ALL fast)
+if(TARGET test_cli)
+  target_link_libraries(test_cli PRIVATE peimm_cli)
+endif()
+# The shell driven by a piped script, and the tour's feature table (tests/cli/*.sh).
+add_test(NAME cli.shell_runs_a_piped_script COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/shell.sh $<TARGET_FILE:peimm>)
+add_test(NAME cli.tour_shows_every_feature COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/tour-features.sh $<TARGET_FILE:peimm>)
+set_tests_properties(cli.shell_runs_a_piped_script cli.tour_shows_every_feature PROPERTIES LABELS "fast" TIMEOUT 300)
+
 # The CLI's errors: one line on stderr and exit 2, for every command (tests/cli/errors.sh).
 add_test(NAME cli.errors_are_one_line COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:peimm> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli.errors_are_one_line PROPERTIES LABELS "fast" TIMEOUT 300)
