@@ -71,6 +71,8 @@ int tour_oom(struct tour *t)
 	long held = touch(hog, W, 2560);
 	tour_say(t, "16 MiB of RAM; the hog (pid %d) holds %ld pages, oom_score %ld", hog_pid, held,
 		 oom_score(admin, hog_pid));
+	tour_say(t, "(oom_score is Linux's scale: (1000 + badness * 1000 / total pages) * 2 / 3;\n"
+		    "   the audit line below gives the badness itself, in pages)");
 	long got = touch(worker, W, 1536);
 	tour_say(t, "the worker (pid %d) touched %ld of 1536 pages", pm_pid(worker), got);
 	tour_check(t, got == 1536 && pm_thread_of(sys, hog_pid) == NULL,
