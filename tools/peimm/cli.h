@@ -9,5 +9,6 @@
 int cmd_tour(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

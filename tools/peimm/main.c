@@ -1,5 +1,5 @@
 /*
- * peimm: dispatches to the subcommands (tour, run, bench). It holds no logic of its own
+ * peimm: dispatches to the subcommands (tour, run, bench, replay). It holds no logic of its own
  * beyond choosing the subcommand and printing the overview help.
  */
 #include <stdio.h>
@@ -15,6 +15,7 @@ static const struct {
 	{ "tour", cmd_tour, "a narrated walk through what peimm does (the main job)" },
 	{ "run", cmd_run, "run a scenario file (.pmm) and check its expectations" },
 	{ "bench", cmd_bench, "time peimm against the host kernel on the same workloads" },
+	{ "replay", cmd_replay, "replay an strace recording against the Peios memory model" },
 };
 
 static void usage(FILE *f)
