@@ -222,7 +222,7 @@ static rp_event *pending_of(rp_trace *tr, int pid)
 	return NULL;
 }
 
-static const char *UNFINISHED = " <unfinished ...>";
+static const char UNFINISHED[] = " <unfinished ...>";
 
 static int call_line(rp_trace *tr, unsigned line, int pid, char *s)
 {
@@ -375,15 +375,16 @@ static int finish(rp_trace *tr)
 			continue;
 		e->pending = 0;
 		char *t = e->text;
-		size_t n = strlen(t) + 2;
-		char *c = malloc(n);
-		if (!c)
-			return bad(tr, e->line, "out of memory");
-		snprintf(c, n, "%s)", t);
 		e->text = NULL;
-		int rc = parse_call(tr, e, c, 0);
+		int rc = parse_call(tr, e, t, 0);
+		size_t n = strlen(t) + strlen(UNFINISHED) + 1;
+		char *shown = malloc(n);
+		if (shown) {	/* show it as the trace does */
+			snprintf(shown, n, "%s%s", t, UNFINISHED);
+			free(e->text);
+			e->text = shown;
+		}
 		free(t);
-		free(c);
 		if (rc)
 			return rc;
 	}
@@ -412,6 +413,8 @@ int rp_parse_file(rp_trace *tr, FILE *f)
 
 int rp_parse_string(rp_trace *tr, const char *text)
 {
+	if (!*text)
+		return 0;
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
 	if (!f)
 		return bad(tr, 0, "fmemopen failed");

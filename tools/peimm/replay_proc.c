@@ -183,22 +183,25 @@ static void do_open(rp_run *r, rp_proc *p, const rp_event *e, pm_thread *t)
 		p->skipped++;
 		return;
 	}
-	if (!here || (!rec_ok && e->ret == -ENOENT)) {	/* the host's files changed since */
-		if (rec_ok) {
-			note(r, p, e, "the file is not on this host: its recorded fd is kept");
-			rp_fd_set(p->files, (int)e->ret, -1, cloexec);
-		}
-		as_recorded(p);
-		return;
-	}
+	int writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | __O_TMPFILE));
 	long res;
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | __O_TMPFILE))) {
-		if (!rec_ok) {
+	if (writes) {
+		if (!rec_ok || !e->has_ret) {
 			as_recorded(p);	/* never try a write on the host */
 			return;
 		}
 		res = pm_syscall(t, SYS_memfd_create, (long)rp_scratch_str(t, "replay"),
 				 cloexec ? 1 : 0, 0, 0, 0, 0);
+	} else if (!here || (!rec_ok && e->ret == -ENOENT) ||
+		   (dirfd == AT_FDCWD && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+		/* the host's files changed since, or a device peimm does not model */
+		if (rec_ok) {
+			note(r, p, e, here ? "a device, not a file peimm models: its recorded fd is kept" :
+				      "the file is not on this host: its recorded fd is kept");
+			rp_fd_set(p->files, (int)e->ret, -1, cloexec);
+		}
+		as_recorded(p);
+		return;
 	} else {
 		res = pm_syscall(t, SYS_openat, dirfd, (long)rp_scratch_str(t, path), flags, mode, 0, 0);
 	}
