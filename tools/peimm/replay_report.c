@@ -69,8 +69,9 @@ static void text_finding(const rp_run *r, const rp_finding *f, FILE *out)
 {
 	static const char *const label[RP_F_NKINDS] = {
 		[RP_F_DIVERGE] = "DIVERGED", [RP_F_WX] = "W^X denial",
-		[RP_F_EXECRIGHT] = "policy", [RP_F_UNINIT] = "policy", [RP_F_MINADDR] = "policy", [RP_F_MLOCK] = "policy",
-		[RP_F_MAPCOUNT] = "policy", [RP_F_FOLLOW] = "follow-on", [RP_F_NOTE] = "note",
+		[RP_F_EXECRIGHT] = "exec right", [RP_F_UNINIT] = "uninit", [RP_F_MINADDR] = "min addr",
+		[RP_F_MLOCK] = "mlock", [RP_F_MAPCOUNT] = "map count", [RP_F_FOLLOW] = "follow-on",
+		[RP_F_NOTE] = "note",
 	};
 	char rec[40], pm[40];
 	fprintf(out, "  %-10s %s:%u: %s\n", label[f->kind], r->tr->file, f->line, f->call);
