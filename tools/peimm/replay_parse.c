@@ -73,7 +73,12 @@ static int parse_argv(rp_event *e, const char *arg)
 	if (!copy)
 		return -1;
 	size_t l = strlen(copy);
-	if (l < 2 || copy[0] != '[' || copy[l - 1] != ']') {
+	if (copy[0] != '[') {	/* NULL or an unreadable pointer: no arguments */
+		free(copy);
+		e->argv = calloc(1, sizeof(char *));
+		return e->argv ? 0 : -1;
+	}
+	if (l < 2 || copy[l - 1] != ']') {
 		free(copy);
 		return -1;
 	}
@@ -242,8 +247,8 @@ static int call_line(rp_trace *tr, unsigned line, int pid, char *s)
 	if (!strncmp(s, "<... ", 5)) {
 		char *r = strstr(s, " resumed>");
 		rp_event *e = pending_of(tr, pid);
-		if (!r)
-			return bad(tr, line, "malformed resumed line");
+		if (!r || r == s + 4)
+			return bad(tr, line, "malformed resumed line (want '<... NAME resumed>')");
 		*r = '\0';
 		if (!e)
 			return bad(tr, line, "'%s' resumed, but pid %d has no unfinished call", s + 5, pid);
