@@ -41,10 +41,15 @@ done
 for t in python3 perl gcc; do
 	[ "$(field "$tmp/$t.json" wx_denials)" = 0 ] || fail "$t.trace: W^X denials, want none"
 done
+# Every call line of each trace is counted (resumed halves joined, exits apart).
+for tc in python3:102 perl:100 gcc:249 node:263; do
+	t=${tc%:*} n=${tc#*:}
+	[ "$(field "$tmp/$t.json" calls)" = "$n" ] || fail "$t.trace: $(field "$tmp/$t.json" calls) calls, want $n"
+done
 [ "$(grep -c '^  {"pid"' "$tmp/gcc.json")" = 3 ] || fail "gcc.trace: want 3 processes (gcc, cc1, as)"
 
 # Node's JIT asks for W+X: denied under W^X, clean with the dynamic-code opt-in.
-[ "$(field "$tmp/node.json" wx_denials)" -gt 0 ] || fail "node.trace: no W^X denial reported"
+[ "$(field "$tmp/node.json" wx_denials)" = 2 ] || fail "node.trace: $(field "$tmp/node.json" wx_denials) W^X denials, want 2"
 grep -q '"kind": "wx_denial", "pid": [0-9]*, "line": [0-9]*, "call": "mprotect(0x[0-9a-f]*, [0-9]*, PROT_READ|PROT_WRITE|PROT_EXEC) = 0", "recorded": "0", "peimm": "-1 EACCES"' \
 	"$tmp/node.json" || fail "node.trace: the W^X finding does not name the mprotect and both results"
 run node-dyn 0 --dynamic-code "$traces/node.trace"

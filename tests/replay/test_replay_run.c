@@ -250,3 +250,27 @@ TEST(an_image_is_found_from_the_relro_call_of_ld_so)
 	EXPECT_EQ(pm, s->img[0].pm_base + img.relro);
 	done(&tr, &r);
 }
+
+TEST(max_map_count_hits_are_classified)
+{
+	enum { N = 65540 };
+	size_t cap = (size_t)N * 112, len = 0;
+	char *text = malloc(cap);
+	REQUIRE_EQ(text != NULL, 1);
+	for (int i = 0; i < N; i++)	/* alternate protections so that nothing merges */
+		len += (size_t)snprintf(text + len, cap - len,
+			"1 mmap(NULL, 4096, %s, " ANON ", -1, 0) = %#llx\n",
+			i % 2 ? "PROT_READ" : "PROT_READ|PROT_WRITE",
+			0x7f0000000000ULL + (unsigned long long)i * 0x2000);
+	rp_trace tr;
+	rp_run r;
+	int rc = replay(&tr, &r, text, 0);
+	free(text);
+	REQUIRE_EQ(rc, 0);
+	unsigned hits = rp_total(&r, RP_F_MAPCOUNT);
+	EXPECT_TRUE(hits > 0 && hits < 20);	/* the last few, past the limit of 65530 */
+	EXPECT_EQ(rp_total(&r, RP_F_DIVERGE), 0);
+	EXPECT_EQ(r.f[0].kind, RP_F_MAPCOUNT);
+	EXPECT_EQ(r.f[0].pm, -12);
+	done(&tr, &r);
+}

@@ -48,6 +48,21 @@ void rp_space_put(rp_space *s)
 	}
 }
 
+/* Index of the first region ending above a (regions are sorted and disjoint, so their
+ * ends are sorted too): the one holding a, or the next one. */
+static size_t first_after(const rp_space *s, uint64_t a)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->r[mid].end <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int insert(rp_space *s, rp_region nr)
 {
 	if (s->n == s->cap) {
@@ -58,9 +73,7 @@ static int insert(rp_space *s, rp_region nr)
 		s->r = r;
 		s->cap = cap;
 	}
-	size_t i = 0;
-	while (i < s->n && s->r[i].rec < nr.rec)
-		i++;
+	size_t i = first_after(s, nr.rec);
 	memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
 	s->r[i] = nr;
 	s->n++;
@@ -70,10 +83,8 @@ static int insert(rp_space *s, rp_region nr)
 int rp_space_remove(rp_space *s, uint64_t rec, uint64_t len)
 {
 	uint64_t end = rec + ((len + RP_PAGE - 1) & ~(RP_PAGE - 1));
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = first_after(s, rec); i < s->n && s->r[i].rec < end; i++) {
 		rp_region *r = &s->r[i];
-		if (r->end <= rec || r->rec >= end)
-			continue;
 		rp_region tail = *r;
 		int has_tail = r->end > end;
 		tail.pm = r->pm + (end - r->rec);
@@ -115,16 +126,16 @@ static int seg_at(const rp_space *s, uint64_t a, uint64_t *start, uint64_t *end,
 		  const rp_region **hit)
 {
 	*hit = NULL;
-	for (size_t i = 0; i < s->n; i++)
-		if (a >= s->r[i].rec && a < s->r[i].end) {
-			*start = s->r[i].rec;
-			*end = s->r[i].end;
-			*pm = s->r[i].pm;
-			*hit = &s->r[i];
-			return 1;
-		}
-	for (int i = 0; i < s->nimg; i++) {
-		const rp_image *im = &s->img[i];
+	size_t i = first_after(s, a);
+	if (i < s->n && s->r[i].rec <= a) {
+		*start = s->r[i].rec;
+		*end = s->r[i].end;
+		*pm = s->r[i].pm;
+		*hit = &s->r[i];
+		return 1;
+	}
+	for (int k = 0; k < s->nimg; k++) {
+		const rp_image *im = &s->img[k];
 		if (!im->rec_known || !im->pm_known)
 			continue;
 		if (a >= im->rec_base + im->lo && a < im->rec_base + im->hi) {
@@ -147,12 +158,14 @@ static int seg_at(const rp_space *s, uint64_t a, uint64_t *start, uint64_t *end,
 static uint64_t next_start(const rp_space *s, uint64_t a)
 {
 	uint64_t best = UINT64_MAX;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->r[i].rec > a && s->r[i].rec < best)
-			best = s->r[i].rec;
-	for (int i = 0; i < s->nimg; i++) {
-		uint64_t st = s->img[i].rec_base + s->img[i].lo;
-		if (s->img[i].rec_known && s->img[i].pm_known && st > a && st < best)
+	size_t i = first_after(s, a);
+	if (i < s->n && s->r[i].rec <= a)
+		i++;	/* the one holding a */
+	if (i < s->n)
+		best = s->r[i].rec;
+	for (int k = 0; k < s->nimg; k++) {
+		uint64_t st = s->img[k].rec_base + s->img[k].lo;
+		if (s->img[k].rec_known && s->img[k].pm_known && st > a && st < best)
 			best = st;
 	}
 	if (s->brk_known && s->rec_brk0 > a && s->rec_brk0 < best && s->rec_brk > s->rec_brk0)
