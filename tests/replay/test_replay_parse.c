@@ -147,3 +147,24 @@ TEST(interrupted_calls_and_blank_lines_carry_no_outcome)
 	EXPECT_EQ(tr.ev[0].line, 2);
 	rp_trace_free(&tr);
 }
+
+TEST(an_execve_by_a_thread_resumes_under_the_leader)
+{
+	rp_trace tr;
+	REQUIRE_EQ(parse(&tr,
+		"20 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD, exit_signal=0}, 88) = 21\n"
+		"20 nanosleep({tv_sec=123, tv_nsec=0},  <unfinished ...>\n"
+		"21 execve(\"/bin/true\", [\"true\", \"0\"], NULL <pid changed to 20 ...>\n"
+		"20 <... nanosleep resumed> <unfinished ...>) = ?\n"
+		"20 +++ superseded by execve in pid 21 +++\n"
+		"20 <... execve resumed>) = 0\n"
+		"20 +++ exited with 0 +++\n"), 0);
+	REQUIRE_EQ(tr.n, 4);
+	EXPECT_EQ(tr.ev[1].call, RP_OTHER);
+	EXPECT_EQ(tr.ev[1].has_ret, 0);
+	EXPECT_EQ(tr.ev[2].call, RP_EXECVE);
+	EXPECT_EQ(tr.ev[2].pid, 20);
+	EXPECT_EQ(tr.ev[2].ret, 0);
+	EXPECT_EQ(tr.ev[2].line, 3);
+	rp_trace_free(&tr);
+}

@@ -233,6 +233,11 @@ static int call_line(rp_trace *tr, unsigned line, int pid, char *s)
 {
 	size_t l = strlen(s), ul = strlen(UNFINISHED);
 
+	char *changed = strstr(s, " <pid changed to ");
+	if (changed && s[l - 1] == '>' && !strcmp(s + l - 5, " ...>")) {
+		strcpy(changed, UNFINISHED);	/* a non-leader's execve, resumed by the leader */
+		l = strlen(s);
+	}
 	if (l > ul && !strcmp(s + l - ul, UNFINISHED)) {
 		if (pending_of(tr, pid))
 			return bad(tr, line, "pid %d starts a call while another is unfinished", pid);
@@ -292,8 +297,14 @@ static int exit_line(rp_trace *tr, unsigned line, int pid, const char *s)
 		e->status = rp_eval(sig, &n, msg, sizeof(msg)) ? 0 : (int)n;
 		return 0;
 	}
-	if (sscanf(s, "+++ superseded by execve in pid %d +++", &v) == 1)
-		return 0;	/* the thread that exec'd now goes by the leader's pid */
+	if (sscanf(s, "+++ superseded by execve in pid %d +++", &v) == 1) {
+		/* The thread v that called execve now goes by the leader's pid: its call
+		 * resumes under that pid. */
+		rp_event *e = pending_of(tr, v);
+		if (e && !pending_of(tr, pid))
+			e->pid = pid;
+		return 0;
+	}
 	return bad(tr, line, "unknown '+++' line");
 }
 

@@ -161,7 +161,7 @@ static int classify(rp_run *r, rp_proc *p, const rp_event *e, long pm, char *why
 		return RP_F_MINADDR;
 	}
 	int locks = e->call == RP_MLOCK || e->call == RP_MLOCK2 || e->call == RP_MLOCKALL ||
-		    (e->call == RP_MMAP && (e->val[3] & RP_MAP_LOCKED)) || e->call == RP_MREMAP;
+		    (e->call == RP_MMAP && (e->val[3] & RP_MAP_LOCKED));
 	if (locks && (pm == -ENOMEM || pm == -EPERM || pm == -EAGAIN)) {
 		snprintf(why, len, "locking memory beyond RLIMIT_MEMLOCK needs SeLockMemoryPrivilege");
 		return RP_F_MLOCK;
