@@ -1,5 +1,5 @@
 /*
- * peimm: dispatches to the subcommands (tour, run, bench, replay). It holds no logic of its own
+ * peimm: dispatches to the subcommands (tour, run, bench). It holds no logic of its own
  * beyond choosing the subcommand and printing the overview help.
  */
 #include <stdio.h>
