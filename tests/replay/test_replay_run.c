@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "replay.h"
@@ -272,5 +273,64 @@ TEST(max_map_count_hits_are_classified)
 	EXPECT_EQ(rp_total(&r, RP_F_DIVERGE), 0);
 	EXPECT_EQ(r.f[0].kind, RP_F_MAPCOUNT);
 	EXPECT_EQ(r.f[0].pm, -12);
+	done(&tr, &r);
+}
+
+TEST(a_range_over_regions_placed_apart_becomes_one_piece_each)
+{
+	rp_space *s = rp_space_new();
+	rp_piece pc[4];
+	const rp_region *dead;
+	REQUIRE_EQ(s != NULL, 1);
+	EXPECT_EQ(rp_space_set(s, 0x10000, 0x2000, 0x900000), 0);
+	EXPECT_EQ(rp_space_set(s, 0x12000, 0x2000, 0x500000), 0);
+	EXPECT_EQ(rp_space_range(s, 0x11000, 0x2000, 0, pc, 4, &dead), 2);
+	EXPECT_EQ(pc[0].pm, 0x901000);
+	EXPECT_EQ(pc[0].len, 0x1000);
+	EXPECT_EQ(pc[1].pm, 0x500000);
+	EXPECT_EQ(pc[1].len, 0x1000);
+	/* a gap is unknown, unless gaps are allowed (munmap) */
+	EXPECT_EQ(rp_space_range(s, 0x13000, 0x3000, 0, pc, 4, &dead), RP_TR_UNKNOWN);
+	EXPECT_EQ(rp_space_range(s, 0x13000, 0x3000, 1, pc, 4, &dead), 1);
+	/* removing the middle splits a region and keeps the tail's offset */
+	EXPECT_EQ(rp_space_remove(s, 0x10000, 0x1000), 0);
+	EXPECT_EQ(rp_space_remove(s, 0x12000, 0x1000), 0);
+	uint64_t pm;
+	EXPECT_EQ(rp_space_lookup(s, 0x10000, &pm, &dead), RP_TR_UNKNOWN);
+	EXPECT_EQ(rp_space_lookup(s, 0x13fff, &pm, &dead), RP_TR_OK);
+	EXPECT_EQ(pm, 0x501fff);
+	/* a refused region is dead: a range touching it says so */
+	EXPECT_EQ(rp_space_dead(s, 0x20000, 0x1000, 7, 1), 0);
+	EXPECT_EQ(rp_space_range(s, 0x20000, 0x1000, 1, pc, 4, &dead), RP_TR_DEAD);
+	EXPECT_EQ(dead->dead, 7);
+	rp_space_put(s);
+}
+
+TEST(descriptors_follow_dups_and_writes_never_touch_the_host)
+{
+	char never[64];
+	snprintf(never, sizeof(never), "/tmp/peimm-replay-never-%d", (int)getpid());
+	char text[2048];
+	snprintf(text, sizeof(text),
+		"1 openat(AT_FDCWD, \"/bin/true\", O_RDONLY|O_CLOEXEC) = 3\n"
+		"1 dup2(3, 10) = 10\n"
+		"1 close(3) = 0\n"
+		"1 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 10, 0) = 0x7f0000000000\n"
+		"1 close(10) = 0\n"
+		"1 close(10) = -1 EBADF (Bad file descriptor)\n"
+		"1 openat(AT_FDCWD, \"%s\", O_RDWR|O_CREAT|O_TRUNC, 0644) = 4\n"
+		"1 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 4, 0) = 0x7f0000100000\n"
+		"1 openat(AT_FDCWD, \"/nonexistent/peimm\", O_RDONLY) = 5\n"
+		"1 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 5, 0) = 0x7f0000200000\n", never);
+	rp_trace tr;
+	rp_run r;
+	REQUIRE_EQ(replay(&tr, &r, text, 0), 0);
+	EXPECT_EQ(access(never, F_OK), -1);	/* the open for writing became a memfd */
+	EXPECT_EQ(rp_total(&r, RP_F_DIVERGE), 0);
+	EXPECT_EQ(rp_total(&r, RP_F_NOTE), 2);	/* the missing file, and the mmap of it */
+	uint64_t p = pm_of(&r, 0, 0x7f0000000000);
+	EXPECT_TRUE(has_map(&r, 0, p, p + 0x1000, "r--p"));
+	uint64_t q = pm_of(&r, 0, 0x7f0000100000);
+	EXPECT_TRUE(has_map(&r, 0, q, q + 0x2000, "rw-s"));
 	done(&tr, &r);
 }
