@@ -12,5 +12,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_damon(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

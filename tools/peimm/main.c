@@ -18,6 +18,7 @@ static const struct {
 	{ "shell", cmd_shell, "an interactive prompt over the scenario language" },
 	{ "damon", cmd_damon, "draw DAMON's access heatmap (terminal, SVG or PNG)" },
 	{ "maps", cmd_maps, "draw a process's address-space map (text or SVG)" },
+	{ "replay", cmd_replay, "replay an strace recording against the Peios memory model" },
 };
 
 static void usage(FILE *f)
