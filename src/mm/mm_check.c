@@ -50,6 +50,10 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 		REPORT(c, "pte %#lx PROT_NONE in an accessible VMA\n", (unsigned long)va);
 	if (e & PTE_SPECIAL)
 		return 0;
+	if (mm_is_thp_pmd(c->mm, e, level) &&
+	    (va + PMD_SIZE > v->vm_end || v->vm_obj || (v->vm_flags & VM_SHARED) || !v->anon))
+		REPORT(c, "THP pmd %#lx not wholly inside an anonymous VMA %#lx-%#lx\n",
+		       (unsigned long)va, (unsigned long)v->vm_start, (unsigned long)v->vm_end);
 	struct page *pg = pfn_to_page(c->mm->sys->ph, pte_pfn(e));
 	if (atomic_load(&pg->mapcount) < 1 || atomic_load(&pg->refcount) < atomic_load(&pg->mapcount))
 		REPORT(c, "pte %#lx maps pfn %#lx with mapcount %d refcount %d\n", (unsigned long)va,

@@ -107,6 +107,13 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		zap_defer_put(z, pg);
 		return 0;
 	}
+	if (level == 2) {
+		/* zap_huge_pmd: the range covers the whole THP (edges were split first). */
+		mm_thp_pmd_unmap_counts(mm, pg);
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			zap_defer_put(z, &pg[i]);
+		return 0;
+	}
 	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
 	unmap_counts(mm, pg);
 	zap_defer_put(z, pg);
@@ -124,6 +131,15 @@ void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, un
 	uint64_t rss = mm_rss(mm);
 	if (rss > mm->hiwater_rss)
 		mm->hiwater_rss = rss;
+	/* A THP the range covers only in part is split first, so its other pages stay. The
+	 * split needs one table page; without it that huge page is left whole (the range
+	 * is clipped to its boundary: only its own pages are spared). */
+	if ((start & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, start))
+		start = (start | (PMD_SIZE - 1)) + 1;
+	if (start < end && (end & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, end - 1))
+		end &= ~(PMD_SIZE - 1);
+	if (start >= end)
+		return;
 	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
 	zap_release(&z);
 	mm_flush_tlb(mm);
@@ -152,7 +168,6 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	const struct vma *v = c->v;
 	pte_t e = *ep;
 	(void)va;
-	(void)level;
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return 0;
 	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS | PTE_SYNC;
@@ -163,7 +178,8 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		n |= mm_vma_pte_bits(v);
 		int writable = (v->vm_flags & VM_WRITE) && !(e & PTE_SPECIAL);
 		if (writable && !(v->vm_flags & VM_SHARED))
-			writable = mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
+			writable = mm_is_thp_pmd(c->mm, e, level) ? mm_thp_exclusive(c->mm, e) :
+				   mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
 		if (writable)
 			n |= PTE_RW;
 	}

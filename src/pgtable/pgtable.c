@@ -176,8 +176,8 @@ int pgt_split_huge(struct pgt *p, uint64_t va)
 	if (!ep || level == 1)
 		return 0;
 	pte_t e = pte_read(ep);
-	if ((e & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
-		return 0;
+	if (!(e & PTE_PS))
+		return 0;	/* nothing there, or a table: a huge leaf present or not has PS */
 	struct page *pg = table_alloc(p, level - 1);
 	if (!pg)
 		return -ENOMEM;
@@ -195,4 +195,27 @@ uint64_t pgt_nr_tables(const struct pgt *p)
 	for (int l = 1; l < p->levels; l++)
 		n += p->nr_tables[l];
 	return n;
+}
+
+int pgt_collapse_huge(struct pgt *p, uint64_t va, pte_t leaf)
+{
+	int level;
+	pte_t *ep = pgt_lookup(p, va, &level);
+	PM_ENFORCE(!(va & (pgt_level_size(2) - 1)) && (leaf & PTE_PS));
+	if (!ep || level != 1)
+		return -EINVAL;
+	struct page *pt = table_page_of(p, ep);
+	if (pt->pt_used != 0)
+		return -EBUSY;
+	/* The PMD that points at this table: walk down once more to reach it. */
+	pte_t *table = pgt_table(p, p->root);
+	for (int l = p->levels; l > 2; l--)
+		table = pgt_table(p, pte_pfn(pte_read(&table[pgt_index(va, l)])));
+	pte_t *pmd = &table[pgt_index(va, 2)];
+	/* Non-zero to non-zero: the PD's pt_used is unchanged (pmdp_collapse_flush, then the
+	 * table freed as collapse_huge_page's pte_free does). */
+	__atomic_store_n(pmd, leaf, __ATOMIC_RELEASE);
+	p->nr_tables[1]--;
+	phys_put(p->ph, pt);
+	return 0;
 }

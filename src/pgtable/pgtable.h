@@ -121,9 +121,15 @@ void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn za
 /* For each present leaf in [start, end): entry = (entry & ~clear) | set. */
 void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear, pte_t set);
 /* Replaces the huge leaf (level 2 or 3) that covers va with a table of next-level entries
- * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. When no
- * present huge leaf covers va, returns 0 and changes nothing. */
+ * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. A
+ * non-present leaf that keeps PS (mm's PROT_NONE) splits too. When no huge leaf covers va,
+ * returns 0 and changes nothing. */
 int pgt_split_huge(struct pgt *p, uint64_t va);
+
+/* The reverse of a 2 MiB split: the PTE table under the PMD of va (2 MiB aligned) must
+ * hold no entries; it is freed and the PMD becomes `leaf` (a PS entry). 0, -EINVAL when
+ * no table is there, -EBUSY when it still holds entries (nothing changed then). */
+int pgt_collapse_huge(struct pgt *p, uint64_t va, pte_t leaf);
 
 /* Moves every entry of [old, old+len) to [new, new+len), which must hold no entries.
  * Whole tables move where both ends are aligned to a level (mremap's O(tables) path). On

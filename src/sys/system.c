@@ -88,6 +88,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	reg_init(sys);
 	sys_damon_init(sys);
 	sys_ksm_init(sys);
+	sys_thp_init(sys);
 	/* Reclaim: the LRU lists learn of every freed frame through phys' release hook; the
 	 * swap area is a host file (SPEC §6). */
 	lru_init(&sys->lru);
@@ -209,6 +210,8 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	sys_damon_tick(sys, now);
 	/* ksmd: a batch every KsmSleepMillisecs ticks while KsmRun is 1 (SPEC §6). */
 	sys_ksm_tick(sys, now);
+	/* khugepaged: a pass every ThpKhugepagedScanSleepMillisecs ticks unless THP is off. */
+	sys_thp_tick(sys, now);
 	/* kswapd: below the low watermark, reclaim toward the high one (bounded per tick). */
 	mm_kswapd_step(&sys->ms, sys->wmark.low, sys->wmark.high);
 }
