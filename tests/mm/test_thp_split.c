@@ -6,6 +6,10 @@
  */
 #include "thp_env.h"
 
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 /* mismatches() for the part [off, off+len) of a range filled from base. */
 static long mismatches_at(pm_thread *t, long base, long off, long len, int salt)
 {
@@ -322,6 +326,58 @@ TEST(thp_madv_collapse_is_synchronous_with_linux_errnos)
 	EXPECT_ERRNO(SC(t, SYS_madvise, c, HP, MADV_COLLAPSE, 0, 0, 0), -ENOMEM);
 	EXPECT_EQ(vmstat(t, "thp_collapse_alloc_failed"), 1);
 	EXPECT_EQ(mismatches(t, c, PG, 19, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
+
+/* A core dump writes a huge page's bytes as they are, and leaves it huge. */
+TEST(thp_core_dump_writes_the_huge_page_bytes)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	long a = huge_filled(t, 1, 20);
+	char dir[] = "/tmp/peimm-thpXXXXXX", core[64];
+	REQUIRE_EQ(mkdtemp(dir) != NULL, 1);
+	snprintf(core, sizeof(core), "%s/core", dir);
+	REQUIRE_EQ(pm_coredump(t, core), 0);
+	int fd = open(core, O_RDONLY);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	EXPECT_EQ(pread(fd, &eh, sizeof(eh), 0), (long)sizeof(eh));
+	REQUIRE_EQ(eh.e_phnum < 64, 1);
+	EXPECT_EQ(pread(fd, ph, sizeof(Elf64_Phdr) * eh.e_phnum, (off_t)eh.e_phoff) > 0, 1);
+	long bad = -1;
+	for (int j = 1; j < eh.e_phnum; j++) {
+		if ((uint64_t)a < ph[j].p_vaddr || (uint64_t)a >= ph[j].p_vaddr + ph[j].p_memsz)
+			continue;
+		static uint8_t buf[HP];
+		EXPECT_EQ(pread(fd, buf, HP, (off_t)(ph[j].p_offset + (uint64_t)a - ph[j].p_vaddr)), HP);
+		bad = 0;
+		for (long i = 0; i < HP; i++)
+			bad += buf[i] != pat(i, 20);
+	}
+	EXPECT_EQ(bad, 0);
+	close(fd);
+	unlink(core);
+	rmdir(dir);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	tenv_close(&k);
+}
+
+/* process_madvise(MADV_COLLAPSE) collapses another process's pages after its gate. */
+TEST(thp_process_madvise_collapse_reaches_the_target)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	long a = thp_area(t, 1);
+	fill(t, a, 8 * PG, 21);
+	long pidfd = SC(k.admin, SYS_pidfd_open, pm_pid(t), 0, 0, 0, 0, 0);
+	REQUIRE_EQ(pidfd >= 0, 1);
+	uint64_t iov[2] = { (uint64_t)a, HP };
+	uint64_t v = pm_scratch(k.admin, iov, sizeof(iov));
+	EXPECT_EQ(SC(k.admin, SYS_process_madvise, pidfd, (long)v, 1, MADV_COLLAPSE, 0, 0), HP);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	EXPECT_EQ(mismatches(t, a, 8 * PG, 21, 0, 0), 0);
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
