@@ -194,6 +194,22 @@ TEST(thp_swap_out_splits_first_and_the_data_comes_back)
 	EXPECT_EQ(mismatches(t, b, HP, 11, 0, 0), 0);
 	EXPECT_EQ(mismatches(t, a, HP, 10, 0, 0), 0);
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	/* Real pressure: another process touching more than RAM reclaims directly, and the
+	 * huge pages of this one are split and swapped on the way. */
+	long c = huge_filled(t, 2, 12);
+	pm_thread *hog = pm_spawn(k.e.sys, k.e.tok, NULL);
+	long h = do_mmap(hog, 0, 40 * MiB, RW, ANON);
+	REQUIRE_EQ(h > 0, 1);
+	long swapped_before = smaps_kb(t, c, "Swap");
+	for (long o = 0; o < 40 * MiB; o += PG)
+		if (poke(hog, h + o, 1) != 1)
+			break;
+	EXPECT_EQ(swapped_before, 0);
+	EXPECT_TRUE(smaps_kb(t, c, "Swap") > 0);
+	EXPECT_EQ(smaps_kb(t, c, "AnonHugePages"), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(mismatches(t, c, 2 * HP, 12, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
 
