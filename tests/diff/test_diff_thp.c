@@ -2,7 +2,8 @@
  * Differential tests for transparent huge pages: fixed sequences over 2 MiB-aligned ranges
  * (the random corpus's 64-page window is too small for a huge page) run on this machine's
  * kernel in a child process and in peimm, and the smaps figures each step leaves are
- * compared (AnonHugePages, Rss, Private_Dirty, Shared_Dirty, THPeligible). Reads are
+ * compared (AnonHugePages, Rss, Private_Dirty, Shared_Dirty, THPeligible), fork's sharing
+ * and the 4 KiB copy after it included. Reads are
  * avoided: this host maps no zero page on a read fault (a known difference). The host
  * side is skipped when its THP mode is not madvise or always, or when it fell back to
  * small pages (thp_fault_fallback or thp_collapse_alloc_failed moved during the run).
@@ -21,7 +22,7 @@
 #define MADV_COLLAPSE 25
 #endif
 
-enum { NSTEPS = 8, NFIELDS = 5 };
+enum { NSTEPS = 10, NFIELDS = 5 };
 static const char *const fields[NFIELDS] = {
 	"AnonHugePages", "Rss", "Private_Dirty", "Shared_Dirty", "THPeligible",
 };
@@ -51,6 +52,8 @@ struct thp_ops {
 	long (*sys)(void *ctx, long nr, long a, long b, long c, long d);
 	void (*write)(void *ctx, uint64_t va, long len);
 	const char *(*smaps)(void *ctx);
+	void (*fork)(void *ctx);	/* a child that keeps the pages until release */
+	void (*release)(void *ctx);
 };
 
 static void observe(const struct thp_ops *o, struct thp_obs *ob, int step, uint64_t a)
@@ -84,6 +87,13 @@ static void run_sequence(const struct thp_ops *o, uint64_t a, struct thp_obs *ob
 	o->write(o->ctx, a + HPG / 2, PG);
 	ob->ret[st] = 0;
 	observe(o, ob, st++, a);
+	o->fork(o->ctx);	/* the child shares the huge page, write-protected */
+	ob->ret[st] = 0;
+	observe(o, ob, st++, a);
+	o->write(o->ctx, a + 5 * PG, PG);	/* split, copy 4 KiB */
+	ob->ret[st] = 0;
+	observe(o, ob, st++, a);
+	o->release(o->ctx);
 }
 
 /* ---- the host side ---- */
@@ -126,6 +136,27 @@ static long host_vmstat(const char *name)
 	return v;
 }
 
+static int host_hold[2] = { -1, -1 };
+static void host_fork(void *ctx)
+{
+	(void)ctx;
+	if (pipe(host_hold))
+		return;
+	if (fork() == 0) {
+		char c;
+		close(host_hold[1]);
+		(void)!read(host_hold[0], &c, 1);	/* until the parent releases */
+		_exit(0);
+	}
+	close(host_hold[0]);
+}
+static void host_release(void *ctx)
+{
+	(void)ctx;
+	close(host_hold[1]);
+	wait(NULL);
+}
+
 /* Runs the sequence in a child; 1 with *ob filled, 0 when the host cannot take part. */
 static int host_run(struct thp_obs *ob)
 {
@@ -149,7 +180,7 @@ static int host_run(struct thp_obs *ob)
 		munmap(m, a - (uint64_t)m);
 		munmap((void *)(a + 3 * HPG), (uint64_t)m + 5 * HPG - (a + 3 * HPG));
 		struct thp_obs o;
-		struct thp_ops ops = { NULL, host_sys, host_write, host_smaps };
+		struct thp_ops ops = { NULL, host_sys, host_write, host_smaps, host_fork, host_release };
 		run_sequence(&ops, a, &o);
 		int ok = host_vmstat("thp_fault_fallback") + host_vmstat("thp_collapse_alloc_failed") == fb;
 		if (ok && write(p[1], &o, sizeof(o)) != (long)sizeof(o))
@@ -165,18 +196,30 @@ static int host_run(struct thp_obs *ob)
 }
 
 /* ---- the peimm side ---- */
+struct pm_side { pm_system *sys; pm_thread *t, *child; };
 static long pm_sys(void *ctx, long nr, long a, long b, long c, long d)
 {
-	return pm_syscall(ctx, nr, a, b, c, d, 0, 0);
+	return pm_syscall(((struct pm_side *)ctx)->t, nr, a, b, c, d, 0, 0);
 }
 static void pm_write(void *ctx, uint64_t va, long len)
 {
 	for (long o = 0; o < len; o += PG)
-		poke(ctx, va + (uint64_t)o, 1);
+		poke(((struct pm_side *)ctx)->t, va + (uint64_t)o, 1);
 }
 static const char *pm_smaps(void *ctx)
 {
-	return proc_text(ctx, 0, "smaps");
+	return proc_text(((struct pm_side *)ctx)->t, 0, "smaps");
+}
+static void pm_fork(void *ctx)
+{
+	struct pm_side *p = ctx;
+	p->child = pm_thread_of(p->sys, (int)pm_syscall(p->t, SYS_fork, 0, 0, 0, 0, 0, 0));
+}
+static void pm_release(void *ctx)
+{
+	struct pm_side *p = ctx;
+	if (p->child)
+		pm_syscall(p->child, SYS_exit_group, 0, 0, 0, 0, 0, 0);
 }
 
 TEST(thp_sequences_match_the_host_kernel)
@@ -192,7 +235,8 @@ TEST(thp_sequences_match_the_host_kernel)
 	uint64_t a = ((uint64_t)m + HPG - 1) & ~(uint64_t)(HPG - 1);
 	SC(e.t, SYS_munmap, m, (long)(a - (uint64_t)m), 0, 0, 0, 0);
 	SC(e.t, SYS_munmap, (long)(a + 3 * HPG), (long)((uint64_t)m + 5 * HPG - (a + 3 * HPG)), 0, 0, 0, 0);
-	struct thp_ops ops = { e.t, pm_sys, pm_write, pm_smaps };
+	struct pm_side side = { e.sys, e.t, NULL };
+	struct thp_ops ops = { &side, pm_sys, pm_write, pm_smaps, pm_fork, pm_release };
 	run_sequence(&ops, a, &pm);
 	for (int s = 0; s < NSTEPS && getenv("PEIMM_DIFF_VERBOSE"); s++)
 		fprintf(stderr, "step %d: ret %ld/%ld AnonHugePages %ld/%ld Rss %ld/%ld Private_Dirty "
