@@ -47,7 +47,12 @@ static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 		return 1;
 	}
 	if (mm_is_thp_pmd(c->src, e, level)) {
-		/* copy_huge_pmd: the child shares the THP, both sides write-protected. */
+		/* copy_huge_pmd: the child shares the THP, both sides write-protected; the
+		 * child's PMD gets its own deposited table. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
 		mm_thp_pmd_get(c->dst, pfn_to_page(c->src->sys->ph, pte_pfn(e)));
 		if (e & PTE_RW) {
 			e &= ~PTE_RW;

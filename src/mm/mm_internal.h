@@ -184,8 +184,9 @@ pte_t mm_thp_install(struct mm_struct *mm, struct vma *v, uint64_t base, pte_t *
 void mm_thp_pmd_get(struct mm_struct *mm, struct page *pg);
 /* A PMD of mm no longer maps the run: mapcounts and RSS (the references stay). */
 void mm_thp_pmd_unmap_counts(struct mm_struct *mm, struct page *pg);
-/* Splits the THP PMD covering addr into 512 PTEs (split_huge_pmd): 0, or -ENOMEM with
- * nothing changed. No THP there: 0. mm->lock for writing, or reading with ptl. */
+/* Splits the THP PMD covering addr into 512 PTEs (split_huge_pmd) with the table
+ * deposited for it: 0 (-ENOMEM, nothing changed, only if that table is missing). No THP
+ * there: 0. mm->lock for writing, or reading with ptl. */
 int mm_thp_split_pmd(struct mm_struct *mm, uint64_t addr);
 /* Splits the THP PMDs straddling start and end (all = 0), or every one in [start, end). */
 int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int all);

@@ -110,6 +110,7 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (level == 2) {
 		/* zap_huge_pmd: the range covers the whole THP (edges were split first). */
 		mm_thp_pmd_unmap_counts(mm, pg);
+		pgt_withdraw(&mm->pgt);	/* zap_deposited_table */
 		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
 			zap_defer_put(z, &pg[i]);
 		return 0;

@@ -177,7 +177,8 @@ int mm_thp_split_pmd(struct mm_struct *mm, uint64_t addr)
 		return 0;
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(*ep));
 	/* __split_huge_pmd_locked: the 512 PTEs keep every bit (PS becomes PAT's place, so
-	 * it goes), the frames their counts; the mapping only changes its granularity. */
+	 * it goes), the frames their counts; the mapping only changes its granularity. The
+	 * table is the one deposited with the PMD, so this does not fail in practice. */
 	if (pgt_split_huge(&mm->pgt, addr))
 		return -ENOMEM;
 	thp_maps_drop(mm, pg);
@@ -221,7 +222,8 @@ static int thp_fault_new(struct mm_struct *mm, struct vma *v, uint64_t addr, enu
 	if (!mm_anon_prepare(mm, v)) {
 		*r = FAULT_OOM;
 		decided = 1;
-	} else if (!pgt_alloc_entry(&mm->pgt, base, 2, &ep) && pte_none(*ep)) {
+	} else if (!pgt_alloc_entry(&mm->pgt, base, 2, &ep) && pte_none(*ep) &&
+		   !pgt_deposit(&mm->pgt)) {	/* the table a later split will use */
 		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D | PTE_SOFTDIRTY;
 		mm_thp_install(mm, v, base, ep, pg, bits);
 		atomic_fetch_add(&mm->sys->thp.fault_alloc, 1);

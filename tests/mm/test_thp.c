@@ -241,3 +241,26 @@ TEST(thp_pagemap_and_mincore_show_every_small_page)
 	EXPECT_EQ(res, 512);
 	tenv_close(&k);
 }
+
+/* Each huge PMD keeps a PTE table deposited for its split, counted in VmPTE as Linux
+ * counts it (mm_inc_nr_ptes): a huge page costs the same tables as a small one there. */
+TEST(thp_deposited_table_counts_in_vmpte)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	long a = thp_area(t, 1);
+	long v0 = field_of(proc_text(t, 0, "status"), "VmPTE");
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(poke(t, a, 1), 1);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	long v1 = field_of(proc_text(t, 0, "status"), "VmPTE");
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_DONTNEED, 0, 0, 0), 0);
+	EXPECT_EQ(field_of(proc_text(t, 0, "status"), "VmPTE"), v0);
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_NOHUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(poke(t, a, 1), 1);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 0);
+	EXPECT_EQ(field_of(proc_text(t, 0, "status"), "VmPTE"), v1);
+	EXPECT_TRUE(v1 > v0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
