@@ -397,3 +397,39 @@ TEST(thp_process_madvise_collapse_reaches_the_target)
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
+
+/* khugepaged reads up to max_ptes_swap (64) swapped pages back into the new huge page;
+ * with more it leaves the block (thp_scan_exceed_swap_pte). MADV_COLLAPSE has no limit. */
+TEST(thp_khugepaged_max_ptes_swap_and_swapped_data)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 64 * MiB;
+	cfg.swap_bytes = 16 * MiB;
+	cfg.seed = 9;
+	struct tenv k = tenv_open_cfg(&cfg);
+	pm_thread *t = k.e.t;
+	long a = thp_area(t, 1), b = thp_area(t, 1);
+	fill(t, a, HP, 22);
+	fill(t, b, HP, 23);
+	EXPECT_EQ(SC(t, SYS_madvise, a, 64 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, b, 65 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(smaps_kb(t, a, "Swap"), 256);
+	EXPECT_EQ(smaps_kb(t, b, "Swap"), 260);
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, b, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	pm_system_tick(k.e.sys, 10000);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	EXPECT_EQ(smaps_kb(t, a, "Swap"), 0);
+	EXPECT_EQ(smaps_kb(t, b, "AnonHugePages"), 0);
+	EXPECT_TRUE(vmstat(t, "thp_scan_exceed_swap_pte") >= 1);
+	EXPECT_EQ(field_of(proc_text(t, 0, "status"), "VmSwap"), 260);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, b, HP, MADV_COLLAPSE, 0, 0, 0), 0);
+	EXPECT_EQ(smaps_kb(t, b, "AnonHugePages"), 2048);
+	EXPECT_EQ(field_of(proc_text(t, 0, "status"), "VmSwap"), 0);
+	EXPECT_EQ(mismatches(t, a, HP, 22, 0, 0), 0);
+	EXPECT_EQ(mismatches(t, b, HP, 23, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
