@@ -99,6 +99,15 @@ static inline int mm_pte_poisoned(struct mm_struct *mm, pte_t e)
 		return 0;
 	return (pfn_to_page(mm->sys->ph, pte_pfn(e))->flags & PG_hwpoison) != 0;
 }
+/* The same for the 4 KiB page at va under an entry of any level (a THP's frames are
+ * poisoned one by one; hugetlb frames never are). */
+static inline int mm_pte_poisoned_at(struct mm_struct *mm, pte_t e, int level, uint64_t va)
+{
+	if ((e & (PTE_P | PTE_PROTNONE)) == 0 || (e & PTE_SPECIAL))
+		return 0;
+	uint64_t pfn = pte_pfn(e) + ((va & (pgt_level_size(level) - 1)) >> PAGE_SHIFT);
+	return (pfn_to_page(mm->sys->ph, pfn)->flags & PG_hwpoison) != 0;
+}
 /* Does PKRU forbid this data access to pages of key `pkey`? (exec is never checked) */
 static inline int pkru_denies(uint32_t pkru, unsigned pkey, int how)
 {

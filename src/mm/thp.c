@@ -271,7 +271,10 @@ int mm_thp_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
 		int done = 0;
 		ep = pgt_lookup(&mm->pgt, addr, &level);
 		if (ep && mm_is_thp_pmd(mm, *ep, level)) {
-			done = thp_fault_pmd(mm, ep, write, r);
+			/* A frame another mapping poisoned: split, and the 4 KiB path turns
+			 * its PTE into a hwpoison marker. Else the huge fault proper. */
+			done = mm_pte_poisoned_at(mm, *ep, level, addr) ? 0 :
+			       thp_fault_pmd(mm, ep, write, r);
 			if (!done && mm_thp_split_pmd(mm, addr)) {
 				*r = FAULT_OOM;
 				done = 1;

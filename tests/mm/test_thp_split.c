@@ -433,3 +433,27 @@ TEST(thp_khugepaged_max_ptes_swap_and_swapped_data)
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
+
+/* MADV_HWPOISON of one page of a THP splits it; a fork child still mapping the huge PMD
+ * gets SIGBUS (BUS_MCEERR_AR) on that page only, and keeps every other byte. */
+TEST(thp_hwpoison_splits_and_reaches_a_child_sharing_the_pmd)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.admin;	/* SYSTEM: MADV_HWPOISON needs SeTcbPrivilege */
+	long a = huge_filled(t, 1, 24);
+	pm_thread *c = pm_thread_of(k.e.sys, (int)SC(t, SYS_fork, 0, 0, 0, 0, 0, 0));
+	REQUIRE_EQ(c != NULL, 1);
+	EXPECT_EQ(SC(t, SYS_madvise, a + 3 * PG, PG, MADV_HWPOISON, 0, 0, 0), 0);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 0);
+	EXPECT_EQ(smaps_kb(c, a, "AnonHugePages"), 2048);
+	pm_siginfo si;
+	uint8_t x;
+	EXPECT_ERRNO(pm_access(c, a + 3 * PG + 5, &x, 1, PM_READ, &si), -EFAULT);
+	EXPECT_EQ(si.signo, SIGBUS);
+	EXPECT_EQ(si.code, BUS_MCEERR_AR);
+	EXPECT_EQ(smaps_kb(c, a, "AnonHugePages"), 0);
+	EXPECT_EQ(mismatches(c, a, 3 * PG, 24, 0, 0), 0);
+	EXPECT_EQ(mismatches_at(c, a, 4 * PG, HP - 4 * PG, 24), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
