@@ -46,7 +46,13 @@ static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 		c->err = -ENOMEM;
 		return 1;
 	}
-	if (mm_is_thp_pmd(c->src, e, level)) {
+	if (mm_is_huge_zero_pmd(c->src, e, level)) {
+		/* copy_huge_pmd: the child maps the huge zero page too, with its own deposit. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+	} else if (mm_is_thp_pmd(c->src, e, level)) {
 		/* copy_huge_pmd: the child shares the THP, both sides write-protected; the
 		 * child's PMD gets its own deposited table. */
 		if (pgt_deposit(&c->dst->pgt)) {

@@ -113,7 +113,7 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 			return -EINVAL;
 		/* madvise_cold_or_pageout_pte_range: a THP is split before its pages are paged
 		 * out one by one (COLD leaves it whole: peimm's LRU has no huge entries). */
-		if (a == MADV_PAGEOUT && mm_thp_split_range(mm, start, end, 1))
+		if (a == MADV_PAGEOUT && mm_thp_split_range(mm, start, end, THP_SPLIT_ANON))
 			return -ENOMEM;
 		mm_advise_cold_pageout(mm, v, start, end, a == MADV_PAGEOUT);
 		return 0;
@@ -132,7 +132,7 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	case MADV_FREE:
 		/* madvise_free_huge_pmd splits a THP the range cuts; peimm splits every THP
 		 * of the range, since lazy freeing works on 4 KiB PTEs. */
-		if (mm_thp_split_range(mm, start, end, 1))
+		if (mm_thp_split_range(mm, start, end, THP_SPLIT_ANON))
 			return -ENOMEM;
 		return madvise_free_vma(mm, v, start, end);
 	case MADV_GUARD_INSTALL_:

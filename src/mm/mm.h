@@ -62,6 +62,10 @@ struct mm_thp {
 	atomic_ulong split_pmd, split_page;	/* vmstat thp_split_pmd / thp_split_page */
 	atomic_ulong scan_exceed_none, scan_exceed_swap, scan_exceed_shared;
 	atomic_ulong pages_collapsed, full_scans;	/* khugepaged's sysfs counters */
+	_Atomic(struct page *) huge_zero;	/* the huge zero page (512 zero frames, one
+						   kernel reference each), made at its first
+						   use and kept until mm_sys_stop; or NULL */
+	atomic_ulong zero_page_alloc, zero_page_alloc_failed;
 };
 
 /* The system-wide state the memory code needs; it lives inside the system object. */
@@ -248,6 +252,8 @@ long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t 
 uint64_t mm_reclaim_lazyfree(struct mm_struct *mm);
 
 /* ---- thp.c / thp_collapse.c: transparent huge pages ---- */
+/* Frees the huge zero page, if one was made (mm_sys_stop). */
+void mm_thp_release(struct mm_sys *ms);
 /* smaps' THPeligible: thp_vma_allowable_order(vma, TVA_SMAPS, PMD_ORDER). */
 int mm_thp_eligible(struct mm_struct *mm, const struct vma *v);
 /* One khugepaged pass over up to *budget pages of mm from *cursor (an address; 0 at the

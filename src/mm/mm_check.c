@@ -18,7 +18,7 @@ struct check_ctx {
 	long rss[NR_MM_COUNTERS];
 	long hugetlb;			/* bytes of hugetlb frames mapped */
 	long swapents;			/* swap entries */
-	uint64_t thp_pmds;		/* THP PMD entries (each has a deposited table) */
+	uint64_t thp_pmds;		/* THP and huge zero PMDs (each has a deposited table) */
 };
 
 static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -49,6 +49,8 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 		REPORT(c, "pte %#lx present in a PROT_NONE VMA\n", (unsigned long)va);
 	if ((e & PTE_PROTNONE) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		REPORT(c, "pte %#lx PROT_NONE in an accessible VMA\n", (unsigned long)va);
+	if (mm_is_huge_zero_pmd(c->mm, e, level))
+		c->thp_pmds++;	/* it keeps a deposited table too */
 	if (e & PTE_SPECIAL)
 		return 0;
 	c->thp_pmds += (uint64_t)mm_is_thp_pmd(c->mm, e, level);
@@ -101,7 +103,7 @@ static void check_counters(struct check_ctx *c)
 		REPORT(c, "HugetlbPages is %ld bytes, recount gives %ld\n", atomic_load(&mm->hugetlb_bytes),
 		       c->hugetlb);
 	if (mm->pgt.nr_deposited != c->thp_pmds)
-		REPORT(c, "%lu deposited tables for %lu THP PMDs\n",
+		REPORT(c, "%lu deposited tables for %lu THP and huge zero PMDs\n",
 		       (unsigned long)mm->pgt.nr_deposited, (unsigned long)c->thp_pmds);
 	if (atomic_load(&mm->swapents) != c->swapents)
 		REPORT(c, "MM_SWAPENTS is %ld, recount gives %ld\n", atomic_load(&mm->swapents),

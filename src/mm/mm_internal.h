@@ -174,6 +174,8 @@ int mm_hugetlb_split_ok(const struct vma *v, uint64_t addr);
 int mm_thp_vma_allowed(struct mm_struct *mm, const struct vma *v, int forced);
 /* Is e, found at `level`, a PMD entry (present or PROT_NONE) of an anonymous THP? */
 int mm_is_thp_pmd(struct mm_struct *mm, pte_t e, int level);
+/* Is it a PMD entry of the huge zero page (special: no counts, but a deposited table)? */
+int mm_is_huge_zero_pmd(struct mm_struct *mm, pte_t e, int level);
 /* Does this mapping alone hold all 512 frames of the THP entry e? */
 int mm_thp_exclusive(struct mm_struct *mm, pte_t e);
 /* The huge side of a fault on private anonymous memory, mm->lock held for reading and
@@ -197,8 +199,11 @@ void mm_thp_pmd_unmap_counts(struct mm_struct *mm, struct page *pg);
  * deposited for it: 0 (-ENOMEM, nothing changed, only if that table is missing). No THP
  * there: 0. mm->lock for writing, or reading with ptl. */
 int mm_thp_split_pmd(struct mm_struct *mm, uint64_t addr);
-/* Splits the THP PMDs straddling start and end (all = 0), or every one in [start, end). */
-int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int all);
+/* Splits the huge PMDs (THPs and the huge zero page) straddling start and end
+ * (THP_SPLIT_EDGES), every one in [start, end) (THP_SPLIT_ALL), or every THP but not the
+ * huge zero page (THP_SPLIT_ANON: MADV_FREE and MADV_PAGEOUT leave that alone). */
+enum { THP_SPLIT_EDGES, THP_SPLIT_ALL, THP_SPLIT_ANON };
+int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int how);
 /* MADV_COLLAPSE over [start, end) of v's range (thp_collapse.c). */
 long mm_thp_madvise_collapse(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 

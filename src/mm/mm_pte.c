@@ -92,6 +92,10 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		mm_swap_zap(mm, e);	/* zap_nonpresent_ptes: free_swap_and_cache */
 		return 0;
 	}
+	if (mm_is_huge_zero_pmd(mm, e, level)) {
+		pgt_withdraw(&mm->pgt);	/* zap_huge_pmd of the huge zero page */
+		return 0;
+	}
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return z->only != NULL;	/* special frames are not counted */
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));

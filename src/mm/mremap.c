@@ -68,7 +68,8 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 	/* move_huge_pmd moves a THP whole only where both sides are 2 MiB aligned; any other
 	 * huge PMD of the range is split first (the old range's edges always are). */
 	if (mm_thp_split_range(mm, r->addr, r->addr + r->old_len,
-			       ((r->addr ^ new_addr) & (PMD_SIZE - 1)) != 0) ||
+			       ((r->addr ^ new_addr) & (PMD_SIZE - 1)) ? THP_SPLIT_ALL :
+			       THP_SPLIT_EDGES) ||
 	    pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
 		vma_free(mm, nv);
 		return -ENOMEM;

@@ -1,8 +1,9 @@
 /*
  * Transparent huge pages for private anonymous memory (SPEC §6; Linux's mm/huge_memory.c):
  * which VMAs may hold them (thp_vma_allowable_order), the huge fault (one 2 MiB frame
- * run behind a PS entry), the fault on an existing huge PMD (reuse or split, then COW of
- * 4 KiB as Linux 6.x does), and the PMD split every partial operation calls first.
+ * run behind a PS entry; a read maps the huge zero page, a later write replaces it with a
+ * THP), the fault on an existing huge PMD (reuse or split, then COW of 4 KiB as Linux 6.x
+ * does), and the PMD split every partial operation calls first.
  *
  * A huge page here is an order-9 buddy block split into 512 ordinary frames at birth
  * (phys_split_block): each frame keeps its own refcount and mapcount, and a PMD entry
@@ -67,9 +68,50 @@ int mm_thp_eligible(struct mm_struct *mm, const struct vma *v)
 
 int mm_is_thp_pmd(struct mm_struct *mm, pte_t e, int level)
 {
-	if (level != 2 || !(e & PTE_PS) || !(e & (PTE_P | PTE_PROTNONE)))
+	if (level != 2 || !(e & PTE_PS) || !(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	return !(pfn_to_page(mm->sys->ph, pte_pfn(e))->flags & PG_hugetlb);
+}
+
+int mm_is_huge_zero_pmd(struct mm_struct *mm, pte_t e, int level)
+{
+	struct page *hz = atomic_load(&mm->sys->thp.huge_zero);
+	return level == 2 && hz && (e & PTE_PS) && (e & PTE_SPECIAL) &&
+	       (e & (PTE_P | PTE_PROTNONE)) && pte_pfn(e) == page_to_pfn(mm->sys->ph, hz);
+}
+
+/* mm_get_huge_zero_folio: the huge zero page, made on first use (thp_zero_page_alloc), or
+ * NULL when no order-9 block is free (thp_zero_page_alloc_failed). */
+static struct page *huge_zero_get(struct mm_sys *ms)
+{
+	struct page *hz = atomic_load(&ms->thp.huge_zero);
+	if (hz)
+		return hz;
+	struct page *pg = phys_alloc(ms->ph, HPAGE_PMD_ORDER, PHYS_ZERO);
+	if (!pg) {
+		atomic_fetch_add(&ms->thp.zero_page_alloc_failed, 1);
+		return NULL;
+	}
+	phys_split_block(ms->ph, pg);
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		pg[i].flags |= PG_zero_page;
+		pg[i].owner_kind = OWNER_KERNEL;
+	}
+	struct page *none = NULL;
+	if (!atomic_compare_exchange_strong(&ms->thp.huge_zero, &none, pg)) {
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)	/* another fault made it first */
+			phys_put(ms->ph, &pg[i]);
+		return none;
+	}
+	atomic_fetch_add(&ms->thp.zero_page_alloc, 1);
+	return pg;
+}
+
+void mm_thp_release(struct mm_sys *ms)
+{
+	struct page *hz = atomic_exchange(&ms->thp.huge_zero, NULL);
+	for (unsigned i = 0; hz && i < HPAGE_PMD_NR; i++)
+		phys_put(ms->ph, &hz[i]);
 }
 
 int mm_thp_exclusive(struct mm_struct *mm, pte_t e)
@@ -149,6 +191,12 @@ void mm_thp_pmd_get(struct mm_struct *mm, struct page *pg)
 	atomic_fetch_add(&mm->rss[MM_ANONPAGES], HPAGE_PMD_NR);
 }
 
+/* A THP or huge zero PMD: what mm_thp_split_pmd splits. */
+static int level_is_huge_anon(struct mm_struct *mm, pte_t e, int level)
+{
+	return mm_is_thp_pmd(mm, e, level) || mm_is_huge_zero_pmd(mm, e, level);
+}
+
 /* One PMD mapping of the run is gone (zap or split). */
 static void thp_maps_drop(struct mm_struct *mm, struct page *pg)
 {
@@ -173,24 +221,34 @@ int mm_thp_split_pmd(struct mm_struct *mm, uint64_t addr)
 {
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
-	if (!ep || !mm_is_thp_pmd(mm, *ep, level))
+	if (!ep || !level_is_huge_anon(mm, *ep, level))
 		return 0;
+	int zero = mm_is_huge_zero_pmd(mm, *ep, level);
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(*ep));
 	/* __split_huge_pmd_locked: the 512 PTEs keep every bit (PS becomes PAT's place, so
 	 * it goes), the frames their counts; the mapping only changes its granularity. The
 	 * table is the one deposited with the PMD, so this does not fail in practice. */
 	if (pgt_split_huge(&mm->pgt, addr))
 		return -ENOMEM;
-	thp_maps_drop(mm, pg);
+	if (zero) {
+		/* __split_huge_zero_page_pmd: 512 PTEs of the ordinary zero page. */
+		pte_t *pt = pgt_lookup(&mm->pgt, addr & ~(PMD_SIZE - 1), &level);
+		pte_t zpfn = page_to_pfn(mm->sys->ph, mm->sys->zero_page);
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			pt[i] = (pt[i] & ~PTE_PFN_MASK) | (zpfn << PAGE_SHIFT);
+		mm_flush_tlb(mm);	/* a cached translation may name a huge zero frame */
+	} else {
+		thp_maps_drop(mm, pg);
+	}
 	atomic_fetch_add(&mm->sys->thp.split_pmd, 1);
 	return 0;
 }
 
-int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int all)
+int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int how)
 {
 	if (start >= end)
 		return 0;
-	if (!all) {
+	if (how == THP_SPLIT_EDGES) {
 		int r = 0;
 		if (start & (PMD_SIZE - 1))
 			r = mm_thp_split_pmd(mm, start);
@@ -199,6 +257,10 @@ int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int a
 		return r;
 	}
 	for (uint64_t a = start & ~(PMD_SIZE - 1); a < end; a += PMD_SIZE) {
+		int level;
+		pte_t *ep = how == THP_SPLIT_ANON ? pgt_lookup(&mm->pgt, a, &level) : NULL;
+		if (ep && mm_is_huge_zero_pmd(mm, *ep, level))
+			continue;
 		int r = mm_thp_split_pmd(mm, a);
 		if (r)
 			return r;
@@ -259,6 +321,94 @@ static int thp_fault_pmd(struct mm_struct *mm, pte_t *ep, int write, enum fault_
 	return 0;
 }
 
+/* A write to the huge zero page (do_huge_zero_wp_pmd, Linux 6.13+): a THP replaces it;
+ * without an order-9 block the PMD splits into zero PTEs and the 4 KiB path copies. */
+static int thp_zero_wp(struct mm_struct *mm, struct vma *v, uint64_t addr, enum fault_ret *r)
+{
+	struct page *pg = mm_thp_alloc(mm, v, 1);
+	pthread_mutex_lock(&mm->ptl);
+	int level, done = 1;
+	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
+	*r = FAULT_OK;
+	if (!ep || !mm_is_huge_zero_pmd(mm, *ep, level)) {
+		/* Changed meanwhile: the access walks again. */
+	} else if (!pg) {
+		atomic_fetch_add(&mm->sys->thp.fault_fallback, 1);
+		done = 0;
+		if (mm_thp_split_pmd(mm, addr)) {
+			*r = FAULT_OOM;
+			done = 1;
+		}
+	} else if (!mm_anon_prepare(mm, v)) {
+		*r = FAULT_OOM;
+	} else {
+		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D | PTE_SOFTDIRTY;
+		mm_thp_install(mm, v, addr & ~(PMD_SIZE - 1), ep, pg, bits);
+		mm_flush_tlb(mm);	/* cached reads of the zero frames must walk again */
+		atomic_fetch_add(&mm->sys->thp.fault_alloc, 1);
+		pg = NULL;
+	}
+	pthread_mutex_unlock(&mm->ptl);
+	if (pg)
+		mm_thp_free(mm, pg);
+	return done;
+}
+
+/* A fault where a huge PMD is (or was a moment ago). */
+static int thp_fault_huge(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
+			  enum fault_ret *r)
+{
+	pthread_mutex_lock(&mm->ptl);
+	int level, done = 0;
+	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
+	if (ep && mm_is_thp_pmd(mm, *ep, level)) {
+		/* A frame another mapping poisoned: split, and the 4 KiB path turns its PTE
+		 * into a hwpoison marker. Else the huge fault proper. */
+		done = mm_pte_poisoned_at(mm, *ep, level, addr) ? 0 :
+		       thp_fault_pmd(mm, ep, write, r);
+		if (!done && mm_thp_split_pmd(mm, addr)) {
+			*r = FAULT_OOM;
+			done = 1;
+		}
+	} else if (ep && mm_is_huge_zero_pmd(mm, *ep, level)) {
+		if (write) {
+			pthread_mutex_unlock(&mm->ptl);
+			return thp_zero_wp(mm, v, addr, r);
+		}
+		*ep |= PTE_A;
+		*r = FAULT_OK;
+		done = 1;
+	}
+	pthread_mutex_unlock(&mm->ptl);
+	return done;
+}
+
+/* A read fault on an empty PMD maps the huge zero page (use_zero_page), deposit and all. */
+static int thp_fault_zero(struct mm_struct *mm, struct vma *v, uint64_t addr, enum fault_ret *r)
+{
+	struct page *hz = huge_zero_get(mm->sys);
+	if (!hz) {
+		atomic_fetch_add(&mm->sys->thp.fault_fallback, 1);
+		return 0;
+	}
+	uint64_t base = addr & ~(PMD_SIZE - 1);
+	pthread_mutex_lock(&mm->ptl);
+	pte_t *ep;
+	int done = 0;
+	if (!mm_anon_prepare(mm, v)) {
+		*r = FAULT_OOM;	/* vmf_anon_prepare comes first, for reads too */
+		done = 1;
+	} else if (!pgt_alloc_entry(&mm->pgt, base, 2, &ep) && pte_none(*ep) &&
+		   !pgt_deposit(&mm->pgt)) {
+		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_PS | PTE_SPECIAL;
+		pgt_set(&mm->pgt, ep, pte_mk(page_to_pfn(mm->sys->ph, hz), bits));
+		*r = FAULT_OK;
+		done = 1;
+	}
+	pthread_mutex_unlock(&mm->ptl);
+	return done;
+}
+
 int mm_thp_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
 		 enum fault_ret *r)
 {
@@ -266,26 +416,9 @@ int mm_thp_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
 		return 0;
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
-	if (ep && level == 2) {
-		pthread_mutex_lock(&mm->ptl);
-		int done = 0;
-		ep = pgt_lookup(&mm->pgt, addr, &level);
-		if (ep && mm_is_thp_pmd(mm, *ep, level)) {
-			/* A frame another mapping poisoned: split, and the 4 KiB path turns
-			 * its PTE into a hwpoison marker. Else the huge fault proper. */
-			done = mm_pte_poisoned_at(mm, *ep, level, addr) ? 0 :
-			       thp_fault_pmd(mm, ep, write, r);
-			if (!done && mm_thp_split_pmd(mm, addr)) {
-				*r = FAULT_OOM;
-				done = 1;
-			}
-		}
-		pthread_mutex_unlock(&mm->ptl);
-		return done;
-	}
-	/* A read maps the 4 KiB zero page (Linux maps the huge zero page here; a later write
-	 * splits that into zero PTEs, so both end with the written 4 KiB page alone). */
-	if (ep || !write || !thp_suitable(v, addr) || !mm_thp_vma_allowed(mm, v, 0))
+	if (ep && level == 2)
+		return thp_fault_huge(mm, v, addr, write, r);
+	if (ep || !thp_suitable(v, addr) || !mm_thp_vma_allowed(mm, v, 0))
 		return 0;
-	return thp_fault_new(mm, v, addr, r);
+	return write ? thp_fault_new(mm, v, addr, r) : thp_fault_zero(mm, v, addr, r);
 }

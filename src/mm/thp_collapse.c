@@ -131,8 +131,9 @@ static enum scan_result collapse_one(struct collapse *c)
 	pte_t *pt = pgt_lookup(&c->mm->pgt, c->base, &level);
 	if (!pt)
 		return SCAN_PMD_NULL;
-	if (level == 2)
-		return mm_is_thp_pmd(c->mm, *pt, level) ? SCAN_PMD_MAPPED : SCAN_FAIL;
+	if (level == 2)	/* find_pmd_or_thp_or_none: the huge zero page counts as mapped */
+		return mm_is_thp_pmd(c->mm, *pt, level) || mm_is_huge_zero_pmd(c->mm, *pt, level) ?
+		       SCAN_PMD_MAPPED : SCAN_FAIL;
 	enum scan_result r = scan_block(c, pt);
 	return r == SCAN_SUCCEED ? collapse_block(c, pt) : r;
 }

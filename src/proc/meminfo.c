@@ -185,7 +185,7 @@ enum vmstat_src {
 	VS_SWAPCACHED, VS_PSWPIN, VS_PSWPOUT, VS_OOM_KILL,
 	VS_ANON_THPS, VS_THP_FAULT_ALLOC, VS_THP_FAULT_FALLBACK, VS_THP_COLLAPSE_ALLOC,
 	VS_THP_COLLAPSE_FAILED, VS_THP_SPLIT_PAGE, VS_THP_SPLIT_PMD, VS_THP_EXCEED_NONE,
-	VS_THP_EXCEED_SWAP, VS_THP_EXCEED_SHARED,
+	VS_THP_EXCEED_SWAP, VS_THP_EXCEED_SHARED, VS_THP_ZERO_ALLOC, VS_THP_ZERO_FAILED,
 	VS_LRU,				/* + enum lru_list: the list lengths */
 	VS_RECLAIM = VS_LRU + NR_LRU_LISTS,	/* + enum lru_stat: reclaim's event counters */
 	NR_VS = VS_RECLAIM + NR_LRU_STATS,
@@ -275,7 +275,8 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "thp_scan_exceed_none_pte", VS_THP_EXCEED_NONE },
 	{ "thp_scan_exceed_swap_pte", VS_THP_EXCEED_SWAP },
 	{ "thp_scan_exceed_share_pte", VS_THP_EXCEED_SHARED }, { "thp_split_pud", VS_ZERO },
-	{ "thp_zero_page_alloc", VS_ZERO }, { "thp_zero_page_alloc_failed", VS_ZERO },
+	{ "thp_zero_page_alloc", VS_THP_ZERO_ALLOC },
+	{ "thp_zero_page_alloc_failed", VS_THP_ZERO_FAILED },
 	{ "thp_swpout", VS_ZERO }, { "thp_swpout_fallback", VS_ZERO },
 	{ "balloon_inflate", VS_ZERO }, { "balloon_deflate", VS_ZERO },
 	{ "balloon_migrate", VS_ZERO }, { "swap_ra", VS_ZERO }, { "swap_ra_hit", VS_ZERO },
@@ -315,6 +316,8 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 		[VS_THP_EXCEED_NONE] = atomic_load(&sv->ms->thp.scan_exceed_none),
 		[VS_THP_EXCEED_SWAP] = atomic_load(&sv->ms->thp.scan_exceed_swap),
 		[VS_THP_EXCEED_SHARED] = atomic_load(&sv->ms->thp.scan_exceed_shared),
+		[VS_THP_ZERO_ALLOC] = atomic_load(&sv->ms->thp.zero_page_alloc),
+		[VS_THP_ZERO_FAILED] = atomic_load(&sv->ms->thp.zero_page_alloc_failed),
 	};
 	if (sv->ms->lru) {
 		lru_count(sv->ms->lru, &v[VS_LRU]);

@@ -140,6 +140,9 @@ int pm_check_invariants(pm_system *sys)
 	}
 	pthread_mutex_lock(&sys->lock);
 	rc.refs[page_to_pfn(&sys->ph, sys->ms.zero_page)]++;
+	struct page *hz = atomic_load(&sys->ms.thp.huge_zero);
+	for (unsigned i = 0; hz && i < 512; i++)
+		rc.refs[page_to_pfn(&sys->ph, hz) + i]++;	/* the huge zero page's hold */
 	count_object(&rc, sys->vdso.vdso);
 	count_object(&rc, sys->vdso.vvar);
 	count_object(&rc, sys->vdso.vvar_vclock);

@@ -163,7 +163,7 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	info->nr_processes = sys->nr_live;
 	pthread_mutex_unlock(&sys->lock);
 	info->seed = sys->seed;
-	info->kernel_frames = sys->kernel_frames;
+	info->kernel_frames = sys->kernel_frames + (atomic_load(&sys->ms.thp.huge_zero) ? 512 : 0);
 	info->retired_frames = phys_retired_frames(&sys->ph);
 	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
 		struct hstate hs;

@@ -264,3 +264,84 @@ TEST(thp_deposited_table_counts_in_vmpte)
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
+
+/* A read fault maps the huge zero page (Linux's use_zero_page): present, not RSS, one
+ * shared run of 512 frames for everyone (thp_zero_page_alloc once). A write replaces it
+ * with a THP (do_huge_zero_wp_pmd, 6.13+); a split gives PTEs of the ordinary zero page;
+ * MADV_COLLAPSE counts it as already huge. */
+TEST(thp_read_maps_the_huge_zero_page_and_a_write_replaces_it)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	EXPECT_EQ(thp_mode(&k, 0), 0);
+	pm_sysinfo before, after;
+	pm_system_info(k.e.sys, &before);
+	long a = thp_area(t, 1), b = thp_area(t, 1), c = thp_area(t, 1);
+	EXPECT_EQ(peek(t, a + 5), 0);
+	EXPECT_EQ(peek(t, b + 5), 0);
+	EXPECT_EQ(peek(t, c + 5), 0);
+	EXPECT_EQ(vmstat(t, "thp_zero_page_alloc"), 1);
+	pm_system_info(k.e.sys, &after);
+	EXPECT_EQ(after.kernel_frames, before.kernel_frames + 512);
+	EXPECT_EQ(smaps_kb(t, a, "Rss"), 0);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 0);
+	uint64_t z = pagemap_at(k.admin, pm_pid(t), a);
+	EXPECT_TRUE((z & PM_E_PRESENT) && !(z & PM_E_EXCL));
+	EXPECT_EQ(z & PM_E_PFN & 511, 0);
+	EXPECT_EQ(pagemap_at(k.admin, pm_pid(t), a + 9 * PG) & PM_E_PFN, (z & PM_E_PFN) + 9);
+	EXPECT_EQ(pagemap_at(k.admin, pm_pid(t), b) & PM_E_PFN, z & PM_E_PFN);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(poke(t, a + 5, 3), 1);	/* the TLB held the zero frame: it must not now */
+	EXPECT_EQ(peek(t, a + 5), 3);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	EXPECT_EQ(smaps_kb(t, a, "Rss"), 2048);
+	EXPECT_EQ(vmstat(t, "thp_fault_alloc"), 1);
+	EXPECT_EQ(mismatches(t, a, HP, 0, 0, HP), 1);
+	EXPECT_EQ(SC(t, SYS_mprotect, b + PG, PG, PROT_READ, 0, 0, 0), 0);
+	EXPECT_EQ(vmstat(t, "thp_split_pmd"), 1);
+	uint64_t zb = pagemap_at(k.admin, pm_pid(t), b) & PM_E_PFN;
+	EXPECT_TRUE(zb != (z & PM_E_PFN));
+	EXPECT_EQ(pagemap_at(k.admin, pm_pid(t), b + 100 * PG) & PM_E_PFN, zb);
+	EXPECT_EQ(peek(t, b + PG), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, c, HP, MADV_COLLAPSE, 0, 0, 0), 0);
+	EXPECT_EQ(smaps_kb(t, c, "AnonHugePages"), 0);
+	pm_thread *ch = pm_thread_of(k.e.sys, (int)SC(t, SYS_fork, 0, 0, 0, 0, 0, 0));
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_EQ(pagemap_at(k.admin, pm_pid(ch), c) & PM_E_PFN, z & PM_E_PFN);
+	EXPECT_EQ(poke(ch, c + HP - 1, 8), 1);
+	EXPECT_EQ(smaps_kb(ch, c, "AnonHugePages"), 2048);
+	EXPECT_EQ(peek(t, c + HP - 1), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(SC(t, SYS_munmap, c, HP, 0, 0, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
+
+/* A write to the huge zero page with no order-9 block free splits it and copies 4 KiB. */
+TEST(thp_write_to_the_huge_zero_page_falls_back_to_4k)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 16 * MiB;
+	cfg.seed = 4;
+	struct tenv k = tenv_open_cfg(&cfg);
+	pm_thread *t = k.e.t;
+	EXPECT_EQ(thp_mode(&k, 0), 0);
+	long a = thp_area(t, 1);
+	EXPECT_EQ(peek(t, a), 0);
+	EXPECT_EQ(vmstat(t, "thp_zero_page_alloc"), 1);
+	long hog = do_mmap(t, 0, 16 * MiB, RW, ANON);
+	EXPECT_EQ(SC(t, SYS_madvise, hog, 16 * MiB, MADV_NOHUGEPAGE, 0, 0, 0), 0);
+	pm_sysinfo info;
+	long used = 0;
+	for (pm_system_info(k.e.sys, &info); info.free_frames >= 400; pm_system_info(k.e.sys, &info))
+		EXPECT_EQ(poke(t, hog + (used++) * PG, 1), 1);
+	EXPECT_EQ(poke(t, a + 3 * PG, 7), 1);
+	EXPECT_EQ(vmstat(t, "thp_fault_fallback"), 1);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 0);
+	EXPECT_EQ(smaps_kb(t, a, "Rss"), 4);
+	EXPECT_EQ(peek(t, a + 3 * PG), 7);
+	EXPECT_EQ(peek(t, a + 4 * PG), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}

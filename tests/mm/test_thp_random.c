@@ -198,10 +198,11 @@ static void run_seed(uint64_t seed, int steps)
 	EXPECT_TRUE(vmstat(t, "thp_split_pmd") > 0);
 	if (getenv("PEIMM_THP_TRACE"))
 		fprintf(stderr, "seed %lu: fault_alloc %ld collapse_alloc %ld split_pmd %ld "
-			"split_page %ld pages_collapsed %ld\n", (unsigned long)seed,
-			vmstat(t, "thp_fault_alloc"), vmstat(t, "thp_collapse_alloc"),
-			vmstat(t, "thp_split_pmd"), vmstat(t, "thp_split_page"),
-			thp_sys_val(&k, "khugepaged/pages_collapsed"));
+			"split_page %ld pages_collapsed %ld zero_page_alloc %ld\n",
+			(unsigned long)seed, vmstat(t, "thp_fault_alloc"),
+			vmstat(t, "thp_collapse_alloc"), vmstat(t, "thp_split_pmd"),
+			vmstat(t, "thp_split_page"), thp_sys_val(&k, "khugepaged/pages_collapsed"),
+			vmstat(t, "thp_zero_page_alloc"));
 	tenv_close(&k);
 }
 
