@@ -155,13 +155,7 @@ TEST(thp_falls_back_to_small_pages_without_an_order_9_block)
 	struct tenv k = tenv_open_cfg(&cfg);
 	pm_thread *t = k.e.t;
 	EXPECT_EQ(pm_registry_set(k.admin, "ThpDefrag", 4), 0);
-	long hog = do_mmap(t, 0, 16 * MiB, RW, ANON);
-	REQUIRE_EQ(hog > 0, 1);
-	EXPECT_EQ(SC(t, SYS_madvise, hog, 16 * MiB, MADV_NOHUGEPAGE, 0, 0, 0), 0);
-	pm_sysinfo info;
-	long used = 0;
-	for (pm_system_info(k.e.sys, &info); info.free_frames >= 400; pm_system_info(k.e.sys, &info))
-		EXPECT_EQ(poke(t, hog + (used++) * PG, 1), 1);
+	long hog = hog_memory(&k, t, 16 * MiB);
 	long a = thp_area(t, 1);
 	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
 	EXPECT_EQ(poke(t, a + PG, 5), 1);
@@ -334,12 +328,7 @@ TEST(thp_write_to_the_huge_zero_page_falls_back_to_4k)
 	long a = thp_area(t, 1);
 	EXPECT_EQ(peek(t, a), 0);
 	EXPECT_EQ(vmstat(t, "thp_zero_page_alloc"), 1);
-	long hog = do_mmap(t, 0, 16 * MiB, RW, ANON);
-	EXPECT_EQ(SC(t, SYS_madvise, hog, 16 * MiB, MADV_NOHUGEPAGE, 0, 0, 0), 0);
-	pm_sysinfo info;
-	long used = 0;
-	for (pm_system_info(k.e.sys, &info); info.free_frames >= 400; pm_system_info(k.e.sys, &info))
-		EXPECT_EQ(poke(t, hog + (used++) * PG, 1), 1);
+	hog_memory(&k, t, 16 * MiB);
 	EXPECT_EQ(poke(t, a + 3 * PG, 7), 1);
 	EXPECT_EQ(vmstat(t, "thp_fault_fallback"), 1);
 	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 0);

@@ -198,7 +198,7 @@ TEST(thp_swap_out_splits_first_and_the_data_comes_back)
 	 * huge pages of this one are split and swapped on the way. */
 	long c = huge_filled(t, 2, 12);
 	pm_thread *hog = pm_spawn(k.e.sys, k.e.tok, NULL);
-	long h = do_mmap(hog, 0, 40 * MiB, RW, ANON);
+	long h = do_mmap(hog, 0, 40 * MiB, RW, ANON | MAP_NORESERVE);
 	REQUIRE_EQ(h > 0, 1);
 	long swapped_before = smaps_kb(t, c, "Swap");
 	for (long o = 0; o < 40 * MiB; o += PG)
@@ -334,11 +334,7 @@ TEST(thp_madv_collapse_is_synchronous_with_linux_errnos)
 	/* No order-9 block left: ENOMEM, and the small pages stay as they were. */
 	long c = thp_area(t, 1);
 	fill(t, c, PG, 19);
-	long hog = do_mmap(t, 0, 16 * MiB, RW, ANON);
-	pm_sysinfo info;
-	long used = 0;
-	for (pm_system_info(k.e.sys, &info); info.free_frames >= 400; pm_system_info(k.e.sys, &info))
-		EXPECT_EQ(poke(t, hog + (used++) * PG, 1), 1);
+	hog_memory(&k, t, 16 * MiB);
 	EXPECT_ERRNO(SC(t, SYS_madvise, c, HP, MADV_COLLAPSE, 0, 0, 0), -ENOMEM);
 	EXPECT_EQ(vmstat(t, "thp_collapse_alloc_failed"), 1);
 	EXPECT_EQ(mismatches(t, c, PG, 19, 0, 0), 0);

@@ -123,6 +123,23 @@ static inline long thp_sys_val(struct tenv *k, const char *name)
 	return strtol(thp_sys(k, name), NULL, 10);
 }
 
+/* Fills memory with 4 KiB pages (never huge, never charged: MAP_NORESERVE) until fewer
+ * than 400 frames are free, so no order-9 block is left. Returns the hog's address. */
+static inline long hog_memory(struct tenv *k, pm_thread *t, long bytes)
+{
+	long hog = do_mmap(t, 0, bytes, RW, ANON | MAP_NORESERVE);
+	EXPECT_TRUE(hog > 0);
+	EXPECT_EQ(SC(t, SYS_madvise, hog, bytes, MADV_NOHUGEPAGE, 0, 0, 0), 0);
+	pm_sysinfo info;
+	long used = 0;
+	for (pm_system_info(k->e.sys, &info); hog > 0 && info.free_frames >= 400 &&
+	     used < bytes / PG; pm_system_info(k->e.sys, &info))
+		if (poke(t, hog + (used++) * PG, 1) != 1)
+			break;
+	EXPECT_TRUE(info.free_frames < 400);
+	return hog;
+}
+
 static inline long thp_mode(struct tenv *k, long v)
 {
 	return pm_registry_set(k->admin, "ThpEnabled", v);
