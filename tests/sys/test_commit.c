@@ -3,10 +3,12 @@
  * charge at first touch and its one refusal (a request larger than RAM + swap), mode 1's
  * absence of limits, mode 2's ENOMEM at mmap, brk, mremap, mprotect and fork with nothing
  * changed, MAP_NORESERVE (never charged; SIGBUS when a page cannot be backed), and exact
- * balance after every call that gives memory back, which pm_check_invariants recounts.
+ * balance after every call that gives memory back (KSM merging included), which
+ * pm_check_invariants recounts.
  */
 #include <string.h>
 
+#include "ksm_env.h"
 #include "pm_test.h"
 
 #define W 0x200000000000L
@@ -378,4 +380,26 @@ TEST(exec_drops_the_old_charge)
 	EXPECT_TRUE(committed(t) < base + 50);
 	EXPECT_EQ(pm_check_invariants(c.e.sys), 0);
 	env_close(&c.e);
+}
+
+/* Mode 0: a KSM merge and the copy a write makes of a KSM page keep the charge (the page
+ * was touched, and a write needs a frame of its own again). */
+TEST(ksm_merge_and_its_cow_break_keep_the_mode0_charge)
+{
+	struct kenv k = kenv_open(9);
+	pm_thread *t = k.e.t;
+	long base = committed(t);
+	map_filled(t, RA, 16, 0x40, 0, 1);
+	EXPECT_EQ(committed(t), base + 16);
+	EXPECT_EQ(pm_registry_set(k.admin, "KsmRun", 1), 0);
+	for (int i = 0; i < 10; i++)
+		pm_system_tick(k.e.sys, 1);
+	REQUIRE_EQ(ksm_val(&k, "pages_sharing"), 15);
+	EXPECT_EQ(committed(t), base + 16);
+	EXPECT_EQ(poke(t, RA + 3 * PG, 0x99), 1);
+	EXPECT_EQ(committed(t), base + 16);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(SC(t, SYS_munmap, RA, 16 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(committed(t), base);
+	kenv_close(&k);
 }
