@@ -53,6 +53,15 @@ pm_add_test_dir(proc ALL fast)
 pm_add_test_dir(diff ALL fast)
 pm_add_test_dir(fuzz ALL fast)
 pm_add_test_dir(conformance ALL fast)
+# peimm replay's parser and runner live in the CLI (tools/peimm): their tests compile them in.
+pm_add_test_dir(replay ALL fast)
+if(TARGET test_replay)
+  foreach(f replay_args replay_parse replay_elf replay_space replay_run replay_mem replay_proc
+            replay_report scenario_names)
+    target_sources(test_replay PRIVATE ${CMAKE_SOURCE_DIR}/tools/peimm/${f}.c)
+  endforeach()
+  target_include_directories(test_replay PRIVATE ${CMAKE_SOURCE_DIR}/tools/peimm)
+endif()
 
 # The libFuzzer binary (make fuzz): the same pm_fuzz_one, driven by coverage.
 if(PEIMM_FUZZ)
@@ -70,9 +79,23 @@ foreach(s IN LISTS scenarios)
   set_tests_properties(scenario.${n} PROPERTIES LABELS "fast" TIMEOUT 300)
 endforeach()
 
+# The CLI's own functions (the shell's completion, the pictures), called directly.
+pm_add_test_dir(cli ALL fast)
+if(TARGET test_cli)
+  target_link_libraries(test_cli PRIVATE peimm_cli)
+endif()
+# The shell driven by a piped script, and the tour's feature table (tests/cli/*.sh).
+add_test(NAME cli.shell_runs_a_piped_script COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/shell.sh $<TARGET_FILE:peimm>)
+add_test(NAME cli.tour_shows_every_feature COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/tour-features.sh $<TARGET_FILE:peimm>)
+set_tests_properties(cli.shell_runs_a_piped_script cli.tour_shows_every_feature PROPERTIES LABELS "fast" TIMEOUT 300)
+
 # The CLI's errors: one line on stderr and exit 2, for every command (tests/cli/errors.sh).
 add_test(NAME cli.errors_are_one_line COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:peimm> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli.errors_are_one_line PROPERTIES LABELS "fast" TIMEOUT 300)
+
+# peimm replay on the traces shipped in examples/traces and on bad input (tests/cli/replay.sh).
+add_test(NAME cli.replay_shipped_traces COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/replay.sh $<TARGET_FILE:peimm> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.replay_shipped_traces PROPERTIES LABELS "fast" TIMEOUT 300)
 
 # Lint: layering of #includes, file length, and no writable globals in the library.
 add_test(NAME lint.layers COMMAND sh ${CMAKE_SOURCE_DIR}/tools/lint/layers.sh ${CMAKE_SOURCE_DIR})

@@ -9,5 +9,9 @@
 int cmd_tour(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+int cmd_damon(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -15,6 +15,10 @@ static const struct {
 	{ "tour", cmd_tour, "a narrated walk through what peimm does (the main job)" },
 	{ "run", cmd_run, "run a scenario file (.pmm) and check its expectations" },
 	{ "bench", cmd_bench, "time peimm against the host kernel on the same workloads" },
+	{ "shell", cmd_shell, "an interactive prompt over the scenario language" },
+	{ "damon", cmd_damon, "draw DAMON's access heatmap (terminal, SVG or PNG)" },
+	{ "maps", cmd_maps, "draw a process's address-space map (text or SVG)" },
+	{ "replay", cmd_replay, "replay an strace recording against the Peios memory model" },
 };
 
 static void usage(FILE *f)

@@ -93,6 +93,8 @@ const char *sc_errno_name(long err);
 const char *sc_signal_name(int sig);
 const char *sc_code_name(int sig, int code);
 void        sc_list_syscalls(void);
+const char *sc_syscall_name(size_t i);
+const char *sc_const_name(size_t i);
 
 /* ---- scenario_eval.c ---- */
 int  sc_eval(sc_ctx *c, const sc_tok *t, long *out);
@@ -111,6 +113,9 @@ void sc_ctx_free(sc_ctx *c);
 void sc_set_num(sc_ctx *c, long v);
 void sc_result_clear(sc_result *r);
 void sc_print_commands(void);
+const char *sc_command_name(size_t i);
+const char *sc_command_brief(size_t i);
+int  sc_command_help(const char *name);
 
 /* ---- scenario_setup.c ---- */
 int sc_cmd_system(sc_ctx *c, const sc_line *l);

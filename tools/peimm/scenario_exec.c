@@ -73,6 +73,29 @@ int sc_is_command(const char *word)
 	return find_cmd(word) != NULL || !strcmp(word, "syscall");
 }
 
+/* The name of command i of the table, NULL past the end (for the shell's completion). */
+const char *sc_command_name(size_t i)
+{
+	return i < NCMDS ? cmds[i].name : NULL;
+}
+
+/* The one-line help of command i, NULL past the end. */
+const char *sc_command_brief(size_t i)
+{
+	return i < NCMDS ? cmds[i].help : NULL;
+}
+
+/* Prints the usage and the one-line help of one command; 0 when there is no such command. */
+int sc_command_help(const char *name)
+{
+	const struct sc_cmd *cmd = find_cmd(name);
+
+	if (!cmd)
+		return 0;
+	printf("%s\n    %s\n", cmd->usage, cmd->help);
+	return 1;
+}
+
 void sc_print_commands(void)
 {
 	for (size_t i = 0; i < NCMDS; i++)

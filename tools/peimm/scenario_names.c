@@ -214,6 +214,27 @@ const char *sc_code_name(int sig, int code)
 	return NULL;
 }
 
+/* Entry i of the syscall table and of the constants (flags, errnos, signals), NULL past
+ * the end: the names the shell completes. */
+const char *sc_syscall_name(size_t i)
+{
+	return i < NSYMS(syscalls) ? syscalls[i].name : NULL;
+}
+
+const char *sc_const_name(size_t i)
+{
+	const struct { const sc_sym *t; size_t n; } all[] = {
+		{ consts, NSYMS(consts) }, { errnos, NSYMS(errnos) }, { signals, NSYMS(signals) },
+		{ segv_codes, NSYMS(segv_codes) }, { bus_codes, NSYMS(bus_codes) },
+	};
+	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+		if (i < all[k].n)
+			return all[k].t[i].name;
+		i -= all[k].n;
+	}
+	return NULL;
+}
+
 void sc_list_syscalls(void)
 {
 	for (size_t i = 0; i < NSYMS(syscalls); i++)

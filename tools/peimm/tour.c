@@ -16,7 +16,7 @@ static const char *c_on(const struct tour *t, const char *code) { return t->colo
 
 void tour_section(struct tour *t, const char *title, const char *story)
 {
-	if (t->step && isatty(STDIN_FILENO)) {
+	if (t->step && t->nfeatures > 0 && isatty(STDIN_FILENO)) {	/* between sections */
 		printf("%s[press Enter]%s", c_on(t, "\033[2m"), c_on(t, "\033[0m"));
 		fflush(stdout);
 		int ch;
@@ -171,6 +171,8 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "KSM merging and the COW break", tour_ksm(&t));
 	tour_feature(&t, "commit accounting modes (0, 1, 2)", tour_commit(&t));
 	tour_feature(&t, "the OOM killer and oom_score", tour_oom(&t));
+	tour_feature(&t, "process_mrelease freeing a dying process", tour_mrelease(&t));
+	tour_feature(&t, "pagemap hiding PFNs without SeTcb", tour_pagemap(&t));
 	tour_feature(&t, "DAMON telling hot from cold", tour_damon(&t));
 	tour_feature(&t, "integrity checks and frame accounting", tour_integrity(&t));
 	summary(&t);

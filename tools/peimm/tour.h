@@ -57,5 +57,8 @@ int tour_commit(struct tour *t);
 /* tour_security.c */
 int tour_wx(struct tour *t);
 int tour_gates(struct tour *t);
+/* tour_reap.c */
+int tour_mrelease(struct tour *t);
+int tour_pagemap(struct tour *t);
 
 #endif

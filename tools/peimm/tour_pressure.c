@@ -71,6 +71,8 @@ int tour_oom(struct tour *t)
 	long held = touch(hog, W, 2560);
 	tour_say(t, "16 MiB of RAM; the hog (pid %d) holds %ld pages, oom_score %ld", hog_pid, held,
 		 oom_score(admin, hog_pid));
+	tour_say(t, "(oom_score is Linux's scale: (1000 + badness * 1000 / total pages) * 2 / 3;\n"
+		    "   the audit line below gives the badness itself, in pages)");
 	long got = touch(worker, W, 1536);
 	tour_say(t, "the worker (pid %d) touched %ld of 1536 pages", pm_pid(worker), got);
 	tour_check(t, got == 1536 && pm_thread_of(sys, hog_pid) == NULL,
@@ -115,7 +117,9 @@ int tour_damon(struct tour *t)
 		else
 			cold_max = reg[i].nr_accesses > cold_max ? reg[i].nr_accesses : cold_max;
 	}
+	tour_say(t, "each line: a region, its nr_accesses (samples of 20 that saw an access) and age");
 	tour_show(t, admin, pm_pid(app), "damon_regions", NULL);
+	tour_say(t, "'peimm damon' draws the same regions over time as a heatmap");
 	tour_check(t, r == 0 && denied == -EPERM, "only SYSTEM or Administrators start DAMON");
 	tour_check(t, hot_max >= 15 && cold_max == 0,
 		   "the hot range is seen in most samples, the cold one in none");
@@ -170,8 +174,8 @@ int tour_ksm(struct tour *t)
 			pm_access(*p, (uint64_t)(W + i * PG), (void *)fill, PG, PM_WRITE, NULL);
 		pm_syscall(*p, SYS_madvise, W, 32 * PG, MADV_MERGEABLE, 0, 0, 0);
 	}
-	long denied = tour_call(t, "user:   registry KsmRun = 1", pm_registry_set(a, "KsmRun", 1));
-	tour_call(t, "SYSTEM: registry KsmRun = 1", pm_registry_set(admin, "KsmRun", 1));
+	long denied = tour_call(t, "user:   pm_registry_set(KsmRun, 1)", pm_registry_set(a, "KsmRun", 1));
+	tour_call(t, "SYSTEM: pm_registry_set(KsmRun, 1)", pm_registry_set(admin, "KsmRun", 1));
 	pm_registry_set(admin, "KsmSleepMillisecs", 1);
 	for (int i = 0; i < 20; i++)
 		pm_system_tick(sys, 1);

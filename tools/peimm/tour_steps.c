@@ -80,7 +80,7 @@ int tour_layout(struct tour *t)
 	tour_say(t, "same seed again: [stack] at 0x%lx, then 0x%lx", s1, s2);
 	tour_check(t, s1 == s2 && s1, "one seed reproduces one layout");
 	struct box d = box_open(7, "system");
-	tour_call(t, "SYSTEM: set RandomizeVaSpace = 0", pm_registry_set(d.t, "RandomizeVaSpace", 0));
+	tour_call(t, "SYSTEM: pm_registry_set(RandomizeVaSpace, 0)", pm_registry_set(d.t, "RandomizeVaSpace", 0));
 	pm_thread *f1 = pm_spawn(d.sys, d.tok, NULL), *f2 = pm_spawn(d.sys, d.tok, NULL);
 	unsigned long a = region(f1, "[vdso]"), z = region(f2, "[vdso]");
 	tour_say(t, "with randomize_va_space 0, two processes put [vdso] at 0x%lx and 0x%lx", a, z);
@@ -108,8 +108,9 @@ int tour_demand_paging(struct tour *t)
 	tour_show(t, b.t, 0, "status", "RssAnon");
 	pm_siginfo si;
 	long r = pm_access(b.t, 0x10, &v, 1, PM_READ, &si);
-	tour_say(t, "read at 0x10 -> %ld, signal %d code %d (SEGV_MAPERR = %d), address 0x%lx",
-		 r, si.signo, si.code, SEGV_MAPERR, (unsigned long)si.addr);
+	tour_say(t, "read at 0x10 -> -%s: SIGSEGV (%d), si_code %s, address 0x%lx",
+		 pm_errno_name(r) ? pm_errno_name(r) : "?", si.signo,
+		 si.code == SEGV_MAPERR ? "SEGV_MAPERR" : "other", (unsigned long)si.addr);
 	tour_check(t, r == -EFAULT && si.signo == SIGSEGV && si.code == SEGV_MAPERR, "unmapped read is SIGSEGV/SEGV_MAPERR");
 	char st[4096];
 	long sn = pm_proc_read(b.t, 0, "status", st, sizeof(st) - 1, 0);

@@ -105,8 +105,9 @@ int tour_heap_and_stack(struct tour *t)
 	pm_siginfo si;
 	long ok = pm_access(p, S - 2 * PG, &v, 1, PM_WRITE, &si);
 	long bad = pm_access(p, S - 256 * PG, &v, 1, PM_WRITE, &si);
-	tour_say(t, "a grows-down mapping at 0x%lx; write 2 pages below it -> %ld, write into the guard gap -> %s",
-		 S, ok, bad == -EFAULT ? "SIGSEGV" : "allowed");
+	tour_say(t, "a grows-down mapping at 0x%lx; a write 2 pages below it %s (the stack grew),\n"
+		 "  a write into the guard gap -> %s", S, ok == 1 ? "landed" : "faulted",
+		 bad == -EFAULT ? "SIGSEGV" : "allowed");
 	tour_check(t, ok == 1 && bad == -EFAULT, "stack clash protection: growth stops before the gap");
 	pm_system_destroy(sys);
 	return t->failed_checks == before;
@@ -121,8 +122,8 @@ int tour_registry(struct tour *t)
 	pm_thread *u = tour_spawn(sys, USER, NULL);
 	pm_thread *s = tour_spawn(sys, "system", NULL);
 	tour_call(t, "get MaxMapCount", pm_registry_get(sys, "Machine\\System\\Memory\\MaxMapCount"));
-	long r1 = tour_call(t, "user:   set MaxMapCount = 8", pm_registry_set(u, "MaxMapCount", 8));
-	long r2 = tour_call(t, "SYSTEM: set MaxMapCount = 8", pm_registry_set(s, "MaxMapCount", 8));
+	long r1 = tour_call(t, "user:   pm_registry_set(MaxMapCount, 8)", pm_registry_set(u, "MaxMapCount", 8));
+	long r2 = tour_call(t, "SYSTEM: pm_registry_set(MaxMapCount, 8)", pm_registry_set(s, "MaxMapCount", 8));
 	long n = 0, r = 0;
 	for (; n < 10 && r >= 0; n++)
 		r = mm(u, W + n * 2 * PG, PG, n & 1 ? PROT_READ : RW, ANON | MAP_FIXED);

@@ -112,6 +112,7 @@ int tour_files(struct tour *t)
 			host[0] = '\0';
 		fclose(f);
 	}
+	host[strcspn(host, "\n")] = '\0';
 	tour_say(t, "the host file now reads: %s", host);
 	tour_check(t, strncmp(host, "HELLO from the host", 19) == 0, "a shared store reached the host file");
 	pm_system_destroy(b.sys);
@@ -156,10 +157,10 @@ int tour_pkeys_hugetlb(struct tour *t)
 	pm_siginfo si;
 	uint8_t v = 1;
 	long r = pm_access(b.t, W, &v, 1, PM_WRITE, &si);
-	tour_say(t, "a write -> %s, signal %d, code %d (SEGV_PKUERR = %d), pkey %d", r < 0 ? "fault" : "ok",
-		 si.signo, si.code, SEGV_PKUERR, si.pkey);
+	tour_say(t, "a write -> %s: SIGSEGV (%d), si_code %s, pkey %d", r < 0 ? "fault" : "ok",
+		 si.signo, si.code == SEGV_PKUERR ? "SEGV_PKUERR" : "other", si.pkey);
 	tour_check(t, r < 0 && si.code == SEGV_PKUERR && si.pkey == k, "PKRU forbids the write");
-	tour_call(t, "SYSTEM: set NrHugepages2M = 2", pm_registry_set(b.t, "NrHugepages2M", 2));
+	tour_call(t, "SYSTEM: pm_registry_set(NrHugepages2M, 2)", pm_registry_set(b.t, "NrHugepages2M", 2));
 	long h = tour_call(t, "mmap(NULL, 2 MiB, RW, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB)",
 			   sc(b.t, SYS_mmap, 0, 2L << 20, RW, ANON | MAP_HUGETLB, -1, 0));
 	poke(b.t, (uint64_t)h, 1);
