@@ -23,6 +23,7 @@
 #include "obj/object.h"
 #include "pgtable/pgtable.h"
 #include "phys/phys.h"
+#include "reclaim/commit.h"
 #include "reclaim/ksm.h"
 #include "vma/vma.h"
 
@@ -71,6 +72,8 @@ struct mm_sys {
 	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list */
 	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
+	struct commit commit;			/* vm_committed_as and the overcommit policy
+						   (reclaim/commit.h, mm/acct.c); atomics */
 };
 
 /* Who makes a call: limits and the effective token, filled by the syscall layer. */
@@ -125,6 +128,9 @@ struct mm_struct {
 	int dead;				/* torn down by mm_destroy; under lock */
 	struct ksm_mm_slot ksm_slot;		/* KSM's slot for this space (ksm_mm.c) */
 	int ksm_merge_any;			/* PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY); under lock */
+	atomic_long committed;			/* pages this space adds to vm_committed_as */
+	int acct_touch;				/* VM_ACCOUNT pages charged at first touch (mode
+						 * 0) rather than at mmap (acct.c); under lock */
 };
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. A read that
@@ -224,6 +230,14 @@ long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t 
  * was written since (PTE D) stays, with its lazy-free mark cleared. Stands in for the LRU
  * scan until src/reclaim exists. Returns the frames freed. Takes mm->lock for writing. */
 uint64_t mm_reclaim_lazyfree(struct mm_struct *mm);
+
+/* ---- acct.c: commit accounting (SPEC §8) ---- */
+/* Converts mm's charge to the style the current OvercommitMemory asks for (the registry
+ * applier calls it for every address space). Takes mm->lock for writing. */
+void mm_acct_sync_style(struct mm_struct *mm);
+/* What mm's charge must be, recounted from its VMAs and page tables (mm_check compares).
+ * mm->lock held. */
+uint64_t mm_acct_recount(struct mm_struct *mm);
 
 /* W^X: does the address space hold a W+X mapping or a W/X alias (re-arming refuses)? */
 int mm_has_wx(struct mm_struct *mm);

@@ -169,6 +169,7 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
 	tour_feature(&t, "swap-out and swap-in on a host file", tour_swap(&t));
 	tour_feature(&t, "KSM merging and the COW break", tour_ksm(&t));
+	tour_feature(&t, "commit accounting modes (0, 1, 2)", tour_commit(&t));
 	tour_feature(&t, "the OOM killer and oom_score", tour_oom(&t));
 	tour_feature(&t, "process_mrelease freeing a dying process", tour_mrelease(&t));
 	tour_feature(&t, "pagemap hiding PFNs without SeTcb", tour_pagemap(&t));
