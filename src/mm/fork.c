@@ -21,6 +21,7 @@ struct copy_ctx {
 	pte_t *table;			/* that table's entries, or NULL */
 	int err;
 	int markers_only;		/* copy guard markers alone (a VMA without anon identity) */
+	uint64_t charged;		/* entries the child is charged for (acct.c, touch style) */
 };
 
 /* The destination PTE for va, reusing the last table while va stays in its 2 MiB block. */
@@ -60,6 +61,7 @@ static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 			return 1;
 		}
 		mm_thp_pmd_get(c->dst, pfn_to_page(c->src->sys->ph, pte_pfn(e)));
+		c->charged += HPAGE_PMD_NR;	/* the child's own 512 pages (touch style) */
 		if (e & PTE_RW) {
 			e &= ~PTE_RW;
 			*ep = e;
@@ -93,6 +95,7 @@ static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	}
 	if (pte_is_swap(e))
 		mm_swap_fork(c->dst, e);	/* copy_nonpresent_pte: swap_duplicate */
+	c->charged += (uint64_t)mm_acct_page_charged(c->src, e);
 	if ((e & (PTE_P | PTE_PROTNONE)) && !(e & PTE_SPECIAL)) {
 		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
 		page_get(pg);
@@ -166,7 +169,15 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		return NULL;
 	pthread_rwlock_wrlock(&src->lock);
 	copy_layout(dst, src);
-	int ok = 1;
+	/* dup_mmap: the child's VM_ACCOUNT VMAs are a promise of their own (mode 2 may
+	 * refuse the fork); it is charged in the parent's style, its inherited own pages in
+	 * the touch style (mode 0) or whole VMAs in the reserve style. */
+	uint64_t acct = 0;
+	for (struct vma *v = vma_first(&src->mt); v; v = vma_next(&src->mt, v))
+		if ((v->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
+			acct += (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+	int ok = !acct || !mm_acct_enough(src, acct);
+	dst->acct_touch = src->acct_touch;
 	for (struct vma *v = vma_first(&src->mt); v && ok; v = vma_next(&src->mt, v)) {
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
@@ -182,8 +193,9 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 			continue;
 		struct copy_ctx c = { src, dst, v,
 			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0,
-			markers_only };
+			markers_only, 0 };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
+		mm_acct_touch(dst, nv, c.charged);
 		ok = c.err == 0;
 	}
 	if (ok)

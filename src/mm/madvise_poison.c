@@ -111,7 +111,10 @@ static long inject_one(struct mm_struct *mm, uint64_t a, int soft)
 	int r = inject_target(mm, a, &ep, &pg);
 	if (!r) {
 		index = pg->index;
+		int own = !soft && (pg->flags & PG_anon);
 		r = soft ? offline_locked(mm, ep, pg, &o) : poison_locked(mm, ep, pg, &o);
+		if (!r && own)	/* the marker holds no page: the charge goes (acct.c) */
+			mm_acct_untouch(mm, vma_lookup(&mm->mt, a), 1);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	if (!o)

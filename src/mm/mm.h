@@ -23,6 +23,7 @@
 #include "obj/object.h"
 #include "pgtable/pgtable.h"
 #include "phys/phys.h"
+#include "reclaim/commit.h"
 #include "reclaim/ksm.h"
 #include "vma/vma.h"
 
@@ -95,6 +96,8 @@ struct mm_sys {
 	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
 	struct mm_thp thp;			/* transparent huge pages (thp.c); atomics */
+	struct commit commit;			/* vm_committed_as and the overcommit policy
+						   (reclaim/commit.h, mm/acct.c); atomics */
 };
 
 /* Who makes a call: limits and the effective token, filled by the syscall layer. */
@@ -151,6 +154,9 @@ struct mm_struct {
 	int ksm_merge_any;			/* PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY); under lock */
 	int thp_disable;			/* PR_SET_THP_DISABLE: 0 or THP_DISABLE_*; kept by
 						 * fork and exec (MMF_INIT_MASK); under lock */
+	atomic_long committed;			/* pages this space adds to vm_committed_as */
+	int acct_touch;				/* VM_ACCOUNT pages charged at first touch (mode
+						 * 0) rather than at mmap (acct.c); under lock */
 };
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. A read that
@@ -260,6 +266,13 @@ int mm_thp_eligible(struct mm_struct *mm, const struct vma *v);
  * start), collapsing what Linux would. Returns 1 when the end of mm was reached (cursor
  * reset to 0). Takes mm->lock for writing. */
 int mm_khugepaged_scan(struct mm_struct *mm, uint64_t *cursor, uint64_t *budget);
+/* ---- acct.c: commit accounting (SPEC §8) ---- */
+/* Converts mm's charge to the style the current OvercommitMemory asks for (the registry
+ * applier calls it for every address space). Takes mm->lock for writing. */
+void mm_acct_sync_style(struct mm_struct *mm);
+/* What mm's charge must be, recounted from its VMAs and page tables (mm_check compares).
+ * mm->lock held. */
+uint64_t mm_acct_recount(struct mm_struct *mm);
 
 /* W^X: does the address space hold a W+X mapping or a W/X alias (re-arming refuses)? */
 int mm_has_wx(struct mm_struct *mm);

@@ -2,7 +2,7 @@
  * mm_check (Linux's validate_mm, grown): recomputes from scratch what an address space
  * caches and compares. The VMA index and the page tables check themselves; this file
  * checks that every PTE lies inside a VMA and grants no more than it, and that RSS and
- * the VM counters equal a recount. It reports, it never repairs.
+ * the VM counters and the commit charge equal a recount. It reports, it never repairs.
  */
 #include "mm/mm_internal.h"
 
@@ -108,6 +108,11 @@ static void check_counters(struct check_ctx *c)
 	if (atomic_load(&mm->swapents) != c->swapents)
 		REPORT(c, "MM_SWAPENTS is %ld, recount gives %ld\n", atomic_load(&mm->swapents),
 		       c->swapents);
+	uint64_t acct = mm_acct_recount(mm);	/* the commit charge (acct.c, SPEC §8) */
+	if ((uint64_t)atomic_load(&mm->committed) != acct)
+		REPORT(c, "commit charge is %ld pages (%s style), recount gives %lu\n",
+		       atomic_load(&mm->committed), mm->acct_touch ? "touch" : "reserve",
+		       (unsigned long)acct);
 	static const char *const rss_names[] = { "RssFile", "RssAnon", "RssShmem" };
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (atomic_load(&mm->rss[i]) != c->rss[i])

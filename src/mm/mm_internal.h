@@ -153,6 +153,27 @@ long madvise_remove(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* MADV_HWPOISON / MADV_SOFT_OFFLINE after the privilege check; take mm->lock themselves. */
 long madvise_inject_error(struct mm_struct *mm, uint64_t start, uint64_t end, int soft);
 
+/* ---- acct.c: commit accounting (SPEC §8) ---- */
+/* A private page of v got its own frame (the anon fault, a COW of the zero page or of an
+ * object page, populate): in mode 0 a VM_ACCOUNT VMA is charged npages now (a THP fault
+ * charges 512). Never refuses; returns 0. Stable name: the fault paths call it. */
+int mm_acct_touch(struct mm_struct *mm, struct vma *v, uint64_t npages);
+/* The reverse: npages of v's own frames or swap entries went away (zap, discard, poison). */
+void mm_acct_untouch(struct mm_struct *mm, const struct vma *v, uint64_t npages);
+/* vm_stat_account's share: npages of a VMA with `flags` were linked (+) or unlinked (-);
+ * charged in the reserve style (modes 1 and 2). */
+void mm_acct_vma(struct mm_struct *mm, uint64_t flags, int64_t npages);
+/* v's flags changed from `old`: in the touch style, gaining or losing VM_ACCOUNT charges
+ * or gives back the pages it already holds. */
+void mm_acct_flags_changed(struct mm_struct *mm, const struct vma *v, uint64_t old);
+/* Charged entries (own anon frames, swap entries) in [start, end), and in one PTE. */
+uint64_t mm_acct_count(struct mm_struct *mm, uint64_t start, uint64_t end);
+int mm_acct_page_charged(struct mm_struct *mm, pte_t e);
+/* security_vm_enough_memory_mm: may mm promise npages more? Converts mm to the current
+ * style first. 0 or -ENOMEM. mm->lock held for writing. */
+int mm_acct_enough(struct mm_struct *mm, uint64_t npages);
+void mm_acct_sync_style_locked(struct mm_struct *mm);
+
 /* ---- hugetlb.c ---- */
 int mm_hugetlb_hstate(uint64_t flags);	/* pool of MAP_HUGE_* (0, 1) or -EINVAL */
 uint64_t mm_huge_size(const struct vma *v);

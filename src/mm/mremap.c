@@ -43,6 +43,9 @@ static struct vma *vma_to_resize(struct remap *r, long *err)
 	if (is_data_mapping(v->vm_flags) &&
 	    ((mm->data_vm << PAGE_SHIFT) + grow) > r->c->rlim[RLIMIT_DATA].cur)
 		return NULL;
+	/* vrm_charge: growth is a new promise (SPEC §8). */
+	if ((v->vm_flags & VM_ACCOUNT) && grow && mm_acct_enough(mm, grow >> PAGE_SHIFT))
+		return NULL;
 	return v;
 }
 
@@ -147,6 +150,10 @@ static long remap_to(struct remap *r)
 		return err;
 	if ((r->flags & MREMAP_DONTUNMAP) &&
 	    ((mm->total_vm << PAGE_SHIFT) + r->old_len) > r->c->rlim[RLIMIT_AS].cur)
+		return -ENOMEM;
+	/* vrm_charge: the old VMA stays charged, so a DONTUNMAP move promises the new range. */
+	if ((r->flags & MREMAP_DONTUNMAP) && (v->vm_flags & VM_ACCOUNT) &&
+	    mm_acct_enough(mm, r->new_len >> PAGE_SHIFT))
 		return -ENOMEM;
 	long at = remap_area(r, v, na, fixed);
 	return at < 0 ? at : move_vma(r, v, (uint64_t)at);

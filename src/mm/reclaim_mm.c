@@ -71,7 +71,7 @@ static void rmap_one(struct rmap_ctx *c, struct mm_struct *mm, struct vma *v, pt
 	if (pg->flags & PG_anon) {
 		/* Still exclusive (a fork may have run since the frame was chosen)? */
 		if (atomic_load(&pg->mapcount) != 1 || atomic_load(&pg->refcount) != 2 ||
-		    mm_pageout_pte(mm, ep, pg, &c->lazy)) {
+		    mm_pageout_pte(mm, v, ep, pg, &c->lazy)) {
 			c->failed = 1;
 			return;
 		}

@@ -288,6 +288,7 @@ static int thp_fault_new(struct mm_struct *mm, struct vma *v, uint64_t addr, enu
 		   !pgt_deposit(&mm->pgt)) {	/* the table a later split will use */
 		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D | PTE_SOFTDIRTY;
 		mm_thp_install(mm, v, base, ep, pg, bits);
+		mm_acct_touch(mm, v, HPAGE_PMD_NR);	/* mode 0: all 512 pages charged now */
 		atomic_fetch_add(&mm->sys->thp.fault_alloc, 1);
 		*r = FAULT_OK;
 		pg = NULL;
@@ -344,6 +345,7 @@ static int thp_zero_wp(struct mm_struct *mm, struct vma *v, uint64_t addr, enum 
 	} else {
 		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D | PTE_SOFTDIRTY;
 		mm_thp_install(mm, v, addr & ~(PMD_SIZE - 1), ep, pg, bits);
+		mm_acct_touch(mm, v, HPAGE_PMD_NR);	/* the zero page's 512 became its own */
 		mm_flush_tlb(mm);	/* cached reads of the zero frames must walk again */
 		atomic_fetch_add(&mm->sys->thp.fault_alloc, 1);
 		pg = NULL;

@@ -108,11 +108,14 @@ static enum scan_result collapse_block(struct collapse *c, pte_t *pt)
 		}
 	}
 	/* The point of no return: the old entries go (frames, swap slots), then the table
-	 * itself gives way to the PMD (pmdp_collapse_flush). */
+	 * itself gives way to the PMD (pmdp_collapse_flush). The touch-style commit charge
+	 * ends at 512 pages for the block: what the old entries held, plus the rest. */
+	uint64_t charged = 0;
 	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
 		pte_t e = pt[i];
 		if (!e)
 			continue;
+		charged += (uint64_t)mm_acct_page_charged(mm, e);
 		pgt_set(&mm->pgt, &pt[i], 0);
 		if (pte_is_swap(e))
 			mm_swap_zap(mm, e);
@@ -121,6 +124,7 @@ static enum scan_result collapse_block(struct collapse *c, pte_t *pt)
 	}
 	pte_t leaf = mm_thp_install(mm, c->v, c->base, NULL, hp, collapse_bits(c->v));
 	PM_ENFORCE(pgt_collapse_huge(&mm->pgt, c->base, leaf) == 0);
+	mm_acct_touch(mm, c->v, HPAGE_PMD_NR - charged);
 	mm_flush_tlb(mm);
 	return SCAN_SUCCEED;
 }

@@ -87,6 +87,8 @@ struct phys {
 					   again; HardwareCorrupted); under lock */
 	int poison;			/* debug: poison freed frames with 0x5a */
 	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
+	atomic_long nr_shmem;		/* frames in shmem and memfd object indexes (obj keeps
+					   it; commit accounting charges them); atomic */
 	/* Called by phys_put on the last reference of a frame with a non-zero lru_list,
 	 * before the frame is freed and outside phys->lock (reclaim takes it off its LRU
 	 * list). Set once at start-up; NULL = none. */

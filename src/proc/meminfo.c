@@ -3,12 +3,13 @@
  * and column widths. Figures come from one pass over the frame descriptors (what each
  * handed-out frame is: anon, page cache, shmem, page table, dirty, mapped), the buddy and
  * hugetlb pool counters, and the fault counters in mm_sys. Machinery not built yet
- * (commit accounting, KSM, THP) reads 0 or its nearest real figure, each
+ * (KSM, THP) reads 0 or its nearest real figure, each
  * marked below with what will fill it. Reads only; takes phys->lock for the counters.
  */
 #include "proc/proc.h"
 
 #include "obj/object.h"
+#include "reclaim/commit.h"
 #include "reclaim/lru.h"
 #include "reclaim/swap.h"
 
@@ -153,12 +154,10 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 	pages_line(sb, "NFS_Unstable", 0);
 	pages_line(sb, "Bounce", 0);
 	pages_line(sb, "WritebackTmp", 0);
-	/* CommitLimit as SPEC §8 defines it. Committed_AS: with no
-	 * commit accounting yet, the pages a mode-0 system charges at first touch (anon and
-	 * shmem); the accounting layer's vm_committed_as will replace it. */
-	pages_line(sb, "CommitLimit",
-		   sf.total + (total - pool_pages(ph)) * sv->overcommit_ratio / 100);
-	pages_line(sb, "Committed_AS", c.anon + c.shmem);
+	/* SPEC §8: CommitLimit = swap + (RAM - hugetlb pool) * OvercommitRatio / 100, and
+	 * Committed_AS = vm_committed_as (mm/acct.c's charges) + shmem and memfd pages. */
+	pages_line(sb, "CommitLimit", commit_limit(&sv->ms->commit, ph, sv->swap));
+	pages_line(sb, "Committed_AS", commit_total(&sv->ms->commit, ph));
 	kb_line(sb, "VmallocTotal", 34359738367ULL);	/* x86-64 4-level vmalloc space */
 	kb_line(sb, "VmallocUsed", 0);
 	kb_line(sb, "VmallocChunk", 0);

@@ -123,6 +123,40 @@ static int compare_frames(struct recount *rc)
 	return problems;
 }
 
+/* vm_committed_as against the sum of the address spaces' charges (each mm once: vfork
+ * children share their parent's), and the shmem share against the objects' pages. Each
+ * mm's own charge is checked against its recount by mm_check. */
+static int check_commit(struct pm_system *sys, struct recount *rc)
+{
+	long sum = 0, shmem = 0;
+	size_t n = 0, nprocs = 1;
+	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next)
+		nprocs++;
+	struct mm_struct **seen = calloc(nprocs, sizeof(*seen));
+	for (struct list_head *l = sys->procs.next; seen && l != &sys->procs; l = l->next) {
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		size_t i = 0;
+		while (i < n && seen[i] != p->mm)
+			i++;
+		if (!p->mm || i < n)
+			continue;
+		seen[n++] = p->mm;
+		sum += atomic_load(&p->mm->committed);
+	}
+	free(seen);
+	for (size_t i = 0; i < rc->nobjs; i++)
+		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD)
+			shmem += (long)rc->objs[i]->nr_pages;
+	int problems = 0;
+	if (sum != atomic_load(&sys->ms.commit.committed) && ++problems)
+		fprintf(stderr, "commit check: vm_committed_as is %ld pages, the address spaces "
+			"hold %ld\n", atomic_load(&sys->ms.commit.committed), sum);
+	if (shmem != atomic_load(&sys->ph.nr_shmem) && ++problems)
+		fprintf(stderr, "commit check: shmem charge is %ld pages, the objects hold %ld\n",
+			atomic_load(&sys->ph.nr_shmem), shmem);
+	return problems;
+}
+
 int pm_check_invariants(pm_system *sys)
 {
 	struct recount rc = { .sys = sys };
@@ -164,6 +198,7 @@ int pm_check_invariants(pm_system *sys)
 		problems += swap_check(sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
+	problems += check_commit(sys, &rc);
 	pthread_mutex_unlock(&sys->lock);
 	/* KSM's counters against a recount of its items and nodes (ksmd only asserts this
 	 * in Debug builds); ksm->lock is never taken under sys->lock. */

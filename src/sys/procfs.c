@@ -24,7 +24,6 @@ static void sys_view(struct pm_system *sys, struct proc_sys_view *sv)
 	sv->swap = sys->ms.swap;
 	sv->oom_kills = atomic_load(&sys->oom_kills);
 	pthread_mutex_lock(&sys->lock);
-	sv->overcommit_ratio = (uint64_t)sys->reg[REG_OVERCOMMIT_RATIO];
 	/* An mm seen through p->mm under sys->lock is not torn down before the lock drops.
 	 * locked_vm stands for resident mlocked pages: mlock populates its range (ONFAULT
 	 * ranges are the exception until frames carry an mlocked flag). */

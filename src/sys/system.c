@@ -99,6 +99,8 @@ pm_system *pm_system_create(const pm_config *cfg)
 	sys->ms.fcache = &sys->fcache;
 	sys->ms.swap = &sys->swap;
 	atomic_store(&sys->ms.swappiness, (int)sys->reg[REG_SWAPPINESS]);
+	commit_set_policy(&sys->ms.commit, (int)sys->reg[REG_OVERCOMMIT_MEMORY],
+			  sys->reg[REG_OVERCOMMIT_RATIO]);
 	if (swap_init(&sys->swap, &sys->km, &sys->ph, c.swap_path, c.swap_bytes)) {
 		sys->ms.swap = NULL;	/* destroy must not close it twice */
 		pm_system_destroy(sys);

@@ -338,3 +338,44 @@ TEST(thp_write_to_the_huge_zero_page_falls_back_to_4k)
 	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
 	tenv_close(&k);
 }
+
+/* Commit accounting in mode 0 (SPEC §8, docs/commit.md): a huge fault charges its 512
+ * pages at once, a split changes nothing, a collapse ends at 512 for the block whatever
+ * was there, fork charges the child's share, and the unmap gives it all back. */
+TEST(thp_commit_charge_is_512_pages_per_huge_page)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	long a = thp_area(t, 1);
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	long c0 = meminfo_kb(t, "Committed_AS");
+	EXPECT_EQ(poke(t, a, 1), 1);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048);
+	EXPECT_EQ(SC(t, SYS_mprotect, a + PG, PG, PROT_READ, 0, 0, 0), 0);	/* split */
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048);
+	EXPECT_EQ(SC(t, SYS_mprotect, a + PG, PG, RW, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, a + 8 * PG, 100 * PG, MADV_DONTNEED, 0, 0, 0), 0);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048 - 400);
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_COLLAPSE, 0, 0, 0), 0);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048);
+	pm_thread *ch = pm_thread_of(k.e.sys, (int)SC(t, SYS_fork, 0, 0, 0, 0, 0, 0));
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_TRUE(meminfo_kb(t, "Committed_AS") >= c0 + 2 * 2048);	/* the child's share */
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(poke(ch, a + 5, 2), 1);	/* split and COW: the charges stay */
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(SC(ch, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048);
+	long z = thp_area(t, 1);	/* the huge zero page costs nothing until written */
+	EXPECT_EQ(SC(t, SYS_madvise, z, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(peek(t, z), 0);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 2048);
+	EXPECT_EQ(poke(t, z, 1), 1);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0 + 4096);
+	EXPECT_EQ(SC(t, SYS_munmap, a, HP, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_munmap, z, HP, 0, 0, 0, 0), 0);
+	EXPECT_EQ(meminfo_kb(t, "Committed_AS"), c0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}

@@ -399,9 +399,9 @@ static void step(struct stress *s)
 static void oom_phase(struct stress *s)
 {
 	struct sproc *p = pick(s);
-	const long va = 0x600000000000L, pages = 256 * MiB / PG;
+	const long va = 0x600000000000L, pages = 120 * MiB / PG;	/* < RAM + swap (mode 0) */
 	long kills0 = s->kills;
-	REQUIRE_EQ(do_mmap(p->t, va, pages * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE), va);
+	REQUIRE_EQ(do_mmap(p->t, va, pages * PG, RW, ANON | MAP_FIXED), va);
 	static uint64_t w[PG / 8];
 	for (long i = 0; i < pages && s->kills == kills0; i++) {
 		pattern(s->next_tag++, w);
