@@ -167,6 +167,7 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "file mappings reaching the host file", tour_files(&t));
 	tour_feature(&t, "mremap without copying; mseal refusing", tour_mremap_mseal(&t));
 	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
+	tour_feature(&t, "transparent huge pages (fault, split, collapse)", tour_thp(&t));
 	tour_feature(&t, "W^X and the dynamic-code opt-in", tour_wx(&t));
 	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
 	tour_feature(&t, "swap-out and swap-in on a host file", tour_swap(&t));
