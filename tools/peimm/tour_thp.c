@@ -49,7 +49,7 @@ static int intact(pm_thread *th)
 int tour_thp(struct tour *t)
 {
 	int before = t->failed_checks;
-	tour_section(t, "transparent huge pages",
+	tour_section(t, "Transparent huge pages",
 		     "ThpEnabled=madvise (Linux's default): a write in a MADV_HUGEPAGE range maps one\n"
 		     "2 MiB frame with a PS entry. A partial mprotect splits it into 512 PTEs that keep\n"
 		     "every byte; MADV_COLLAPSE (or khugepaged, on its tick) makes it huge again.");
