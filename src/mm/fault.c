@@ -77,6 +77,7 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 			return FAULT_OOM;
 		int rw = write || (v->vm_flags & VM_WRITE);
 		map_page(mm, ep, pg, bits | (rw ? PTE_RW | PTE_D : 0));
+		mm_acct_touch(mm, v, 1);	/* mode 0: the page is charged now (SPEC §8) */
 		return FAULT_OK;
 	}
 	/* do_cow_fault prepares the anon identity before it reads the page: a private write
@@ -123,6 +124,7 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 	if (!copy)
 		return FAULT_OOM;
 	map_page(mm, ep, copy, bits | PTE_RW | PTE_D);
+	mm_acct_touch(mm, v, 1);
 	return FAULT_OK;
 }
 
@@ -157,6 +159,8 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 	}
 	pgt_set(&mm->pgt, ep, 0);
 	map_page(mm, ep, copy, mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D);
+	if (!old || !(old->flags & PG_anon))
+		mm_acct_touch(mm, v, 1);	/* a zero-page or object page became its own */
 	mm_flush_tlb(mm);
 	if (old)	/* after the bump: the shootdown rule of mm.h */
 		phys_put(mm->sys->ph, old);
@@ -166,9 +170,11 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 /* A present PTE of a frame another mapping poisoned (MADV_HWPOISON reaches the other
  * address spaces of an anonymous frame here, at their next touch, since anon frames have
  * no reverse map): the PTE becomes a hwpoison marker, as try_to_unmap would have made it. */
-static enum fault_ret fault_poisoned(struct mm_struct *mm, pte_t *ep)
+static enum fault_ret fault_poisoned(struct mm_struct *mm, struct vma *v, pte_t *ep)
 {
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(*ep));
+	if (pg->flags & PG_anon)
+		mm_acct_untouch(mm, v, 1);
 	pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));
 	mm_unmap_page(mm, pg);
 	mm_flush_tlb(mm);
@@ -200,6 +206,13 @@ enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uin
 			break;
 		r = handle_fault(mm, addr, how, pkru);
 	}
+	/* MAP_NORESERVE promised nothing (SPEC §5, §8): a page that cannot be backed is the
+	 * toucher's SIGBUS (BUS_ADRERR), not a reason to kill some process. */
+	if (r == FAULT_OOM) {
+		struct vma *v = vma_lookup(&mm->mt, addr);
+		if (v && (v->vm_flags & VM_NORESERVE))
+			r = FAULT_SIGBUS;
+	}
 	return r;
 }
 
@@ -218,6 +231,9 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 		return FAULT_SEGV_PKUERR;
 	if (v->vm_flags & VM_HUGETLB)
 		return mm_hugetlb_fault(mm, v, addr, how);
+	enum fault_ret tr;
+	if (mm_thp_fault(mm, v, addr, how & PM_WRITE_, &tr))
+		return tr;	/* a huge page mapped, or a huge PMD touched */
 	pthread_mutex_lock(&mm->ptl);
 	pte_t *ep;
 	enum fault_ret r = FAULT_OK;
@@ -230,7 +246,7 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 		if (r == FAULT_OOM && mm_reclaim_lazyfree_ptl(mm))
 			r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
 	} else if (mm_pte_poisoned(mm, *ep)) {
-		r = fault_poisoned(mm, ep);
+		r = fault_poisoned(mm, v, ep);
 	} else if (*ep & PTE_P) {
 		if ((how & PM_WRITE_) && !(*ep & PTE_RW))
 			r = fault_wp(mm, v, addr, ep);
@@ -282,6 +298,9 @@ int mm_expand_stack(struct mm_struct *mm, uint64_t addr, const struct mm_rlimit 
 		return -ENOMEM;
 	/* expand_downwards prepares the anon identity first, which decides later merges. */
 	if (!mm_anon_prepare(mm, v))
+		return -ENOMEM;
+	/* acct_stack_growth: the new stack pages are a promise too (VM_ACCOUNT). */
+	if ((v->vm_flags & VM_ACCOUNT) && mm_acct_enough(mm, grow))
 		return -ENOMEM;
 	mm_resize_vma(mm, v, start, v->vm_end);
 	return 0;

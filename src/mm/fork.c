@@ -21,6 +21,7 @@ struct copy_ctx {
 	pte_t *table;			/* that table's entries, or NULL */
 	int err;
 	int markers_only;		/* copy guard markers alone (a VMA without anon identity) */
+	uint64_t charged;		/* entries the child is charged for (acct.c, touch style) */
 };
 
 /* The destination PTE for va, reusing the last table while va stays in its 2 MiB block. */
@@ -37,8 +38,8 @@ static pte_t *dst_pte(struct copy_ctx *c, uint64_t va)
 	return c->table + ((va - base) >> PAGE_SHIFT);
 }
 
-/* A huge leaf (hugetlb): shared with the child, write-protected on both sides when
- * private, like copy_hugetlb_page_range. */
+/* A huge leaf (hugetlb, or an anonymous THP): shared with the child, write-protected on
+ * both sides when private, like copy_hugetlb_page_range and copy_huge_pmd. */
 static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 {
 	pte_t e = *ep, *dst;
@@ -46,7 +47,26 @@ static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 		c->err = -ENOMEM;
 		return 1;
 	}
-	if (e & PTE_P) {
+	if (mm_is_huge_zero_pmd(c->src, e, level)) {
+		/* copy_huge_pmd: the child maps the huge zero page too, with its own deposit. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+	} else if (mm_is_thp_pmd(c->src, e, level)) {
+		/* copy_huge_pmd: the child shares the THP, both sides write-protected; the
+		 * child's PMD gets its own deposited table. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+		mm_thp_pmd_get(c->dst, pfn_to_page(c->src->sys->ph, pte_pfn(e)));
+		c->charged += HPAGE_PMD_NR;	/* the child's own 512 pages (touch style) */
+		if (e & PTE_RW) {
+			e &= ~PTE_RW;
+			*ep = e;
+		}
+	} else if (e & PTE_P) {
 		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
 		page_get(pg);
 		atomic_fetch_add(&pg->mapcount, 1);
@@ -75,6 +95,7 @@ static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	}
 	if (pte_is_swap(e))
 		mm_swap_fork(c->dst, e);	/* copy_nonpresent_pte: swap_duplicate */
+	c->charged += (uint64_t)mm_acct_page_charged(c->src, e);
 	if ((e & (PTE_P | PTE_PROTNONE)) && !(e & PTE_SPECIAL)) {
 		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
 		page_get(pg);
@@ -135,6 +156,7 @@ static void copy_layout(struct mm_struct *dst, const struct mm_struct *src)
 	dst->start_stack = src->start_stack;
 	dst->def_flags = src->def_flags & ~(VM_LOCKED | VM_LOCKONFAULT);	/* no MCL_FUTURE */
 	dst->pkey_map = src->pkey_map;
+	dst->thp_disable = src->thp_disable;	/* MMF_INIT_MASK: fork keeps it */
 	dst->hiwater_vm = src->hiwater_vm;
 	dst->hiwater_rss = src->hiwater_rss;
 }
@@ -147,7 +169,15 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		return NULL;
 	pthread_rwlock_wrlock(&src->lock);
 	copy_layout(dst, src);
-	int ok = 1;
+	/* dup_mmap: the child's VM_ACCOUNT VMAs are a promise of their own (mode 2 may
+	 * refuse the fork); it is charged in the parent's style, its inherited own pages in
+	 * the touch style (mode 0) or whole VMAs in the reserve style. */
+	uint64_t acct = 0;
+	for (struct vma *v = vma_first(&src->mt); v; v = vma_next(&src->mt, v))
+		if ((v->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
+			acct += (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+	int ok = !acct || !mm_acct_enough(src, acct);
+	dst->acct_touch = src->acct_touch;
 	for (struct vma *v = vma_first(&src->mt); v && ok; v = vma_next(&src->mt, v)) {
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
@@ -163,8 +193,9 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 			continue;
 		struct copy_ctx c = { src, dst, v,
 			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0,
-			markers_only };
+			markers_only, 0 };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
+		mm_acct_touch(dst, nv, c.charged);
 		ok = c.err == 0;
 	}
 	if (ok)

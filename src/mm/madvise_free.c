@@ -44,7 +44,7 @@ long madvise_free_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint6
 	return 0;
 }
 
-struct reclaim_ctx { struct mm_struct *mm; uint64_t freed; };
+struct reclaim_ctx { struct mm_struct *mm; const struct vma *v; uint64_t freed; };
 
 static int reclaim_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
@@ -64,16 +64,18 @@ static int reclaim_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		return 0;
 	pgt_set(&c->mm->pgt, ep, 0);
 	mm_unmap_page(c->mm, pg);
+	mm_acct_untouch(c->mm, c->v, 1);	/* discarded: the next touch charges again */
 	c->freed++;
 	return 0;
 }
 
 uint64_t mm_reclaim_lazyfree_ptl(struct mm_struct *mm)
 {
-	struct reclaim_ctx c = { mm, 0 };
+	struct reclaim_ctx c = { mm, NULL, 0 };
 	for (struct vma *v = vma_first(&mm->mt); v && !mm->dead; v = vma_next(&mm->mt, v)) {
 		if (v->vm_obj || (v->vm_flags & (VM_SHARED | VM_LOCKED)) || !v->anon)
 			continue;	/* mlocked pages are never reclaimed */
+		c.v = v;
 		pgt_walk_range(&mm->pgt, v->vm_start, v->vm_end, reclaim_one, &c);
 	}
 	if (c.freed)

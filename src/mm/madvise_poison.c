@@ -23,6 +23,15 @@ static int inject_target(struct mm_struct *mm, uint64_t a, pte_t **epp, struct p
 		return -EFAULT;
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
+	if (ep && mm_is_thp_pmd(mm, *ep, level)) {
+		/* try_to_split_thp_page: only a 4 KiB frame can be retired. */
+		pthread_mutex_lock(&mm->ptl);
+		int err = mm_thp_split_pmd(mm, a);
+		pthread_mutex_unlock(&mm->ptl);
+		if (err)
+			return -EBUSY;
+		ep = pgt_lookup(&mm->pgt, a, &level);
+	}
 	if (!ep || !(*ep & PTE_P))
 		return -EFAULT;
 	if ((*ep & PTE_SPECIAL) || level != 1)
@@ -102,7 +111,10 @@ static long inject_one(struct mm_struct *mm, uint64_t a, int soft)
 	int r = inject_target(mm, a, &ep, &pg);
 	if (!r) {
 		index = pg->index;
+		int own = !soft && (pg->flags & PG_anon);
 		r = soft ? offline_locked(mm, ep, pg, &o) : poison_locked(mm, ep, pg, &o);
+		if (!r && own)	/* the marker holds no page: the charge goes (acct.c) */
+			mm_acct_untouch(mm, vma_lookup(&mm->mt, a), 1);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	if (!o)

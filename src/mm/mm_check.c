@@ -2,7 +2,7 @@
  * mm_check (Linux's validate_mm, grown): recomputes from scratch what an address space
  * caches and compares. The VMA index and the page tables check themselves; this file
  * checks that every PTE lies inside a VMA and grants no more than it, and that RSS and
- * the VM counters equal a recount. It reports, it never repairs.
+ * the VM counters and the commit charge equal a recount. It reports, it never repairs.
  */
 #include "mm/mm_internal.h"
 
@@ -18,6 +18,7 @@ struct check_ctx {
 	long rss[NR_MM_COUNTERS];
 	long hugetlb;			/* bytes of hugetlb frames mapped */
 	long swapents;			/* swap entries */
+	uint64_t thp_pmds;		/* THP and huge zero PMDs (each has a deposited table) */
 };
 
 static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -48,8 +49,15 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 		REPORT(c, "pte %#lx present in a PROT_NONE VMA\n", (unsigned long)va);
 	if ((e & PTE_PROTNONE) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		REPORT(c, "pte %#lx PROT_NONE in an accessible VMA\n", (unsigned long)va);
+	if (mm_is_huge_zero_pmd(c->mm, e, level))
+		c->thp_pmds++;	/* it keeps a deposited table too */
 	if (e & PTE_SPECIAL)
 		return 0;
+	c->thp_pmds += (uint64_t)mm_is_thp_pmd(c->mm, e, level);
+	if (mm_is_thp_pmd(c->mm, e, level) &&
+	    (va + PMD_SIZE > v->vm_end || v->vm_obj || (v->vm_flags & VM_SHARED) || !v->anon))
+		REPORT(c, "THP pmd %#lx not wholly inside an anonymous VMA %#lx-%#lx\n",
+		       (unsigned long)va, (unsigned long)v->vm_start, (unsigned long)v->vm_end);
 	struct page *pg = pfn_to_page(c->mm->sys->ph, pte_pfn(e));
 	if (atomic_load(&pg->mapcount) < 1 || atomic_load(&pg->refcount) < atomic_load(&pg->mapcount))
 		REPORT(c, "pte %#lx maps pfn %#lx with mapcount %d refcount %d\n", (unsigned long)va,
@@ -94,9 +102,17 @@ static void check_counters(struct check_ctx *c)
 	if (atomic_load(&mm->hugetlb_bytes) != c->hugetlb)
 		REPORT(c, "HugetlbPages is %ld bytes, recount gives %ld\n", atomic_load(&mm->hugetlb_bytes),
 		       c->hugetlb);
+	if (mm->pgt.nr_deposited != c->thp_pmds)
+		REPORT(c, "%lu deposited tables for %lu THP and huge zero PMDs\n",
+		       (unsigned long)mm->pgt.nr_deposited, (unsigned long)c->thp_pmds);
 	if (atomic_load(&mm->swapents) != c->swapents)
 		REPORT(c, "MM_SWAPENTS is %ld, recount gives %ld\n", atomic_load(&mm->swapents),
 		       c->swapents);
+	uint64_t acct = mm_acct_recount(mm);	/* the commit charge (acct.c, SPEC §8) */
+	if ((uint64_t)atomic_load(&mm->committed) != acct)
+		REPORT(c, "commit charge is %ld pages (%s style), recount gives %lu\n",
+		       atomic_load(&mm->committed), mm->acct_touch ? "touch" : "reserve",
+		       (unsigned long)acct);
 	static const char *const rss_names[] = { "RssFile", "RssAnon", "RssShmem" };
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (atomic_load(&mm->rss[i]) != c->rss[i])

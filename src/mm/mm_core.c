@@ -24,6 +24,7 @@ void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels
 	ms->paging_levels = levels;
 	ms->embedded = embedded;
 	ksm_init(&ms->ksm, km, ph);
+	commit_init(&ms->commit);
 	atomic_init(&ms->next_ino, 1024);
 	atomic_init(&ms->next_anon_id, 1);
 	atomic_init(&ms->swappiness, 60);
@@ -45,6 +46,7 @@ int mm_sys_start(struct mm_sys *ms)
 void mm_sys_stop(struct mm_sys *ms)
 {
 	ksm_release(&ms->ksm);	/* every mm has exited: only stable nodes are left */
+	mm_thp_release(ms);
 	if (ms->zero_page)
 		phys_put(ms->ph, ms->zero_page);
 	ms->zero_page = NULL;
@@ -70,6 +72,8 @@ struct mm_struct *mm_create(struct mm_sys *ms)
 	atomic_init(&mm->refs, 1);
 	atomic_init(&mm->users, 1);
 	mm->pkey_map = 1;
+	atomic_init(&mm->committed, 0);
+	mm->acct_touch = atomic_load(&ms->commit.mode) == COMMIT_GUESS;
 	return mm;
 }
 
@@ -168,6 +172,7 @@ static void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages
 		mm->locked_vm += (uint64_t)npages;
 	if (mm->total_vm > mm->hiwater_vm)
 		mm->hiwater_vm = mm->total_vm;
+	mm_acct_vma(mm, flags, npages);	/* the reserve-style commit charge */
 }
 
 static int64_t vma_pages(const struct vma *v)
@@ -216,8 +221,10 @@ void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags)
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	if (v->vm_obj && shared_writable(v->vm_flags) != shared_writable(flags))
 		atomic_fetch_add(&v->vm_obj->nr_shared_writable, shared_writable(flags) ? 1 : -1);
+	uint64_t old = v->vm_flags;
 	v->vm_flags = flags;
 	vm_stat_account(mm, v->vm_flags, vma_pages(v));
+	mm_acct_flags_changed(mm, v, old);	/* the touch style's share */
 }
 
 void mm_flush_tlb(struct mm_struct *mm)

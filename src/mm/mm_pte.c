@@ -53,8 +53,22 @@ struct zap_ctx {
 	unsigned flags;				/* ZAP_* */
 	const struct vm_object *only;		/* zap only frames of this object, or NULL */
 	int nr;					/* frames in batch */
+	struct vma *v;				/* the VMA of the last entry seen */
 	struct page *batch[ZAP_BATCH];
 };
+
+/* A frame or swap entry of the mapping's own at va is gone for good: the touch-style
+ * commit charge of va's VMA goes down by npages (acct.c). Entries come in address order,
+ * so the VMA found last is the first candidate. */
+static void zap_uncharge(struct zap_ctx *z, uint64_t va, uint64_t npages)
+{
+	if (!z->mm->acct_touch)
+		return;
+	if (!z->v || va < z->v->vm_start || va >= z->v->vm_end)
+		z->v = vma_lookup(&z->mm->mt, va);
+	if (z->v)
+		mm_acct_untouch(z->mm, z->v, npages);
+}
 
 /* Every batched frame's PTE is already clear (pgt_unmap_range clears each entry as soon
  * as zap_one returns): bump, then put. */
@@ -81,7 +95,6 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	struct zap_ctx *z = ctx;
 	struct mm_struct *mm = z->mm;
 	pte_t e = *ep;
-	(void)va;
 	if (pte_marker(e) == PTE_MARKER_GUARD)
 		return (z->flags & ZAP_KEEP_GUARD) != 0;
 	if (pte_is_marker(e))
@@ -90,6 +103,11 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		if (z->only)
 			return 1;	/* a swapped private copy survives a hole punch */
 		mm_swap_zap(mm, e);	/* zap_nonpresent_ptes: free_swap_and_cache */
+		zap_uncharge(z, va, 1);
+		return 0;
+	}
+	if (mm_is_huge_zero_pmd(mm, e, level)) {
+		pgt_withdraw(&mm->pgt);	/* zap_huge_pmd of the huge zero page */
 		return 0;
 	}
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
@@ -107,7 +125,18 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		zap_defer_put(z, pg);
 		return 0;
 	}
+	if (level == 2) {
+		/* zap_huge_pmd: the range covers the whole THP (edges were split first). */
+		mm_thp_pmd_unmap_counts(mm, pg);
+		pgt_withdraw(&mm->pgt);	/* zap_deposited_table */
+		zap_uncharge(z, va, HPAGE_PMD_NR);	/* the touch-style commit charge */
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			zap_defer_put(z, &pg[i]);
+		return 0;
+	}
 	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
+	if (pg->flags & PG_anon)
+		zap_uncharge(z, va, pgt_level_size(level) >> PAGE_SHIFT);
 	unmap_counts(mm, pg);
 	zap_defer_put(z, pg);
 	if (poisoned) {
@@ -120,10 +149,19 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
 			  const struct vm_object *only)
 {
-	struct zap_ctx z = { .mm = mm, .flags = flags, .only = only, .nr = 0 };
+	struct zap_ctx z = { .mm = mm, .flags = flags, .only = only, .nr = 0, .v = NULL };
 	uint64_t rss = mm_rss(mm);
 	if (rss > mm->hiwater_rss)
 		mm->hiwater_rss = rss;
+	/* A THP the range covers only in part is split first, so its other pages stay. The
+	 * split needs one table page; without it that huge page is left whole (the range
+	 * is clipped to its boundary: only its own pages are spared). */
+	if ((start & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, start))
+		start = (start | (PMD_SIZE - 1)) + 1;
+	if (start < end && (end & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, end - 1))
+		end &= ~(PMD_SIZE - 1);
+	if (start >= end)
+		return;
 	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
 	zap_release(&z);
 	mm_flush_tlb(mm);
@@ -152,7 +190,6 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	const struct vma *v = c->v;
 	pte_t e = *ep;
 	(void)va;
-	(void)level;
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return 0;
 	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS | PTE_SYNC;
@@ -163,7 +200,8 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		n |= mm_vma_pte_bits(v);
 		int writable = (v->vm_flags & VM_WRITE) && !(e & PTE_SPECIAL);
 		if (writable && !(v->vm_flags & VM_SHARED))
-			writable = mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
+			writable = mm_is_thp_pmd(c->mm, e, level) ? mm_thp_exclusive(c->mm, e) :
+				   mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
 		else if (writable && mm_vma_writenotify(v))
 			writable = (e & PTE_D) != 0;	/* can_change_shared_pte_writable */
 		if (writable)

@@ -122,16 +122,20 @@ static int may_expand_vm(struct mm_struct *mm, const struct mm_caller *c, uint64
 	return 1;
 }
 
-/* Pages of existing VMAs inside [start, end): MAP_FIXED replaces them. */
-static uint64_t overlap_pages(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t *data)
+/* Pages of existing VMAs inside [start, end): MAP_FIXED replaces them. *acct gets those
+ * of VM_ACCOUNT VMAs (mmap_region's nr_accounted). */
+static uint64_t overlap_pages(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t *data,
+			      uint64_t *acct)
 {
 	uint64_t n = 0;
-	*data = 0;
+	*data = *acct = 0;
 	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end; v = vma_next(&mm->mt, v)) {
 		uint64_t k = (min_u64(end, v->vm_end) - max_u64(start, v->vm_start)) >> PAGE_SHIFT;
 		n += k;
 		if (is_data_mapping(v->vm_flags))
 			*data += k;
+		if (v->vm_flags & VM_ACCOUNT)
+			*acct += k;
 	}
 	return n;
 }
@@ -319,14 +323,18 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 {
 	vf = mm_ksm_vma_flags(mm, vf);	/* PR_SET_MEMORY_MERGE marks new mappings (brk too) */
 	uint64_t file_id = obj ? c->file_id : 0;	/* an object made here has no open file */
-	uint64_t end = addr + len, odata = 0, npages = len >> PAGE_SHIFT;
+	uint64_t end = addr + len, odata = 0, oacct = 0, npages = len >> PAGE_SHIFT;
 	/* The usual case, a range get_unmapped_area chose, replaces nothing: one lookup then
 	 * stands for the overlap count, the seal check, the unmap and the neighbour lookups,
 	 * each of which would descend the tree again (that is what grew with the VMA count). */
 	struct vma *above = vma_find(&mm->mt, addr);
 	int clear = !above || above->vm_start >= end;
-	uint64_t over = clear ? 0 : overlap_pages(mm, addr, end, &odata);
+	uint64_t over = clear ? 0 : overlap_pages(mm, addr, end, &odata, &oacct);
 	if (!may_expand_vm(mm, c, vf, npages - over))
+		return -ENOMEM;
+	/* accountable_mapping: a private writable mapping is a promise (SPEC §8). The
+	 * reserve style charges it when it is linked; mode 0 only checks its size here. */
+	if ((vf & VM_ACCOUNT) && npages > oacct && mm_acct_enough(mm, npages - oacct))
 		return -ENOMEM;
 	struct vma *v = vma_alloc(mm);
 	if (!v)

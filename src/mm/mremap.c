@@ -43,6 +43,9 @@ static struct vma *vma_to_resize(struct remap *r, long *err)
 	if (is_data_mapping(v->vm_flags) &&
 	    ((mm->data_vm << PAGE_SHIFT) + grow) > r->c->rlim[RLIMIT_DATA].cur)
 		return NULL;
+	/* vrm_charge: growth is a new promise (SPEC §8). */
+	if ((v->vm_flags & VM_ACCOUNT) && grow && mm_acct_enough(mm, grow >> PAGE_SHIFT))
+		return NULL;
 	return v;
 }
 
@@ -65,7 +68,12 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 	/* copy_vma: anonymous memory never faulted takes the new address as its pgoff, which
 	 * lets it merge where it lands; faulted memory keeps its old pgoff. */
 	nv->vm_pgoff = (!v->vm_obj && !v->anon) ? new_addr >> PAGE_SHIFT : pgoff;
-	if (pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
+	/* move_huge_pmd moves a THP whole only where both sides are 2 MiB aligned; any other
+	 * huge PMD of the range is split first (the old range's edges always are). */
+	if (mm_thp_split_range(mm, r->addr, r->addr + r->old_len,
+			       ((r->addr ^ new_addr) & (PMD_SIZE - 1)) ? THP_SPLIT_ALL :
+			       THP_SPLIT_EDGES) ||
+	    pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
 		vma_free(mm, nv);
 		return -ENOMEM;
 	}
@@ -142,6 +150,10 @@ static long remap_to(struct remap *r)
 		return err;
 	if ((r->flags & MREMAP_DONTUNMAP) &&
 	    ((mm->total_vm << PAGE_SHIFT) + r->old_len) > r->c->rlim[RLIMIT_AS].cur)
+		return -ENOMEM;
+	/* vrm_charge: the old VMA stays charged, so a DONTUNMAP move promises the new range. */
+	if ((r->flags & MREMAP_DONTUNMAP) && (v->vm_flags & VM_ACCOUNT) &&
+	    mm_acct_enough(mm, r->new_len >> PAGE_SHIFT))
 		return -ENOMEM;
 	long at = remap_area(r, v, na, fixed);
 	return at < 0 ? at : move_vma(r, v, (uint64_t)at);

@@ -46,6 +46,10 @@ static long mprotect_walk(struct mm_struct *mm, const struct mm_caller *c, struc
 		long wx = mm_wx_check_mprotect(mm, c, v, nstart, tmp, newflags);
 		if (wx)
 			return wx;
+		/* mprotect_fixup: becoming accountable is a promise of the whole piece. */
+		if ((newflags & VM_ACCOUNT) && !(v->vm_flags & VM_ACCOUNT) &&
+		    mm_acct_enough(mm, (tmp - nstart) >> PAGE_SHIFT))
+			return -ENOMEM;
 		newflags |= wx_history(newflags);
 		struct vma *out;
 		long r = mm_modify_range_pkey(mm, v, nstart, tmp, newflags, pkey, &out);

@@ -21,7 +21,8 @@ int mm_swap_available(struct mm_struct *mm)
 	return mm_swap_available_sys(mm->sys);
 }
 
-int mm_pageout_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, int *lazy)
+int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct page *pg,
+		   int *lazy)
 {
 	pte_t e = *ep;
 	*lazy = 0;
@@ -29,6 +30,7 @@ int mm_pageout_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, int *lazy)
 		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped. */
 		pgt_set(&mm->pgt, ep, 0);
 		mm_unmap_page(mm, pg);
+		mm_acct_untouch(mm, v, 1);
 		*lazy = 1;
 		return 0;
 	}
@@ -130,7 +132,7 @@ int mm_swap_peek(struct mm_struct *mm, pte_t e, void *buf)
 
 /* ---- madvise MADV_COLD and MADV_PAGEOUT on one VMA range ---- */
 
-struct advise_ctx { struct mm_struct *mm; int pageout; uint64_t done; };
+struct advise_ctx { struct mm_struct *mm; const struct vma *v; int pageout; uint64_t done; };
 
 static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
@@ -174,7 +176,7 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(pg->flags & PG_anon) || atomic_load(&pg->refcount) != 1)
 		return 0;	/* swap-cached or pinned: not exclusive */
 	int lazy;
-	if (mm_pageout_pte(mm, ep, pg, &lazy) == 0) {
+	if (mm_pageout_pte(mm, c->v, ep, pg, &lazy) == 0) {
 		c->done++;
 		if (mm->sys->lru)
 			lru_stat_add(mm->sys->lru, lazy ? LS_PGLAZYFREED : LS_PGSTEAL_ANON, 1);
@@ -185,11 +187,10 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t start,
 				uint64_t end, int pageout)
 {
-	struct advise_ctx c = { mm, pageout, 0 };
+	struct advise_ctx c = { mm, v, pageout, 0 };
 	pthread_mutex_lock(&mm->ptl);
 	pgt_walk_range(&mm->pgt, start, end, advise_one, &c);
 	pthread_mutex_unlock(&mm->ptl);
-	(void)v;
 	mm_flush_tlb(mm);	/* A bits cleared and frames gone: every TLB walks again */
 	return c.done;
 }

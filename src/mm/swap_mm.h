@@ -12,8 +12,9 @@ int mm_swap_available(struct mm_struct *mm);
 int mm_swap_available_sys(struct mm_sys *ms);
 /* Swaps out (or, for a clean MADV_FREE page, discards: *lazy = 1) the exclusive anonymous
  * frame pg mapped at *ep. ptl held. 0, or -ENOSPC/-EIO with nothing changed. The caller
- * flushes the TLB. */
-int mm_pageout_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, int *lazy);
+ * flushes the TLB. A discard gives back v's touch-style commit charge. */
+int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct page *pg,
+		   int *lazy);
 /* A fault on the swap entry at *ep (do_swap_page); ptl held. */
 enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep);
 /* The swap entry e leaves a page table (zap) / is copied into dst's (fork). */

@@ -131,6 +131,8 @@ void obj_put(struct vm_object *o)
 	PM_ENFORCE(o->nr_mmap == 0);
 	if (o->kind == OBJ_HUGETLB && o->resv_left)
 		phys_huge_unreserve(o->ph, o->hstate, o->resv_left);	/* promises never taken */
+	if (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)
+		atomic_fetch_sub(&o->ph->nr_shmem, (long)o->nr_pages);
 	pindex_for_each(&o->pages, release_page, o);
 	pindex_destroy(&o->pages);
 	pthread_mutex_destroy(&o->lock);
@@ -155,6 +157,8 @@ int obj_insert_page_locked(struct vm_object *o, uint64_t index, struct page *pg)
 		return -ENOMEM;
 	}
 	o->nr_pages++;
+	if (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)
+		atomic_fetch_add(&o->ph->nr_shmem, 1);	/* Committed_AS counts shmem pages */
 	return 0;
 }
 

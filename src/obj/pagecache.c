@@ -142,6 +142,8 @@ static void drop_page_locked(struct vm_object *o, uint64_t i, struct page *pg)
 	obj_clear_dirty_locked(o, pg);
 	pindex_set(&o->pages, i, NULL);	/* erasing never allocates, never fails */
 	o->nr_pages--;
+	if (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)
+		atomic_fetch_sub(&o->ph->nr_shmem, 1);
 	pg->flags &= ~PG_shmem;
 	pg->owner_kind = OWNER_NONE;
 	pg->owner = NULL;

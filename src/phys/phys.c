@@ -138,6 +138,7 @@ struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts)
 	pg->owner = NULL;
 	pg->index = 0;
 	pg->pt_used = 0;
+	pg->thp_maps = 0;
 	atomic_store(&pg->mapcount, 0);
 	atomic_store(&pg->refcount, 1);
 	return pg;
@@ -175,6 +176,24 @@ void phys_free(struct phys *ph, struct page *pg, unsigned order)
 	}
 	free_list_add(ph, &ph->pages[pfn], k);
 	pthread_mutex_unlock(&ph->lock);
+}
+
+void phys_split_block(struct phys *ph, struct page *pg)
+{
+	(void)ph;
+	PM_ENFORCE(atomic_load(&pg->refcount) == 1 && !(pg->flags & (PG_hugetlb | PG_buddy)));
+	uint64_t n = (pg->flags & PG_head) ? 1ULL << pg->order : 1;
+	pg->flags &= ~PG_head;
+	for (uint64_t i = 0; i < n; i++) {
+		pg[i].order = 0;
+		pg[i].owner_kind = OWNER_NONE;
+		pg[i].owner = NULL;
+		pg[i].index = 0;
+		pg[i].pt_used = 0;
+		pg[i].thp_maps = 0;
+		atomic_store(&pg[i].mapcount, 0);
+		atomic_store(&pg[i].refcount, 1);
+	}
 }
 
 int phys_put(struct phys *ph, struct page *pg)

@@ -60,7 +60,6 @@ struct proc_sys_view {
 	struct phys *ph;
 	struct mm_sys *ms;
 	uint64_t mlocked_pages;		/* resident pages of VM_LOCKED VMAs, all processes */
-	uint64_t overcommit_ratio;	/* registry OvercommitRatio, percent */
 	struct swap_area *swap;		/* the system's swap area, or NULL while it has none */
 	uint64_t oom_kills;		/* processes the OOM killer chose */
 };

@@ -16,6 +16,8 @@ struct recount {
 	struct pm_system *sys;
 	uint32_t *maps;			/* PTE mappings per PFN */
 	uint32_t *refs;			/* expected references per PFN */
+	uint32_t *thps;			/* THP PMDs whose run starts at each PFN */
+	uint64_t nr_thps;		/* runs with at least one PMD (AnonHugePages) */
 	struct vm_object **objs;	/* objects seen, each counted once */
 	size_t nobjs, capobjs;
 };
@@ -29,9 +31,14 @@ static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	uint64_t pfn = pte_pfn(e);
-	if (pfn < rc->sys->ph.nr_frames) {
-		rc->maps[pfn]++;
-		rc->refs[pfn]++;
+	struct page *pg = pfn < rc->sys->ph.nr_frames ? pfn_to_page(&rc->sys->ph, pfn) : NULL;
+	/* An anonymous THP's PMD maps (and holds) each of its 512 frames. */
+	uint64_t n = level == 2 && pg && !(pg->flags & PG_hugetlb) ? 512 : 1;
+	if (n > 1 && rc->thps[pfn]++ == 0)
+		rc->nr_thps++;
+	for (uint64_t i = 0; i < n && pfn + i < rc->sys->ph.nr_frames; i++) {
+		rc->maps[pfn + i]++;
+		rc->refs[pfn + i]++;
 	}
 	return 0;
 }
@@ -103,6 +110,9 @@ static int compare_frames(struct recount *rc)
 		int ref = atomic_load(&pg->refcount), map = atomic_load(&pg->mapcount);
 		if (pg->flags & PG_pgtable)
 			continue;	/* page tables are accounted by pgt_check */
+		if (pg->thp_maps != rc->thps[pfn] && problems++ < 20)
+			fprintf(stderr, "frame check: pfn %#lx: thp_maps %u, recount gives %u\n",
+				(unsigned long)pfn, pg->thp_maps, rc->thps[pfn]);
 		if ((uint32_t)map != rc->maps[pfn] || (uint32_t)ref != rc->refs[pfn]) {
 			if (problems++ < 20)
 				fprintf(stderr, "frame check: pfn %#lx flags %#x: refcount %d mapcount %d, "
@@ -113,21 +123,60 @@ static int compare_frames(struct recount *rc)
 	return problems;
 }
 
+/* vm_committed_as against the sum of the address spaces' charges (each mm once: vfork
+ * children share their parent's), and the shmem share against the objects' pages. Each
+ * mm's own charge is checked against its recount by mm_check. */
+static int check_commit(struct pm_system *sys, struct recount *rc)
+{
+	long sum = 0, shmem = 0;
+	size_t n = 0, nprocs = 1;
+	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next)
+		nprocs++;
+	struct mm_struct **seen = calloc(nprocs, sizeof(*seen));
+	for (struct list_head *l = sys->procs.next; seen && l != &sys->procs; l = l->next) {
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		size_t i = 0;
+		while (i < n && seen[i] != p->mm)
+			i++;
+		if (!p->mm || i < n)
+			continue;
+		seen[n++] = p->mm;
+		sum += atomic_load(&p->mm->committed);
+	}
+	free(seen);
+	for (size_t i = 0; i < rc->nobjs; i++)
+		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD)
+			shmem += (long)rc->objs[i]->nr_pages;
+	int problems = 0;
+	if (sum != atomic_load(&sys->ms.commit.committed) && ++problems)
+		fprintf(stderr, "commit check: vm_committed_as is %ld pages, the address spaces "
+			"hold %ld\n", atomic_load(&sys->ms.commit.committed), sum);
+	if (shmem != atomic_load(&sys->ph.nr_shmem) && ++problems)
+		fprintf(stderr, "commit check: shmem charge is %ld pages, the objects hold %ld\n",
+			atomic_load(&sys->ph.nr_shmem), shmem);
+	return problems;
+}
+
 int pm_check_invariants(pm_system *sys)
 {
 	struct recount rc = { .sys = sys };
 	uint64_t n = sys->ph.nr_frames;
 	rc.maps = calloc(n, sizeof(uint32_t));
 	rc.refs = calloc(n, sizeof(uint32_t));
+	rc.thps = calloc(n, sizeof(uint32_t));
 	int problems = phys_check(&sys->ph);
-	if (!rc.maps || !rc.refs) {
+	if (!rc.maps || !rc.refs || !rc.thps) {
 		free(rc.maps);
 		free(rc.refs);
+		free(rc.thps);
 		fprintf(stderr, "pm_check_invariants: out of host memory\n");
 		return problems + 1;
 	}
 	pthread_mutex_lock(&sys->lock);
 	rc.refs[page_to_pfn(&sys->ph, sys->ms.zero_page)]++;
+	struct page *hz = atomic_load(&sys->ms.thp.huge_zero);
+	for (unsigned i = 0; hz && i < 512; i++)
+		rc.refs[page_to_pfn(&sys->ph, hz) + i]++;	/* the huge zero page's hold */
 	count_object(&rc, sys->vdso.vdso);
 	count_object(&rc, sys->vdso.vvar);
 	count_object(&rc, sys->vdso.vvar_vclock);
@@ -149,6 +198,7 @@ int pm_check_invariants(pm_system *sys)
 		problems += swap_check(sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
+	problems += check_commit(sys, &rc);
 	pthread_mutex_unlock(&sys->lock);
 	/* KSM's counters against a recount of its items and nodes (ksmd only asserts this
 	 * in Debug builds); ksm->lock is never taken under sys->lock. */
@@ -156,8 +206,12 @@ int pm_check_invariants(pm_system *sys)
 	problems += ksm_check(&sys->ms.ksm);
 	pthread_mutex_unlock(&sys->ms.ksm.lock);
 	problems += compare_frames(&rc);
+	if ((uint64_t)atomic_load(&sys->ms.thp.nr_anon_thps) != rc.nr_thps && problems++ < 20)
+		fprintf(stderr, "THP check: nr_anon_thps %ld, recount gives %lu\n",
+			atomic_load(&sys->ms.thp.nr_anon_thps), (unsigned long)rc.nr_thps);
 	free(rc.maps);
 	free(rc.refs);
+	free(rc.thps);
 	free(rc.objs);
 	return problems;
 }

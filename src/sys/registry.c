@@ -8,6 +8,7 @@
 #include "sys/sys.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,11 +32,14 @@ static const struct {
 	/* THP modes: 0 always, 1 madvise, 2 never. Defrag: 0 always, 1 defer,
 	 * 2 defer+madvise, 3 madvise, 4 never. */
 	[REG_THP_ENABLED] = { "ThpEnabled", 1, 0, 2 },
-	[REG_THP_DEFRAG] = { "ThpDefrag", 2, 0, 4 },
+	[REG_THP_DEFRAG] = { "ThpDefrag", 3, 0, 4 },	/* Linux's default: madvise */
 	[REG_NR_HUGEPAGES_2M] = { "NrHugepages2M", 0, 0, 1L << 20 },
 	[REG_NR_HUGEPAGES_1G] = { "NrHugepages1G", 0, 0, 1L << 10 },
 	[REG_DYNAMIC_CODE_OPT_IN] = { "DynamicCodeOptIn", 1, 0, 1 },
 	[REG_DIRTY_EXPIRE_CENTISECS] = { "DirtyExpireCentisecs", 3000, 0, 1L << 24 },
+	/* khugepaged/pages_to_scan (at least 1) and scan_sleep_millisecs, Linux's defaults. */
+	[REG_THP_KHUGEPAGED_PAGES_TO_SCAN] = { "ThpKhugepagedPagesToScan", 4096, 1, 1L << 24 },
+	[REG_THP_KHUGEPAGED_SLEEP_MILLISECS] = { "ThpKhugepagedScanSleepMillisecs", 10000, 0, 1L << 24 },
 };
 
 void reg_init(struct pm_system *sys)
@@ -88,12 +92,22 @@ static void apply(struct pm_system *sys, int id, long v)
 	case REG_MAX_MAP_COUNT: sys->ms.max_map_count = (uint64_t)v; break;
 	case REG_RANDOMIZE_VA_SPACE: sys->ms.randomize_va_space = (int)v; break;
 	case REG_SWAPPINESS: atomic_store(&sys->ms.swappiness, (int)v); break;
+	case REG_OVERCOMMIT_MEMORY: case REG_OVERCOMMIT_RATIO:
+		/* The next promise is judged by the new policy; address spaces change how
+		 * they are charged in commit_sync, once sys->lock is dropped. */
+		commit_set_policy(&sys->ms.commit, (int)sys->reg[REG_OVERCOMMIT_MEMORY],
+				  sys->reg[REG_OVERCOMMIT_RATIO]);
+		break;
 	/* The pools grow as far as memory allows; the value reads back what was reached,
 	 * as /proc/sys/vm/nr_hugepages does. */
 	case REG_NR_HUGEPAGES_2M: sys->reg[id] = (long)phys_huge_set_pool(&sys->ph, 0, (uint64_t)v); break;
 	case REG_NR_HUGEPAGES_1G: sys->reg[id] = (long)phys_huge_set_pool(&sys->ph, 1, (uint64_t)v); break;
 	case REG_KSM_RUN: case REG_KSM_PAGES_TO_SCAN: case REG_KSM_SLEEP_MILLISECS:
 		sys_ksm_apply(sys, id, v);	/* run=2 unmerges everything now */
+		break;
+	case REG_THP_ENABLED: case REG_THP_DEFRAG: case REG_THP_KHUGEPAGED_PAGES_TO_SCAN:
+	case REG_THP_KHUGEPAGED_SLEEP_MILLISECS:
+		sys_thp_apply(sys, id, v);
 		break;
 	default: break;	/* read by their consumers from sys->reg when they act */
 	}
@@ -117,6 +131,31 @@ void reg_release_sds(struct pm_system *sys)
 {
 	sd_free(&sys->km, sys->reg_sd);
 	sd_free(&sys->km, sys->reg_sd_tcb);
+}
+
+/* A new OvercommitMemory: every address space converts its charge to the new style now
+ * (SPEC §8), so Committed_AS is the new mode's figure at once. mm locks are taken outside
+ * sys->lock; a space that exits meanwhile is skipped (mm_acct_sync_style sees it dead). */
+static void commit_sync(struct pm_system *sys)
+{
+	pthread_mutex_lock(&sys->lock);
+	size_t n = 0, cap = 0;
+	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next)
+		cap++;
+	struct mm_struct **mms = calloc(cap + 1, sizeof(*mms));
+	for (struct list_head *l = sys->procs.next; mms && l != &sys->procs; l = l->next) {
+		struct pm_process *p = list_entry(l, struct pm_process, node);
+		if (p->mm) {
+			mm_grab(p->mm);
+			mms[n++] = p->mm;
+		}
+	}
+	pthread_mutex_unlock(&sys->lock);
+	for (size_t i = 0; i < n; i++) {
+		mm_acct_sync_style(mms[i]);
+		mm_drop(mms[i]);
+	}
+	free(mms);	/* no memory for the list: each space converts at its next call */
 }
 
 int pm_registry_set(pm_thread *t, const char *path, long value)
@@ -145,6 +184,8 @@ int pm_registry_set(pm_thread *t, const char *path, long value)
 		apply(sys, id, value);
 	}
 	pthread_mutex_unlock(&sys->lock);
+	if (!r && id == REG_OVERCOMMIT_MEMORY)
+		commit_sync(sys);
 	if (!r && id == REG_KSM_RUN)
 		audit_log(sys, "registry KsmRun=%ld by pid=%d", value, t->proc->pid);	/* SPEC §6 */
 	else if (r == -EACCES)

@@ -90,6 +90,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	reg_init(sys);
 	sys_damon_init(sys);
 	sys_ksm_init(sys);
+	sys_thp_init(sys);
 	/* Reclaim: the LRU lists learn of every freed frame through phys' release hook; the
 	 * swap area is a host file (SPEC §6). */
 	lru_init(&sys->lru);
@@ -100,6 +101,8 @@ pm_system *pm_system_create(const pm_config *cfg)
 	sys->ms.fcache = &sys->fcache;
 	sys->ms.swap = &sys->swap;
 	atomic_store(&sys->ms.swappiness, (int)sys->reg[REG_SWAPPINESS]);
+	commit_set_policy(&sys->ms.commit, (int)sys->reg[REG_OVERCOMMIT_MEMORY],
+			  sys->reg[REG_OVERCOMMIT_RATIO]);
 	if (swap_init(&sys->swap, &sys->km, &sys->ph, c.swap_path, c.swap_bytes)) {
 		sys->ms.swap = NULL;	/* destroy must not close it twice */
 		pm_system_destroy(sys);
@@ -164,7 +167,7 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	info->nr_processes = sys->nr_live;
 	pthread_mutex_unlock(&sys->lock);
 	info->seed = sys->seed;
-	info->kernel_frames = sys->kernel_frames;
+	info->kernel_frames = sys->kernel_frames + (atomic_load(&sys->ms.thp.huge_zero) ? 512 : 0);
 	info->retired_frames = phys_retired_frames(&sys->ph);
 	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
 		struct hstate hs;
@@ -211,6 +214,8 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	sys_damon_tick(sys, now);
 	/* ksmd: a batch every KsmSleepMillisecs ticks while KsmRun is 1 (SPEC §6). */
 	sys_ksm_tick(sys, now);
+	/* khugepaged: a pass every ThpKhugepagedScanSleepMillisecs ticks unless THP is off. */
+	sys_thp_tick(sys, now);
 	/* kswapd: below the low watermark, reclaim toward the high one (bounded per tick). */
 	mm_kswapd_step(&sys->ms, sys->wmark.low, sys->wmark.high);
 }

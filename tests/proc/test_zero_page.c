@@ -7,7 +7,7 @@
  * count, clean in a read-only VMA and dirty in a writable one (do_anonymous_page). Both
  * settings are checked here so the option is tested whatever the host kernel does.
  */
-#include "proc_test.h"
+#include "mm/thp_env.h"
 
 #define TCB_TOKEN "user=S-1-5-21-1-1001 groups=S-1-5-32-545,S-1-1-0 il=medium " \
 		  "privs=SeTcbPrivilege:enabled"
@@ -150,4 +150,34 @@ TEST(with_no_zero_page_fork_shares_read_faulted_frames)
 	EXPECT_EQ(peek(c, a), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
+}
+
+/* no_zero_page and THP (do_huge_pmd_anonymous_page): a read fault in a MADV_HUGEPAGE
+ * block maps a huge page of its own, not the huge zero page: dirty, writable only in a
+ * writable VMA, counted in AnonHugePages (checked on Linux 6.18 with a read-only VMA). */
+TEST(with_no_zero_page_a_huge_read_fault_maps_a_dirty_huge_page)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 64 * MiB;
+	cfg.seed = 42;
+	cfg.no_zero_page = 1;
+	struct tenv k = tenv_open_cfg(&cfg);
+	pm_thread *t = k.e.t;
+	long a = thp_area(t, 1), b = thp_area(t, 1);
+	REQUIRE_EQ(a > 0 && b > 0, 1);
+	EXPECT_EQ(SC(t, SYS_mprotect, a, HP, PROT_READ, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, a, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, b, HP, MADV_HUGEPAGE, 0, 0, 0), 0);
+	EXPECT_EQ(peek(t, a + 5), 0);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 2048);
+	EXPECT_EQ(smaps_kb(t, a, "Private_Dirty"), 2048);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);	/* no writable entry in r-- */
+	EXPECT_EQ(peek(t, b + 5), 0);
+	EXPECT_EQ(smaps_kb(t, b, "AnonHugePages"), 2048);
+	EXPECT_EQ(poke(t, b + 5, 7), 1);
+	EXPECT_EQ(vmstat(t, "thp_fault_alloc"), 2);
+	EXPECT_EQ(vmstat(t, "thp_zero_page_alloc"), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
 }

@@ -24,7 +24,7 @@ static pm_thread *spawn(pm_system *sys, const char *spec)
 /* Maps and touches n pages at W; returns how many writes succeeded. */
 static long touch(pm_thread *t, long pages)
 {
-	if (do_mmap(t, W, pages * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE) != W)
+	if (do_mmap(t, W, pages * PG, RW, ANON | MAP_FIXED) != W)
 		return -1;
 	long n = 0;
 	for (long i = 0; i < pages; i++)
@@ -115,7 +115,7 @@ TEST(an_immune_process_is_never_chosen)
 	int hog_pid = pm_pid(hog), my_pid = pm_pid(e.t);
 	EXPECT_EQ(pm_proc_write(admin, hog_pid, "oom_score_adj", "-1000", 5), 5);
 	REQUIRE_EQ(touch(hog, 2560), 2560);
-	REQUIRE_EQ(do_mmap(e.t, W, 2048 * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE), W);
+	REQUIRE_EQ(do_mmap(e.t, W, 2048 * PG, RW, ANON | MAP_FIXED), W);
 	long r = 0;
 	pm_siginfo si = { 0 };
 	for (long i = 0; i < 2048 && r >= 0; i++) {

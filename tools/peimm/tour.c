@@ -66,7 +66,9 @@ void tour_show(struct tour *t, pm_thread *th, int pid, const char *view, const c
 		return;
 	long n = pm_proc_read(th, pid, view, buf, cap - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	printf("    %s/proc/%s%s%s:%s\n", c_on(t, "\033[2m"), pid == -1 ? "" : pid ? "<pid>" : "self",
+	/* System views named by their Linux path: sys/... lives under /sys, the rest under /proc. */
+	const char *root = pid == -1 && !strncmp(view, "sys/", 4) ? "" : "/proc";
+	printf("    %s%s/%s%s%s:%s\n", c_on(t, "\033[2m"), root, pid == -1 ? "" : pid ? "<pid>" : "self",
 	       pid == -1 ? "" : "/", view, c_on(t, "\033[0m"));
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (!filter || strstr(line, filter))
@@ -112,10 +114,14 @@ pm_thread *tour_spawn(pm_system *sys, const char *token_spec, const pm_spawn_opt
 
 static void summary(struct tour *t)
 {
-	printf("\n%s== Summary ==%s\n\n  %-44s %s\n  %-44s %s\n", c_on(t, "\033[1;36m"),
-	       c_on(t, "\033[0m"), "feature", "shown working", "-------", "-------------");
+	int w = 44;	/* the column fits the longest feature name */
 	for (int i = 0; i < t->nfeatures; i++)
-		printf("  %-44s %s%s%s\n", t->features[i].name,
+		if ((int)strlen(t->features[i].name) > w)
+			w = (int)strlen(t->features[i].name);
+	printf("\n%s== Summary ==%s\n\n  %-*s %s\n  %-*s %s\n", c_on(t, "\033[1;36m"),
+	       c_on(t, "\033[0m"), w, "feature", "shown working", w, "-------", "-------------");
+	for (int i = 0; i < t->nfeatures; i++)
+		printf("  %-*s %s%s%s\n", w, t->features[i].name,
 		       c_on(t, t->features[i].ok ? "\033[32m" : "\033[31m"),
 		       t->features[i].ok ? "yes" : "NO", c_on(t, "\033[0m"));
 	printf("\n");
@@ -165,10 +171,12 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "file mappings reaching the host file", tour_files(&t));
 	tour_feature(&t, "mremap without copying; mseal refusing", tour_mremap_mseal(&t));
 	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
+	tour_feature(&t, "transparent huge pages (fault, split, collapse)", tour_thp(&t));
 	tour_feature(&t, "W^X and the dynamic-code opt-in", tour_wx(&t));
 	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
 	tour_feature(&t, "swap-out and swap-in on a host file", tour_swap(&t));
 	tour_feature(&t, "KSM merging and the COW break", tour_ksm(&t));
+	tour_feature(&t, "commit accounting modes (0, 1, 2)", tour_commit(&t));
 	tour_feature(&t, "the OOM killer and oom_score", tour_oom(&t));
 	tour_feature(&t, "process_mrelease freeing a dying process", tour_mrelease(&t));
 	tour_feature(&t, "pagemap hiding PFNs without SeTcb", tour_pagemap(&t));

@@ -40,7 +40,7 @@ static pm_system *small_system(uint64_t ram) { return small_system_swap(ram, 0);
 static long touch(pm_thread *t, long base, long pages)
 {
 	pm_syscall(t, SYS_mmap, base, pages * PG, PROT_READ | PROT_WRITE,
-		   ANON | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		   ANON | MAP_FIXED, -1, 0);
 	long n = 0;
 	for (long i = 0; i < pages; i++) {
 		uint8_t v = 1;
