@@ -93,6 +93,8 @@ void mm_destroy(struct mm_struct *mm)
 		mm_unlink_vma(mm, v);
 		vma_free(mm, v);
 	}
+	while (mm->nr_vma_cache)
+		kmem_delete(mm->sys->km, mm->vma_cache[--mm->nr_vma_cache]);
 	pthread_rwlock_unlock(&mm->lock);
 	vma_tree_destroy(&mm->mt);
 	pgt_destroy(&mm->pgt);
@@ -112,7 +114,13 @@ void mm_drop(struct mm_struct *mm)
 
 struct vma *vma_alloc(struct mm_struct *mm)
 {
-	struct vma *v = kmem_new(mm->sys->km, struct vma);
+	struct vma *v;
+	if (mm->nr_vma_cache) {
+		v = mm->vma_cache[--mm->nr_vma_cache];
+		memset(v, 0, sizeof(*v));	/* as kmem_new hands it out */
+	} else {
+		v = kmem_new(mm->sys->km, struct vma);
+	}
 	if (v) {
 		v->vm_mm = mm;
 		list_init(&v->vm_list);
@@ -148,18 +156,25 @@ void vma_free(struct mm_struct *mm, struct vma *v)
 	if (v->vm_obj)
 		obj_put(v->vm_obj);
 	anon_vma_put(mm, v->anon);
-	kmem_delete(mm->sys->km, v);
+	/* A dead space keeps none: mm_destroy has emptied the cache for good. */
+	if (mm->nr_vma_cache < MM_VMA_CACHE && !mm->dead)
+		mm->vma_cache[mm->nr_vma_cache++] = v;
+	else
+		kmem_delete(mm->sys->km, v);
+}
+
+/* A new vma_gen: every link, unlink, resize and flag change calls it once. */
+void mm_vma_changed(struct mm_struct *mm)
+{
+	/* Release is enough: a reader that sees the new value renders under mm->lock, which
+	 * this change's writer still holds. */
+	atomic_store_explicit(&mm->vma_gen, atomic_fetch_add(&mm->sys->next_vma_gen, 1) + 1,
+			      memory_order_release);
 }
 
 /* Linux's vm_stat_account: the per-class page counts behind VmSize, VmData, VmExe, VmStk. */
-void mm_vma_changed(struct mm_struct *mm)
-{
-	atomic_store(&mm->vma_gen, atomic_fetch_add(&mm->sys->next_vma_gen, 1) + 1);
-}
-
 static void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages)
 {
-	mm_vma_changed(mm);	/* every link, unlink, resize and flag change passes here */
 	mm->total_vm += (uint64_t)npages;
 	if (is_exec_mapping(flags))
 		mm->exec_vm += (uint64_t)npages;
@@ -186,6 +201,7 @@ void mm_link_vma(struct mm_struct *mm, struct vma *v)
 {
 	int err = vma_insert(&mm->mt, v);
 	PM_ENFORCE(err == 0);	/* callers reserve first: prepare, then commit */
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, vma_pages(v));
 	if (v->vm_obj) {
 		obj_link_vma(v->vm_obj, v);
@@ -197,6 +213,7 @@ void mm_link_vma(struct mm_struct *mm, struct vma *v)
 void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
 {
 	vma_remove(&mm->mt, v);
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	if (v->vm_obj) {
 		obj_unlink_vma(v->vm_obj, v);
@@ -207,6 +224,7 @@ void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
 
 void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
 {
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	/* pgoff follows the start, so offsets stay contiguous with addresses. */
 	if (start != v->vm_start)
@@ -217,6 +235,7 @@ void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t
 
 void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags)
 {
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	if (v->vm_obj && shared_writable(v->vm_flags) != shared_writable(flags))
 		atomic_fetch_add(&v->vm_obj->nr_shared_writable, shared_writable(flags) ? 1 : -1);

@@ -77,8 +77,7 @@ static void zap_release(struct zap_ctx *z)
 	if (!z->nr)
 		return;
 	mm_flush_tlb(z->mm);
-	for (int i = 0; i < z->nr; i++)
-		phys_put(z->mm->sys->ph, z->batch[i]);
+	phys_put_many(z->mm->sys->ph, z->batch, (unsigned)z->nr);
 	z->nr = 0;
 }
 
