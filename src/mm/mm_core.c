@@ -1,8 +1,9 @@
 /*
- * Lifetime of address spaces and the bookkeeping every operation shares: allocating and
- * linking VMAs with total_vm/data_vm/exec_vm/stack_vm kept in step (vm_stat_account),
- * anon identities, and the TLB generation. It must never change a PTE without the caller
- * holding mm->lock for writing or mm->ptl.
+ * Lifetime of address spaces and the bookkeeping every operation shares: allocating
+ * (through a small per-mm cache of free structs) and linking VMAs with
+ * total_vm/data_vm/exec_vm/stack_vm kept in step (vm_stat_account), anon identities, and
+ * the TLB generation. It must never change a PTE without the caller holding mm->lock for
+ * writing or mm->ptl, and never hand out a cached struct that is still in the tree.
  */
 #include "mm/mm_internal.h"
 
@@ -11,6 +12,33 @@
 
 #include "lib/pm_assert.h"
 #include "mm/ksm_mm.h"
+
+/* A cached VMA struct is as dead as a freed one: debug builds poison it as kmem_free
+ * does, and under AddressSanitizer any access to it is reported as a use after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define cache_poison(v)   ASAN_POISON_MEMORY_REGION((v), sizeof(struct vma))
+#define cache_unpoison(v) ASAN_UNPOISON_MEMORY_REGION((v), sizeof(struct vma))
+#else
+#define cache_poison(v)   ((void)(v))
+#define cache_unpoison(v) ((void)(v))
+#endif
+
+static void cache_put(struct mm_struct *mm, struct vma *v)
+{
+#ifdef PM_DEBUG
+	memset(v, 0x6b, sizeof(*v));
+#endif
+	cache_poison(v);
+	mm->vma_cache[mm->nr_vma_cache++] = v;
+}
+
+static struct vma *cache_take(struct mm_struct *mm)
+{
+	struct vma *v = mm->vma_cache[--mm->nr_vma_cache];
+	cache_unpoison(v);
+	return v;
+}
 
 void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels, int embedded)
 {
@@ -93,8 +121,10 @@ void mm_destroy(struct mm_struct *mm)
 		mm_unlink_vma(mm, v);
 		vma_free(mm, v);
 	}
-	while (mm->nr_vma_cache)
-		kmem_delete(mm->sys->km, mm->vma_cache[--mm->nr_vma_cache]);
+	while (mm->nr_vma_cache) {
+		struct vma *c = cache_take(mm);
+		kmem_delete(mm->sys->km, c);
+	}
 	pthread_rwlock_unlock(&mm->lock);
 	vma_tree_destroy(&mm->mt);
 	pgt_destroy(&mm->pgt);
@@ -116,7 +146,10 @@ struct vma *vma_alloc(struct mm_struct *mm)
 {
 	struct vma *v;
 	if (mm->nr_vma_cache) {
-		v = mm->vma_cache[--mm->nr_vma_cache];
+		/* Still one allocation call for fault injection (kmem_inject). */
+		if (kmem_inject(mm->sys->km))
+			return NULL;
+		v = cache_take(mm);
 		memset(v, 0, sizeof(*v));	/* as kmem_new hands it out */
 	} else {
 		v = kmem_new(mm->sys->km, struct vma);
@@ -158,7 +191,7 @@ void vma_free(struct mm_struct *mm, struct vma *v)
 	anon_vma_put(mm, v->anon);
 	/* A dead space keeps none: mm_destroy has emptied the cache for good. */
 	if (mm->nr_vma_cache < MM_VMA_CACHE && !mm->dead)
-		mm->vma_cache[mm->nr_vma_cache++] = v;
+		cache_put(mm, v);
 	else
 		kmem_delete(mm->sys->km, v);
 }
