@@ -157,6 +157,43 @@ TEST(a_middle_vma_joins_both_neighbours_only_with_one_anon_identity)
 	env_close(&e);
 }
 
+/* The number after `field` in a proc view, or -1. */
+static long view_kb(pm_thread *t, int pid, const char *view, const char *field)
+{
+	const char *s = strstr(proc_text(t, pid, view), field);
+	return s ? strtol(s + strlen(field), NULL, 10) : -1;
+}
+
+/* One munmap across three touched VMAs, two of them charged at first touch (mode 0) and
+ * one MAP_NORESERVE, gives back exactly the charge of the charged pages it removes and
+ * exactly their RSS, however the zap batches its counters (64 frames at a time, and a
+ * charge that changes VMA mid-batch).
+ *   AAAAA|NNNNN|CCC  ->  AAA.........CC */
+TEST(munmap_across_charged_and_noreserve_vmas_returns_exact_charge_and_rss)
+{
+	struct env e = env_open();
+	long c0 = view_kb(e.t, -1, "meminfo", "Committed_AS:");
+	EXPECT_EQ(do_mmap(e.t, W, 100 * PG, RW, ANON | MAP_FIXED), W);
+	EXPECT_EQ(do_mmap(e.t, W + 100 * PG, 100 * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE), W + 100 * PG);
+	EXPECT_EQ(do_mmap(e.t, W + 200 * PG, 30 * PG, RW, ANON | MAP_FIXED), W + 200 * PG);
+	EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000064000 rw-p 00000000 00:00 0 ");
+	EXPECT_STREQ(maps_line_at(e.t, W + 100 * PG), "200000064000-2000000c8000 rw-p 00000000 00:00 0 ");
+	EXPECT_STREQ(maps_line_at(e.t, W + 200 * PG), "2000000c8000-2000000e6000 rw-p 00000000 00:00 0 ");
+	for (int i = 0; i < 230; i++)
+		REQUIRE_EQ(poke(e.t, W + i * PG, 1), 1);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:") - c0, 130 * 4);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 230 * 4);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W + 50 * PG, 160 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:") - c0, 70 * 4);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 70 * 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 230 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:"), c0);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
 /* mprotect over RW,hole,RW fails with ENOMEM after changing the part before the hole,
  * exactly as Linux 6.18 does (linux-anchors §2.5).
  *   A.A -> r.A  (= -ENOMEM) */
