@@ -66,7 +66,9 @@ void tour_show(struct tour *t, pm_thread *th, int pid, const char *view, const c
 		return;
 	long n = pm_proc_read(th, pid, view, buf, cap - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	printf("    %s/proc/%s%s%s:%s\n", c_on(t, "\033[2m"), pid == -1 ? "" : pid ? "<pid>" : "self",
+	/* System views named by their Linux path: sys/... lives under /sys, the rest under /proc. */
+	const char *root = pid == -1 && !strncmp(view, "sys/", 4) ? "" : "/proc";
+	printf("    %s%s/%s%s%s:%s\n", c_on(t, "\033[2m"), root, pid == -1 ? "" : pid ? "<pid>" : "self",
 	       pid == -1 ? "" : "/", view, c_on(t, "\033[0m"));
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (!filter || strstr(line, filter))

@@ -62,13 +62,14 @@ int tour_commit(struct tour *t)
 			     mm(u, 0, 256 * MiB, RW, ANON));
 	long nores = tour_call(t, "mode 0: mmap(256 MiB, RW, private|MAP_NORESERVE)",
 			       mm(u, 0, 256 * MiB, RW, ANON | MAP_NORESERVE));
-	long r2 = tour_call(t, "SYSTEM: set OvercommitMemory = 2",
+	long r2 = tour_call(t, "SYSTEM: pm_registry_set(OvercommitMemory, 2)",
 			    pm_registry_set(s, "OvercommitMemory", 2));
 	tour_show(t, u, -1, "meminfo", "Commit");
 	long strict = tour_call(t, "mode 2: mmap(32 MiB, RW, private)", mm(u, 0, 32 * MiB, RW, ANON));
 	long strict_nores = tour_call(t, "mode 2: mmap(32 MiB, RW, private|MAP_NORESERVE)",
 				      mm(u, 0, 32 * MiB, RW, ANON | MAP_NORESERVE));
-	tour_call(t, "SYSTEM: set OvercommitMemory = 1", pm_registry_set(s, "OvercommitMemory", 1));
+	tour_call(t, "SYSTEM: pm_registry_set(OvercommitMemory, 1)",
+		  pm_registry_set(s, "OvercommitMemory", 1));
 	long always = tour_call(t, "mode 1: mmap(256 MiB, RW, private)", mm(u, 0, 256 * MiB, RW, ANON));
 	tour_check(t, big == -ENOMEM && nores > 0 && r2 == 0 && strict == -ENOMEM && strict_nores > 0 &&
 		   always > 0, "ENOMEM only where the mode says; NORESERVE is never refused");
