@@ -222,6 +222,9 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 		return FAULT_SEGV_PKUERR;
 	if (v->vm_flags & VM_HUGETLB)
 		return mm_hugetlb_fault(mm, v, addr, how);
+	enum fault_ret tr;
+	if (mm_thp_fault(mm, v, addr, how & PM_WRITE_, &tr))
+		return tr;	/* a huge page mapped, or a huge PMD touched */
 	pthread_mutex_lock(&mm->ptl);
 	pte_t *ep;
 	enum fault_ret r = FAULT_OK;

@@ -38,8 +38,8 @@ static pte_t *dst_pte(struct copy_ctx *c, uint64_t va)
 	return c->table + ((va - base) >> PAGE_SHIFT);
 }
 
-/* A huge leaf (hugetlb): shared with the child, write-protected on both sides when
- * private, like copy_hugetlb_page_range. */
+/* A huge leaf (hugetlb, or an anonymous THP): shared with the child, write-protected on
+ * both sides when private, like copy_hugetlb_page_range and copy_huge_pmd. */
 static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 {
 	pte_t e = *ep, *dst;
@@ -47,7 +47,26 @@ static int copy_huge(struct copy_ctx *c, uint64_t va, pte_t *ep, int level)
 		c->err = -ENOMEM;
 		return 1;
 	}
-	if (e & PTE_P) {
+	if (mm_is_huge_zero_pmd(c->src, e, level)) {
+		/* copy_huge_pmd: the child maps the huge zero page too, with its own deposit. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+	} else if (mm_is_thp_pmd(c->src, e, level)) {
+		/* copy_huge_pmd: the child shares the THP, both sides write-protected; the
+		 * child's PMD gets its own deposited table. */
+		if (pgt_deposit(&c->dst->pgt)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+		mm_thp_pmd_get(c->dst, pfn_to_page(c->src->sys->ph, pte_pfn(e)));
+		c->charged += HPAGE_PMD_NR;	/* the child's own 512 pages (touch style) */
+		if (e & PTE_RW) {
+			e &= ~PTE_RW;
+			*ep = e;
+		}
+	} else if (e & PTE_P) {
 		struct page *pg = pfn_to_page(c->src->sys->ph, pte_pfn(e));
 		page_get(pg);
 		atomic_fetch_add(&pg->mapcount, 1);
@@ -137,6 +156,7 @@ static void copy_layout(struct mm_struct *dst, const struct mm_struct *src)
 	dst->start_stack = src->start_stack;
 	dst->def_flags = src->def_flags & ~(VM_LOCKED | VM_LOCKONFAULT);	/* no MCL_FUTURE */
 	dst->pkey_map = src->pkey_map;
+	dst->thp_disable = src->thp_disable;	/* MMF_INIT_MASK: fork keeps it */
 	dst->hiwater_vm = src->hiwater_vm;
 	dst->hiwater_rss = src->hiwater_rss;
 }

@@ -51,8 +51,10 @@ static struct page *follow_anon(struct mm_struct *mm, uint64_t addr)
 	int level;
 	pthread_mutex_lock(&mm->ptl);
 	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
-	if (ep && level == 1 && (*ep & PTE_P) && !(*ep & PTE_SPECIAL)) {
-		struct page *p = pfn_to_page(mm->sys->ph, pte_pfn(*ep));
+	int thp = ep && mm_is_thp_pmd(mm, *ep, level);	/* a THP's 4 KiB piece (follow_page) */
+	if (ep && (level == 1 || thp) && (*ep & PTE_P) && !(*ep & PTE_SPECIAL)) {
+		uint64_t sub = thp ? (addr & (PMD_SIZE - 1)) >> PAGE_SHIFT : 0;
+		struct page *p = pfn_to_page(mm->sys->ph, pte_pfn(*ep) + sub);
 		if ((p->flags & PG_anon) && !(p->flags & (PG_lazyfree | PG_hwpoison | PG_offline |
 							  PG_hugetlb | PG_head))) {
 			page_get(p);
@@ -70,6 +72,13 @@ static int wrprotect_locked(struct mm_struct *mm, uint64_t addr, struct page *pg
 {
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
+	if (ep && mm_is_thp_pmd(mm, *ep, level)) {
+		/* try_to_merge_one_page: a THP is split before one of its pages merges. */
+		if (mm_thp_split_pmd(mm, addr))
+			return -EAGAIN;
+		atomic_fetch_add(&mm->sys->thp.split_page, 1);
+		ep = pgt_lookup(&mm->pgt, addr, &level);
+	}
 	if (!ep || level != 1 || !(*ep & PTE_P) || pte_pfn(*ep) != page_to_pfn(mm->sys->ph, pg))
 		return -EAGAIN;
 	if (atomic_load(&pg->refcount) != atomic_load(&pg->mapcount) + 1)

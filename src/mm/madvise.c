@@ -23,6 +23,7 @@
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
 #endif
+#define MADV_COLLAPSE_ 25
 #define MADV_SOFT_OFFLINE_ 101
 #define MADV_GUARD_INSTALL_ 102
 #define MADV_GUARD_REMOVE_ 103
@@ -38,7 +39,7 @@ static int advice_supported(long a)
 	case MADV_POPULATE_WRITE: case MADV_FREE: case MADV_REMOVE: case MADV_GUARD_INSTALL_:
 	case MADV_GUARD_REMOVE_: case MADV_HWPOISON: case MADV_SOFT_OFFLINE_:
 	case MADV_COLD: case MADV_PAGEOUT:
-	case MADV_MERGEABLE: case MADV_UNMERGEABLE:
+	case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_COLLAPSE_:
 		return 1;
 	default:
 		return 0;
@@ -110,8 +111,14 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 		/* can_madv_lru_vma: locked, PFN and hugetlb mappings are EINVAL. */
 		if (v->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
 			return -EINVAL;
+		/* madvise_cold_or_pageout_pte_range: a THP is split before its pages are paged
+		 * out one by one (COLD leaves it whole: peimm's LRU has no huge entries). */
+		if (a == MADV_PAGEOUT && mm_thp_split_range(mm, start, end, THP_SPLIT_ANON))
+			return -ENOMEM;
 		mm_advise_cold_pageout(mm, v, start, end, a == MADV_PAGEOUT);
 		return 0;
+	case MADV_COLLAPSE_:
+		return mm_thp_madvise_collapse(mm, v, start, end);
 	case MADV_MERGEABLE:
 	case MADV_UNMERGEABLE: {
 		/* ksm_madvise decides the flags (and unmerges), then the range splits as
@@ -123,6 +130,10 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 		return mm_modify_range(mm, v, start, end, nf, out);
 	}
 	case MADV_FREE:
+		/* madvise_free_huge_pmd splits a THP the range cuts; peimm splits every THP
+		 * of the range, since lazy freeing works on 4 KiB PTEs. */
+		if (mm_thp_split_range(mm, start, end, THP_SPLIT_ANON))
+			return -ENOMEM;
 		return madvise_free_vma(mm, v, start, end);
 	case MADV_GUARD_INSTALL_:
 		return madvise_guard_install(mm, v, start, end);

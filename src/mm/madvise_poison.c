@@ -23,6 +23,15 @@ static int inject_target(struct mm_struct *mm, uint64_t a, pte_t **epp, struct p
 		return -EFAULT;
 	int level;
 	pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
+	if (ep && mm_is_thp_pmd(mm, *ep, level)) {
+		/* try_to_split_thp_page: only a 4 KiB frame can be retired. */
+		pthread_mutex_lock(&mm->ptl);
+		int err = mm_thp_split_pmd(mm, a);
+		pthread_mutex_unlock(&mm->ptl);
+		if (err)
+			return -EBUSY;
+		ep = pgt_lookup(&mm->pgt, a, &level);
+	}
 	if (!ep || !(*ep & PTE_P))
 		return -EFAULT;
 	if ((*ep & PTE_SPECIAL) || level != 1)

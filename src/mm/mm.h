@@ -46,6 +46,29 @@ static inline int mm_pte_lazyfree(const struct phys *ph, pte_t e)
 	return (pfn_to_page(ph, pte_pfn(e))->flags & PG_lazyfree) != 0;
 }
 
+/* Transparent huge pages (thp.c, thp_collapse.c): the live knobs the registry applier
+ * pushes, khugepaged's cursor and the event counters vmstat and sysfs show. */
+enum { THP_ALWAYS, THP_MADVISE, THP_NEVER };			/* ThpEnabled */
+enum { THP_DEFRAG_ALWAYS, THP_DEFRAG_DEFER, THP_DEFRAG_DEFER_MADVISE, THP_DEFRAG_MADVISE,
+       THP_DEFRAG_NEVER };					/* ThpDefrag */
+enum { THP_DISABLE_COMPLETELY = 1, THP_DISABLE_EXCEPT_ADVISED = 2 };	/* mm->thp_disable */
+#define THP_MAX_PTES_NONE	511	/* khugepaged/max_ptes_none */
+#define THP_MAX_PTES_SWAP	64	/* khugepaged/max_ptes_swap */
+#define THP_MAX_PTES_SHARED	256	/* khugepaged/max_ptes_shared */
+struct mm_thp {
+	atomic_int enabled;			/* THP_ALWAYS / THP_MADVISE / THP_NEVER */
+	atomic_int defrag;			/* THP_DEFRAG_* */
+	atomic_long nr_anon_thps;		/* huge pages some PMD maps (AnonHugePages) */
+	atomic_ulong fault_alloc, fault_fallback, collapse_alloc, collapse_alloc_failed;
+	atomic_ulong split_pmd, split_page;	/* vmstat thp_split_pmd / thp_split_page */
+	atomic_ulong scan_exceed_none, scan_exceed_swap, scan_exceed_shared;
+	atomic_ulong pages_collapsed, full_scans;	/* khugepaged's sysfs counters */
+	_Atomic(struct page *) huge_zero;	/* the huge zero page (512 zero frames, one
+						   kernel reference each), made at its first
+						   use and kept until mm_sys_stop; or NULL */
+	atomic_ulong zero_page_alloc, zero_page_alloc_failed;
+};
+
 /* The system-wide state the memory code needs; it lives inside the system object. */
 struct mm_sys {
 	struct kmem *km;			/* immutable */
@@ -72,6 +95,7 @@ struct mm_sys {
 	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list */
 	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
+	struct mm_thp thp;			/* transparent huge pages (thp.c); atomics */
 	struct commit commit;			/* vm_committed_as and the overcommit policy
 						   (reclaim/commit.h, mm/acct.c); atomics */
 };
@@ -130,6 +154,8 @@ struct mm_struct {
 	int dead;				/* torn down by mm_destroy; under lock */
 	struct ksm_mm_slot ksm_slot;		/* KSM's slot for this space (ksm_mm.c) */
 	int ksm_merge_any;			/* PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY); under lock */
+	int thp_disable;			/* PR_SET_THP_DISABLE: 0 or THP_DISABLE_*; kept by
+						 * fork and exec (MMF_INIT_MASK); under lock */
 	atomic_long committed;			/* pages this space adds to vm_committed_as */
 	int acct_touch;				/* VM_ACCOUNT pages charged at first touch (mode
 						 * 0) rather than at mmap (acct.c); under lock */
@@ -237,6 +263,15 @@ long mm_pkey_mprotect(struct mm_struct *mm, const struct mm_caller *c, uint64_t 
  * scan until src/reclaim exists. Returns the frames freed. Takes mm->lock for writing. */
 uint64_t mm_reclaim_lazyfree(struct mm_struct *mm);
 
+/* ---- thp.c / thp_collapse.c: transparent huge pages ---- */
+/* Frees the huge zero page, if one was made (mm_sys_stop). */
+void mm_thp_release(struct mm_sys *ms);
+/* smaps' THPeligible: thp_vma_allowable_order(vma, TVA_SMAPS, PMD_ORDER). */
+int mm_thp_eligible(struct mm_struct *mm, const struct vma *v);
+/* One khugepaged pass over up to *budget pages of mm from *cursor (an address; 0 at the
+ * start), collapsing what Linux would. Returns 1 when the end of mm was reached (cursor
+ * reset to 0). Takes mm->lock for writing. */
+int mm_khugepaged_scan(struct mm_struct *mm, uint64_t *cursor, uint64_t *budget);
 /* ---- acct.c: commit accounting (SPEC §8) ---- */
 /* Converts mm's charge to the style the current OvercommitMemory asks for (the registry
  * applier calls it for every address space). Takes mm->lock for writing. */

@@ -18,6 +18,7 @@ struct check_ctx {
 	long rss[NR_MM_COUNTERS];
 	long hugetlb;			/* bytes of hugetlb frames mapped */
 	long swapents;			/* swap entries */
+	uint64_t thp_pmds;		/* THP and huge zero PMDs (each has a deposited table) */
 };
 
 static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -48,8 +49,15 @@ static int check_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 		REPORT(c, "pte %#lx present in a PROT_NONE VMA\n", (unsigned long)va);
 	if ((e & PTE_PROTNONE) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		REPORT(c, "pte %#lx PROT_NONE in an accessible VMA\n", (unsigned long)va);
+	if (mm_is_huge_zero_pmd(c->mm, e, level))
+		c->thp_pmds++;	/* it keeps a deposited table too */
 	if (e & PTE_SPECIAL)
 		return 0;
+	c->thp_pmds += (uint64_t)mm_is_thp_pmd(c->mm, e, level);
+	if (mm_is_thp_pmd(c->mm, e, level) &&
+	    (va + PMD_SIZE > v->vm_end || v->vm_obj || (v->vm_flags & VM_SHARED) || !v->anon))
+		REPORT(c, "THP pmd %#lx not wholly inside an anonymous VMA %#lx-%#lx\n",
+		       (unsigned long)va, (unsigned long)v->vm_start, (unsigned long)v->vm_end);
 	struct page *pg = pfn_to_page(c->mm->sys->ph, pte_pfn(e));
 	if (atomic_load(&pg->mapcount) < 1 || atomic_load(&pg->refcount) < atomic_load(&pg->mapcount))
 		REPORT(c, "pte %#lx maps pfn %#lx with mapcount %d refcount %d\n", (unsigned long)va,
@@ -104,6 +112,9 @@ static void check_counters(struct check_ctx *c)
 	if (atomic_load(&mm->hugetlb_bytes) != c->hugetlb)
 		REPORT(c, "HugetlbPages is %ld bytes, recount gives %ld\n", atomic_load(&mm->hugetlb_bytes),
 		       c->hugetlb);
+	if (mm->pgt.nr_deposited != c->thp_pmds)
+		REPORT(c, "%lu deposited tables for %lu THP and huge zero PMDs\n",
+		       (unsigned long)mm->pgt.nr_deposited, (unsigned long)c->thp_pmds);
 	if (atomic_load(&mm->swapents) != c->swapents)
 		REPORT(c, "MM_SWAPENTS is %ld, recount gives %ld\n", atomic_load(&mm->swapents),
 		       c->swapents);

@@ -74,6 +74,7 @@ int mm_sys_start(struct mm_sys *ms)
 void mm_sys_stop(struct mm_sys *ms)
 {
 	ksm_release(&ms->ksm);	/* every mm has exited: only stable nodes are left */
+	mm_thp_release(ms);
 	if (ms->zero_page)
 		phys_put(ms->ph, ms->zero_page);
 	ms->zero_page = NULL;

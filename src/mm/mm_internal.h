@@ -99,6 +99,15 @@ static inline int mm_pte_poisoned(struct mm_struct *mm, pte_t e)
 		return 0;
 	return (pfn_to_page(mm->sys->ph, pte_pfn(e))->flags & PG_hwpoison) != 0;
 }
+/* The same for the 4 KiB page at va under an entry of any level (a THP's frames are
+ * poisoned one by one; hugetlb frames never are). */
+static inline int mm_pte_poisoned_at(struct mm_struct *mm, pte_t e, int level, uint64_t va)
+{
+	if ((e & (PTE_P | PTE_PROTNONE)) == 0 || (e & PTE_SPECIAL))
+		return 0;
+	uint64_t pfn = pte_pfn(e) + ((va & (pgt_level_size(level) - 1)) >> PAGE_SHIFT);
+	return (pfn_to_page(mm->sys->ph, pfn)->flags & PG_hwpoison) != 0;
+}
 /* Does PKRU forbid this data access to pages of key `pkey`? (exec is never checked) */
 static inline int pkru_denies(uint32_t pkru, unsigned pkey, int how)
 {
@@ -177,6 +186,47 @@ void mm_hugetlb_unreserve(struct mm_struct *mm, struct vma *v, uint64_t start, u
 int mm_hugetlb_rereserve(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 /* May v be split at addr (hugetlb VMAs only at huge boundaries)? */
 int mm_hugetlb_split_ok(const struct vma *v, uint64_t addr);
+
+/* ---- thp.c: transparent huge pages (a run of 512 frames behind one PS entry) ---- */
+#define HPAGE_PMD_ORDER	9
+#define HPAGE_PMD_NR	512u
+/* May v get huge pages (thp_vma_allowable_order, PMD order, without the size check)?
+ * forced = MADV_COLLAPSE, which ignores ThpEnabled. */
+int mm_thp_vma_allowed(struct mm_struct *mm, const struct vma *v, int forced);
+/* Is e, found at `level`, a PMD entry (present or PROT_NONE) of an anonymous THP? */
+int mm_is_thp_pmd(struct mm_struct *mm, pte_t e, int level);
+/* Is it a PMD entry of the huge zero page (special: no counts, but a deposited table)? */
+int mm_is_huge_zero_pmd(struct mm_struct *mm, pte_t e, int level);
+/* Does this mapping alone hold all 512 frames of the THP entry e? */
+int mm_thp_exclusive(struct mm_struct *mm, pte_t e);
+/* The huge side of a fault on private anonymous memory, mm->lock held for reading and
+ * ptl not: 1 when it decided (*r set), 0 to go on with 4 KiB pages (fallback, or a
+ * shared huge PMD it split for a 4 KiB copy). */
+int mm_thp_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
+		 enum fault_ret *r);
+/* 512 zeroed, naturally aligned frames (refcount 1 each) or NULL. reclaim: 0 never
+ * reclaims, 1 lets ThpDefrag decide on one direct-reclaim pass, 2 always tries one. */
+struct page *mm_thp_alloc(struct mm_struct *mm, const struct vma *v, int reclaim);
+void mm_thp_free(struct mm_struct *mm, struct page *pg);	/* puts all 512 */
+/* Accounts the fresh run pg as mapped by one PMD for base in v (references pass to it)
+ * and returns the PS entry; stores it at *ep unless ep is NULL (collapse installs it). */
+pte_t mm_thp_install(struct mm_struct *mm, struct vma *v, uint64_t base, pte_t *ep,
+		     struct page *pg, pte_t bits);
+/* One more PMD maps the run (fork): references, mapcounts, RSS of mm. */
+void mm_thp_pmd_get(struct mm_struct *mm, struct page *pg);
+/* A PMD of mm no longer maps the run: mapcounts and RSS (the references stay). */
+void mm_thp_pmd_unmap_counts(struct mm_struct *mm, struct page *pg);
+/* Splits the THP PMD covering addr into 512 PTEs (split_huge_pmd) with the table
+ * deposited for it: 0 (-ENOMEM, nothing changed, only if that table is missing). No THP
+ * there: 0. mm->lock for writing, or reading with ptl. */
+int mm_thp_split_pmd(struct mm_struct *mm, uint64_t addr);
+/* Splits the huge PMDs (THPs and the huge zero page) straddling start and end
+ * (THP_SPLIT_EDGES), every one in [start, end) (THP_SPLIT_ALL), or every THP but not the
+ * huge zero page (THP_SPLIT_ANON: MADV_FREE and MADV_PAGEOUT leave that alone). */
+enum { THP_SPLIT_EDGES, THP_SPLIT_ALL, THP_SPLIT_ANON };
+int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int how);
+/* MADV_COLLAPSE over [start, end) of v's range (thp_collapse.c). */
+long mm_thp_madvise_collapse(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 
 /* ---- wx.c: W^X (SPEC §4) ---- */
 uint64_t wx_history(uint64_t vf);	/* VM_WAS_* for the rights in vf */

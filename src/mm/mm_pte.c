@@ -140,6 +140,10 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		zap_uncharge(z, va, 1);
 		return 0;
 	}
+	if (mm_is_huge_zero_pmd(mm, e, level)) {
+		pgt_withdraw(&mm->pgt);	/* zap_huge_pmd of the huge zero page */
+		return 0;
+	}
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return z->only != NULL;	/* special frames are not counted */
 	struct page *pg = pfn_to_page(mm->sys->ph, pte_pfn(e));
@@ -153,6 +157,15 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		PM_ENFORCE(old > 0);
 		atomic_fetch_sub(&mm->hugetlb_bytes, (long)pgt_level_size(level));	/* not RSS */
 		zap_defer_put(z, pg);
+		return 0;
+	}
+	if (level == 2) {
+		/* zap_huge_pmd: the range covers the whole THP (edges were split first). */
+		mm_thp_pmd_unmap_counts(mm, pg);
+		pgt_withdraw(&mm->pgt);	/* zap_deposited_table */
+		zap_uncharge(z, va, HPAGE_PMD_NR);	/* the touch-style commit charge */
+		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
+			zap_defer_put(z, &pg[i]);
 		return 0;
 	}
 	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
@@ -174,6 +187,15 @@ void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, un
 	uint64_t rss = mm_rss(mm);
 	if (rss > mm->hiwater_rss)
 		mm->hiwater_rss = rss;
+	/* A THP the range covers only in part is split first, so its other pages stay. The
+	 * split needs one table page; without it that huge page is left whole (the range
+	 * is clipped to its boundary: only its own pages are spared). */
+	if ((start & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, start))
+		start = (start | (PMD_SIZE - 1)) + 1;
+	if (start < end && (end & (PMD_SIZE - 1)) && mm_thp_split_pmd(mm, end - 1))
+		end &= ~(PMD_SIZE - 1);
+	if (start >= end)
+		return;
 	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
 	zap_release(&z);
 	mm_flush_tlb(mm);
@@ -202,7 +224,6 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	const struct vma *v = c->v;
 	pte_t e = *ep;
 	(void)va;
-	(void)level;
 	if (!(e & (PTE_P | PTE_PROTNONE)))
 		return 0;
 	const pte_t keep = PTE_PFN_MASK | PTE_A | PTE_D | PTE_SPECIAL | PTE_SOFTDIRTY | PTE_PS | PTE_SYNC;
@@ -213,7 +234,8 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		n |= mm_vma_pte_bits(v);
 		int writable = (v->vm_flags & VM_WRITE) && !(e & PTE_SPECIAL);
 		if (writable && !(v->vm_flags & VM_SHARED))
-			writable = mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
+			writable = mm_is_thp_pmd(c->mm, e, level) ? mm_thp_exclusive(c->mm, e) :
+				   mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
 		if (writable)
 			n |= PTE_RW;
 	}

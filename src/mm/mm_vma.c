@@ -74,6 +74,9 @@ struct vma *mm_split_vma(struct mm_struct *mm, struct vma *v, uint64_t addr, int
 		*err = -ENOMEM;
 		return NULL;
 	}
+	/* vma_adjust_trans_huge: no huge PMD may straddle the new boundary. */
+	if ((addr & (PMD_SIZE - 1)) && (*err = mm_thp_split_pmd(mm, addr)))
+		return NULL;
 	if ((*err = prepare_vmas(mm, &nv, 1)))
 		return NULL;
 	return split_prepared(mm, v, addr, nv);
@@ -175,8 +178,12 @@ int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, ui
 	if (nsplit - merges > 0 && mm->mt.count + (uint64_t)(nsplit - merges) > mm->sys->max_map_count)
 		return -ENOMEM;
 	struct vma *nv[2] = { NULL, NULL };
-	int err = prepare_vmas(mm, nv, nsplit);
-	if (err)
+	int err = 0;
+	if (start > v->vm_start && (start & (PMD_SIZE - 1)))
+		err = mm_thp_split_pmd(mm, start);	/* vma_adjust_trans_huge */
+	if (!err && end < v->vm_end && (end & (PMD_SIZE - 1)))
+		err = mm_thp_split_pmd(mm, end);
+	if (err || (err = prepare_vmas(mm, nv, nsplit)))
 		return err;
 	if (nsplit == 2)
 		v = split3_prepared(mm, v, start, end, nv);
@@ -211,8 +218,12 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 	if (split_start && v->vm_end > end && mm->mt.count >= mm->sys->max_map_count)
 		return -ENOMEM;
 	struct vma *nv[2] = { NULL, NULL };
-	int err = prepare_vmas(mm, nv, split_start + split_end);
-	if (err)
+	int err = 0;
+	if (split_start && (start & (PMD_SIZE - 1)))
+		err = mm_thp_split_pmd(mm, start);	/* vma_adjust_trans_huge */
+	if (!err && split_end && (end & (PMD_SIZE - 1)))
+		err = mm_thp_split_pmd(mm, end);
+	if (err || (err = prepare_vmas(mm, nv, split_start + split_end)))
 		return err;
 	int used = 0;
 	if (split_start)

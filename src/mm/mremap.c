@@ -68,7 +68,12 @@ static long move_vma(struct remap *r, struct vma *v, uint64_t new_addr)
 	/* copy_vma: anonymous memory never faulted takes the new address as its pgoff, which
 	 * lets it merge where it lands; faulted memory keeps its old pgoff. */
 	nv->vm_pgoff = (!v->vm_obj && !v->anon) ? new_addr >> PAGE_SHIFT : pgoff;
-	if (pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
+	/* move_huge_pmd moves a THP whole only where both sides are 2 MiB aligned; any other
+	 * huge PMD of the range is split first (the old range's edges always are). */
+	if (mm_thp_split_range(mm, r->addr, r->addr + r->old_len,
+			       ((r->addr ^ new_addr) & (PMD_SIZE - 1)) ? THP_SPLIT_ALL :
+			       THP_SPLIT_EDGES) ||
+	    pgt_move_range(&mm->pgt, r->addr, new_addr, r->old_len)) {
 		vma_free(mm, nv);
 		return -ENOMEM;
 	}

@@ -102,6 +102,22 @@ static void rmap_mm(struct rmap_ctx *c, struct mm_struct *mm, const void *key, i
 		int level;
 		pthread_mutex_lock(&mm->ptl);
 		pte_t *ep = pgt_lookup(&mm->pgt, addr, &level);
+		if (ep && (*ep & PTE_P) && mm_is_thp_pmd(mm, *ep, level) &&
+		    pfn - pte_pfn(*ep) < HPAGE_PMD_NR) {
+			/* A THP's piece: its PMD's A bit answers for it; swapping it out splits
+			 * the PMD first (split_folio before add_to_swap), in mms reclaim holds
+			 * for writing only. */
+			if (c->op == RMAP_YOUNG) {
+				rmap_one(c, mm, v, ep);
+				ep = NULL;
+			} else if (own || mm_thp_split_pmd(mm, addr)) {
+				c->failed = 1;
+				ep = NULL;
+			} else {
+				atomic_fetch_add(&c->ms->thp.split_page, 1);
+				ep = pgt_lookup(&mm->pgt, addr, &level);
+			}
+		}
 		if (ep && level == 1 && (*ep & PTE_P) && !(*ep & PTE_SPECIAL) && pte_pfn(*ep) == pfn)
 			rmap_one(c, mm, v, ep);
 		pthread_mutex_unlock(&mm->ptl);

@@ -84,7 +84,7 @@ static enum fault_ret translate_slow(struct mm_struct *mm, struct tlb *tlb, uint
 		int level;
 		pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
 		pte_t e = ep ? *ep : 0;
-		if (pte_allows(e, how) && !mm_pte_poisoned(mm, e)) {
+		if (pte_allows(e, how) && !mm_pte_poisoned_at(mm, e, level, a)) {
 			*pkey = (int)pte_pkey(e);
 			if (pkru_denies(pkru, (unsigned)*pkey, how))
 				return FAULT_SEGV_PKUERR;

@@ -40,6 +40,7 @@ int pgt_init(struct pgt *p, struct phys *ph, int levels)
 	if (levels != 4 && levels != 5)
 		return -EINVAL;
 	*p = (struct pgt){ .ph = ph, .levels = levels };
+	list_init(&p->deposit);
 	struct page *root = table_alloc(p, levels);
 	if (!root)
 		return -ENOMEM;
@@ -63,6 +64,8 @@ void pgt_destroy(struct pgt *p)
 		.leaf = destroy_leaf, .post = pgt_free_if_empty,
 	};
 	pgt_walk(&w);
+	while (p->nr_deposited)
+		pgt_withdraw(p);
 	struct page *root = pfn_to_page(p->ph, p->root);
 	PM_ENFORCE(root->pt_used == 0);
 	phys_put(p->ph, root);
@@ -176,11 +179,16 @@ int pgt_split_huge(struct pgt *p, uint64_t va)
 	if (!ep || level == 1)
 		return 0;
 	pte_t e = pte_read(ep);
-	if ((e & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
-		return 0;
-	struct page *pg = table_alloc(p, level - 1);
-	if (!pg)
+	if (!(e & PTE_PS))
+		return 0;	/* nothing there, or a table: a huge leaf present or not has PS */
+	struct page *pg = NULL;
+	if (level == 2 && p->nr_deposited) {	/* pgtable_trans_huge_withdraw */
+		pg = list_entry(p->deposit.next, struct page, lru);
+		list_del(&pg->lru);
+		p->nr_deposited--;
+	} else if (!(pg = table_alloc(p, level - 1))) {
 		return -ENOMEM;
+	}
 	split_fill(pgt_table(p, page_to_pfn(p->ph, pg)), e, level);
 	pg->pt_used = PGT_ENTRIES;
 	p->nr_tables[level - 1]++;
@@ -191,8 +199,51 @@ int pgt_split_huge(struct pgt *p, uint64_t va)
 
 uint64_t pgt_nr_tables(const struct pgt *p)
 {
-	uint64_t n = 0;
+	uint64_t n = p->nr_deposited;
 	for (int l = 1; l < p->levels; l++)
 		n += p->nr_tables[l];
 	return n;
+}
+
+int pgt_collapse_huge(struct pgt *p, uint64_t va, pte_t leaf)
+{
+	int level;
+	pte_t *ep = pgt_lookup(p, va, &level);
+	PM_ENFORCE(!(va & (pgt_level_size(2) - 1)) && (leaf & PTE_PS));
+	if (!ep || level != 1)
+		return -EINVAL;
+	struct page *pt = table_page_of(p, ep);
+	if (pt->pt_used != 0)
+		return -EBUSY;
+	/* The PMD that points at this table: walk down once more to reach it. */
+	pte_t *table = pgt_table(p, p->root);
+	for (int l = p->levels; l > 2; l--)
+		table = pgt_table(p, pte_pfn(pte_read(&table[pgt_index(va, l)])));
+	pte_t *pmd = &table[pgt_index(va, 2)];
+	/* Non-zero to non-zero: the PD's pt_used is unchanged (pmdp_collapse_flush, then the
+	 * table freed as collapse_huge_page's pte_free does). */
+	__atomic_store_n(pmd, leaf, __ATOMIC_RELEASE);
+	p->nr_tables[1]--;
+	list_add(&pt->lru, &p->deposit);	/* collapse_huge_page deposits the old table */
+	p->nr_deposited++;
+	return 0;
+}
+
+int pgt_deposit(struct pgt *p)
+{
+	struct page *pg = table_alloc(p, 1);
+	if (!pg)
+		return -ENOMEM;
+	list_add(&pg->lru, &p->deposit);
+	p->nr_deposited++;
+	return 0;
+}
+
+void pgt_withdraw(struct pgt *p)
+{
+	PM_ENFORCE(p->nr_deposited > 0);
+	struct page *pg = list_entry(p->deposit.next, struct page, lru);
+	list_del(&pg->lru);
+	p->nr_deposited--;
+	phys_put(p->ph, pg);
 }

@@ -87,6 +87,9 @@ struct pgt {
 	uint64_t root;				/* PFN of the top table; immutable */
 	int levels;				/* 4 or 5; immutable */
 	uint64_t nr_tables[PGT_MAX_LEVELS + 1];	/* tables per level, root included */
+	struct list_head deposit;		/* PTE tables set aside for splits of huge
+						   leaves (linked through page.lru) */
+	uint64_t nr_deposited;			/* their number */
 };
 
 /* First byte above the range the tables can map: 2^47 (4-level) or 2^56 (5-level). */
@@ -94,7 +97,8 @@ static inline uint64_t pgt_user_end(const struct pgt *p) { return 1ULL << (12 + 
 
 /* Allocates the root table. Returns 0 or -ENOMEM (nothing allocated). */
 int pgt_init(struct pgt *p, struct phys *ph, int levels);
-/* Frees every table page. Leaf entries must already be gone (PM_ENFORCE). */
+/* Frees every table page, deposited ones included. Leaf entries must already be gone
+ * (PM_ENFORCE). */
 void pgt_destroy(struct pgt *p);
 
 /* The leaf entry that maps va, at whatever level the leaf is (*level = 1, 2 or 3), without
@@ -121,16 +125,31 @@ void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn za
 /* For each present leaf in [start, end): entry = (entry & ~clear) | set. */
 void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear, pte_t set);
 /* Replaces the huge leaf (level 2 or 3) that covers va with a table of next-level entries
- * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. When no
- * present huge leaf covers va, returns 0 and changes nothing. */
+ * mapping the same frames with the same bits. 0, or -ENOMEM with nothing changed. A
+ * non-present leaf that keeps PS (mm's PROT_NONE) splits too. When no huge leaf covers va,
+ * returns 0 and changes nothing. */
 int pgt_split_huge(struct pgt *p, uint64_t va);
+
+/* The reverse of a 2 MiB split: the PTE table under the PMD of va (2 MiB aligned) must
+ * hold no entries; it becomes a deposited table and the PMD becomes `leaf` (a PS entry).
+ * 0, -EINVAL when no table is there, -EBUSY when it still holds entries (nothing changed
+ * then). */
+int pgt_collapse_huge(struct pgt *p, uint64_t va, pte_t leaf);
 
 /* Moves every entry of [old, old+len) to [new, new+len), which must hold no entries.
  * Whole tables move where both ends are aligned to a level (mremap's O(tables) path). On
  * -ENOMEM everything is back where it was. Page aligned; the ranges must not overlap. */
 int pgt_move_range(struct pgt *p, uint64_t old, uint64_t new, uint64_t len);
 
-/* Page-table pages below the root, as Linux counts them for VmPTE. */
+/* Deposited tables (Linux's pgtable_trans_huge_deposit): a PTE table set aside when a
+ * huge leaf that may be split is made, so that the split cannot fail; pgt_split_huge of a
+ * 2 MiB leaf takes one when there is one, pgt_collapse_huge gives the table it frees back
+ * as one. The caller serialises these calls (the mm lock held exclusively, or its ptl).
+ * pgt_deposit: 0 or -ENOMEM. pgt_withdraw frees one (there must be one). */
+int pgt_deposit(struct pgt *p);
+void pgt_withdraw(struct pgt *p);
+
+/* Page-table pages below the root, as Linux counts them for VmPTE (deposited ones too). */
 uint64_t pgt_nr_tables(const struct pgt *p);
 /* Recounts pt_used and nr_tables from the tables; returns the number of problems. */
 int pgt_check(struct pgt *p);

@@ -124,6 +124,19 @@ int pgt_check(struct pgt *p)
 			problem(&s, "level %d: nr_tables %" PRIu64 ", expected %" PRIu64 " (recounted)",
 				l, p->nr_tables[l], s.counted[l]);
 	}
+	uint64_t dep = 0;
+	for (struct list_head *l = p->deposit.next; l != &p->deposit; l = l->next) {
+		const struct page *pg = list_entry(l, struct page, lru);
+		dep++;
+		if (pg->pt_used || pg->owner != p || pg->index != 1 || !(pg->flags & PG_pgtable) ||
+		    pg->lru_list || atomic_load(&pg->refcount) != 1)
+			problem(&s, "deposited table pfn 0x%" PRIx64 ": pt_used %u, level %" PRIu64
+				", flags %#x, refcount %d", page_to_pfn(p->ph, pg), (unsigned)pg->pt_used,
+				pg->index, (unsigned)pg->flags, atomic_load(&pg->refcount));
+	}
+	if (dep != p->nr_deposited)
+		problem(&s, "nr_deposited %" PRIu64 ", expected %" PRIu64 " (recounted)",
+			p->nr_deposited, dep);
 	if (s.problems) {
 		fprintf(stderr, "pgt_check: %d problem(s); tree of root pfn 0x%" PRIx64 ":\n",
 			s.problems, p->root);

@@ -138,6 +138,7 @@ struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts)
 	pg->owner = NULL;
 	pg->index = 0;
 	pg->pt_used = 0;
+	pg->thp_maps = 0;
 	/* Relaxed: nobody else can see the block yet. Whatever publishes it (a PTE store under
 	 * the table lock, a list insert under its lock) orders these stores, and a seq_cst
 	 * store here is an xchg that waits for the 4 KiB of zeroing to drain first. */
@@ -191,6 +192,24 @@ void phys_free(struct phys *ph, struct page *pg, unsigned order)
 	pthread_mutex_lock(&ph->lock);
 	free_locked(ph, pg, order);
 	pthread_mutex_unlock(&ph->lock);
+}
+
+void phys_split_block(struct phys *ph, struct page *pg)
+{
+	(void)ph;
+	PM_ENFORCE(atomic_load(&pg->refcount) == 1 && !(pg->flags & (PG_hugetlb | PG_buddy)));
+	uint64_t n = (pg->flags & PG_head) ? 1ULL << pg->order : 1;
+	pg->flags &= ~PG_head;
+	for (uint64_t i = 0; i < n; i++) {
+		pg[i].order = 0;
+		pg[i].owner_kind = OWNER_NONE;
+		pg[i].owner = NULL;
+		pg[i].index = 0;
+		pg[i].pt_used = 0;
+		pg[i].thp_maps = 0;
+		atomic_store(&pg[i].mapcount, 0);
+		atomic_store(&pg[i].refcount, 1);
+	}
 }
 
 /* A frame whose last reference is gone, already off its LRU list: to its pool, retired,

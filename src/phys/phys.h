@@ -58,6 +58,8 @@ struct page {
 	uint16_t pt_used;		/* page-table pages: non-empty entries (under mm lock) */
 	uint8_t lru_list;		/* reclaim: 1 + the LRU list holding the frame (through
 					   lru), 0 = none; under the LRU lock */
+	uint16_t thp_maps;		/* anon THP (mm/thp.c): PMD entries mapping the 2 MiB
+					   run this frame heads; 0 otherwise */
 	void *owner;			/* see enum page_owner */
 	uint64_t index;			/* page index in the owner */
 };
@@ -109,6 +111,9 @@ uint64_t phys_destroy(struct phys *ph);
 struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts);
 /* Returns a block from phys_alloc. The refcount must already be 0 and the mapcount 0. */
 void phys_free(struct phys *ph, struct page *pg, unsigned order);
+/* Turns a block from phys_alloc into 2^order independent frames, each with refcount 1
+ * (Linux's split_page): each is later put on its own and the buddy merges them again. */
+void phys_split_block(struct phys *ph, struct page *pg);
 /* Drops one reference; frees the block when it reaches zero. Returns 1 if freed. A single
  * frame marked PG_hwpoison or PG_offline is retired instead of freed: it stays out of the
  * free lists for good and is counted in nr_retired. */

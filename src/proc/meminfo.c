@@ -162,8 +162,8 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 	kb_line(sb, "VmallocUsed", 0);
 	kb_line(sb, "VmallocChunk", 0);
 	kb_line(sb, "Percpu", 0);
-	/* THP is not built: no huge anon, shmem or file pages exist yet. */
-	kb_line(sb, "AnonHugePages", 0);
+	/* Anonymous THPs some PMD maps (NR_ANON_THPS); THP for shmem and files is not built. */
+	kb_line(sb, "AnonHugePages", (uint64_t)atomic_load(&sv->ms->thp.nr_anon_thps) * (PMD_SIZE >> 10));
 	kb_line(sb, "ShmemHugePages", 0);
 	kb_line(sb, "ShmemPmdMapped", 0);
 	kb_line(sb, "FileHugePages", 0);
@@ -182,6 +182,9 @@ enum vmstat_src {
 	VS_ZERO, VS_FREE, VS_ANON, VS_FILE, VS_SHMEM, VS_DIRTY, VS_MAPPED, VS_PGTABLE,
 	VS_MLOCK, VS_ANON_LRU, VS_FILE_LRU, VS_HUGETLB, VS_PGALLOC, VS_PGFREE, VS_PGFAULT,
 	VS_SWAPCACHED, VS_PSWPIN, VS_PSWPOUT, VS_OOM_KILL,
+	VS_ANON_THPS, VS_THP_FAULT_ALLOC, VS_THP_FAULT_FALLBACK, VS_THP_COLLAPSE_ALLOC,
+	VS_THP_COLLAPSE_FAILED, VS_THP_SPLIT_PAGE, VS_THP_SPLIT_PMD, VS_THP_EXCEED_NONE,
+	VS_THP_EXCEED_SWAP, VS_THP_EXCEED_SHARED, VS_THP_ZERO_ALLOC, VS_THP_ZERO_FAILED,
 	VS_LRU,				/* + enum lru_list: the list lengths */
 	VS_RECLAIM = VS_LRU + NR_LRU_LISTS,	/* + enum lru_stat: reclaim's event counters */
 	NR_VS = VS_RECLAIM + NR_LRU_STATS,
@@ -209,7 +212,7 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "nr_mapped", VS_MAPPED }, { "nr_file_pages", VS_FILE }, { "nr_dirty", VS_DIRTY },
 	{ "nr_writeback", VS_ZERO }, { "nr_shmem", VS_SHMEM }, { "nr_shmem_hugepages", VS_ZERO },
 	{ "nr_shmem_pmdmapped", VS_ZERO }, { "nr_file_hugepages", VS_ZERO },
-	{ "nr_file_pmdmapped", VS_ZERO }, { "nr_anon_transparent_hugepages", VS_ZERO },
+	{ "nr_file_pmdmapped", VS_ZERO }, { "nr_anon_transparent_hugepages", VS_ANON_THPS },
 	{ "nr_vmscan_write", VS_ZERO }, { "nr_vmscan_immediate_reclaim", VS_ZERO },
 	{ "nr_dirtied", VS_ZERO }, { "nr_written", VS_ZERO }, { "nr_throttled_written", VS_ZERO },
 	{ "nr_kernel_misc_reclaimable", VS_ZERO }, { "nr_foll_pin_acquired", VS_ZERO },
@@ -261,16 +264,18 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "unevictable_pgs_scanned", VS_ZERO }, { "unevictable_pgs_rescued", VS_ZERO },
 	{ "unevictable_pgs_mlocked", VS_ZERO }, { "unevictable_pgs_munlocked", VS_ZERO },
 	{ "unevictable_pgs_cleared", VS_ZERO }, { "unevictable_pgs_stranded", VS_ZERO },
-	{ "thp_fault_alloc", VS_ZERO }, { "thp_fault_fallback", VS_ZERO },
-	{ "thp_fault_fallback_charge", VS_ZERO }, { "thp_collapse_alloc", VS_ZERO },
-	{ "thp_collapse_alloc_failed", VS_ZERO }, { "thp_file_alloc", VS_ZERO },
+	{ "thp_fault_alloc", VS_THP_FAULT_ALLOC }, { "thp_fault_fallback", VS_THP_FAULT_FALLBACK },
+	{ "thp_fault_fallback_charge", VS_ZERO }, { "thp_collapse_alloc", VS_THP_COLLAPSE_ALLOC },
+	{ "thp_collapse_alloc_failed", VS_THP_COLLAPSE_FAILED }, { "thp_file_alloc", VS_ZERO },
 	{ "thp_file_fallback", VS_ZERO }, { "thp_file_fallback_charge", VS_ZERO },
-	{ "thp_file_mapped", VS_ZERO }, { "thp_split_page", VS_ZERO },
+	{ "thp_file_mapped", VS_ZERO }, { "thp_split_page", VS_THP_SPLIT_PAGE },
 	{ "thp_split_page_failed", VS_ZERO }, { "thp_deferred_split_page", VS_ZERO },
-	{ "thp_underused_split_page", VS_ZERO }, { "thp_split_pmd", VS_ZERO },
-	{ "thp_scan_exceed_none_pte", VS_ZERO }, { "thp_scan_exceed_swap_pte", VS_ZERO },
-	{ "thp_scan_exceed_share_pte", VS_ZERO }, { "thp_split_pud", VS_ZERO },
-	{ "thp_zero_page_alloc", VS_ZERO }, { "thp_zero_page_alloc_failed", VS_ZERO },
+	{ "thp_underused_split_page", VS_ZERO }, { "thp_split_pmd", VS_THP_SPLIT_PMD },
+	{ "thp_scan_exceed_none_pte", VS_THP_EXCEED_NONE },
+	{ "thp_scan_exceed_swap_pte", VS_THP_EXCEED_SWAP },
+	{ "thp_scan_exceed_share_pte", VS_THP_EXCEED_SHARED }, { "thp_split_pud", VS_ZERO },
+	{ "thp_zero_page_alloc", VS_THP_ZERO_ALLOC },
+	{ "thp_zero_page_alloc_failed", VS_THP_ZERO_FAILED },
 	{ "thp_swpout", VS_ZERO }, { "thp_swpout_fallback", VS_ZERO },
 	{ "balloon_inflate", VS_ZERO }, { "balloon_deflate", VS_ZERO },
 	{ "balloon_migrate", VS_ZERO }, { "swap_ra", VS_ZERO }, { "swap_ra_hit", VS_ZERO },
@@ -300,6 +305,18 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 		[VS_PGFAULT] = (uint64_t)atomic_load(&sv->ms->pgfault),
 		[VS_SWAPCACHED] = sf.cached, [VS_PSWPIN] = sf.pswpin, [VS_PSWPOUT] = sf.pswpout,
 		[VS_OOM_KILL] = sv->oom_kills,
+		[VS_ANON_THPS] = (uint64_t)atomic_load(&sv->ms->thp.nr_anon_thps),	/* in THPs */
+		[VS_THP_FAULT_ALLOC] = atomic_load(&sv->ms->thp.fault_alloc),
+		[VS_THP_FAULT_FALLBACK] = atomic_load(&sv->ms->thp.fault_fallback),
+		[VS_THP_COLLAPSE_ALLOC] = atomic_load(&sv->ms->thp.collapse_alloc),
+		[VS_THP_COLLAPSE_FAILED] = atomic_load(&sv->ms->thp.collapse_alloc_failed),
+		[VS_THP_SPLIT_PAGE] = atomic_load(&sv->ms->thp.split_page),
+		[VS_THP_SPLIT_PMD] = atomic_load(&sv->ms->thp.split_pmd),
+		[VS_THP_EXCEED_NONE] = atomic_load(&sv->ms->thp.scan_exceed_none),
+		[VS_THP_EXCEED_SWAP] = atomic_load(&sv->ms->thp.scan_exceed_swap),
+		[VS_THP_EXCEED_SHARED] = atomic_load(&sv->ms->thp.scan_exceed_shared),
+		[VS_THP_ZERO_ALLOC] = atomic_load(&sv->ms->thp.zero_page_alloc),
+		[VS_THP_ZERO_FAILED] = atomic_load(&sv->ms->thp.zero_page_alloc_failed),
 	};
 	if (sv->ms->lru) {
 		lru_count(sv->ms->lru, &v[VS_LRU]);

@@ -194,7 +194,7 @@ static uint64_t vma_page_size(const struct vma *v)
 }
 
 /* One smaps entry after its header line; v is NULL for the [vsyscall] gate page. */
-static void show_entry(struct strbuf *sb, const struct vma *v, uint64_t size,
+static void show_entry(struct strbuf *sb, struct mm_struct *mm, const struct vma *v, uint64_t size,
 		       const struct smaps_stats *st)
 {
 	uint64_t psize = v ? vma_page_size(v) : PAGE_SIZE;
@@ -202,10 +202,9 @@ static void show_entry(struct strbuf *sb, const struct vma *v, uint64_t size,
 	kb(sb, "KernelPageSize", psize);
 	kb(sb, "MMUPageSize", psize);
 	show_stats(sb, st, 0);
-	/* THPeligible: peimm has no THP fault path yet, so no VMA can get a huge page on a
-	 * fault; this becomes thp_vma_allowable_order's answer when THP lands. */
+	/* THPeligible: thp_vma_allowable_order's answer for smaps (mm_thp_eligible). */
 	sb_puts(sb, "THPeligible:    ");
-	sb_dec(sb, 0, 8);
+	sb_dec(sb, v && mm ? mm_thp_eligible(mm, v) : 0, 8);
 	sb_putc(sb, '\n');
 	/* ProtectionKey is printed because the simulated CPU has pkeys (SPEC §10); the gate
 	 * page, like every VMA without a key, carries key 0. */
@@ -223,14 +222,14 @@ void proc_render_smaps(struct mm_struct *mm, struct strbuf *sb)
 		struct smaps_stats st = { 0 };
 		smaps_vma(mm, v, &st);
 		proc_map_line(mm, v, sb);
-		show_entry(sb, v, v->vm_end - v->vm_start, &st);
+		show_entry(sb, mm, v, v->vm_end - v->vm_start, &st);
 	}
 	pthread_mutex_unlock(&mm->ptl);
 	pthread_rwlock_unlock(&mm->lock);
 	/* The gate VMA closes the list, as in maps; it maps nothing a walk could count. */
 	struct smaps_stats none = { 0 };
 	proc_gate_line(sb);
-	show_entry(sb, NULL, PAGE_SIZE, &none);
+	show_entry(sb, NULL, NULL, PAGE_SIZE, &none);
 }
 
 void proc_render_smaps_rollup(struct mm_struct *mm, struct strbuf *sb)

@@ -54,6 +54,8 @@ void proc_render_status(const struct proc_task_info *ti, struct mm_struct *mm, s
 		kb_line(sb, "VmPTE", pgt_nr_tables(&mm->pgt));
 		kb_line(sb, "VmSwap", (uint64_t)atomic_load(&mm->swapents));
 		bytes_kb_line(sb, "HugetlbPages", (uint64_t)atomic_load(&mm->hugetlb_bytes));
+		/* task_thp_status (6.18): 0 only when PR_SET_THP_DISABLE disabled THP completely. */
+		sb_printf(sb, "THP_enabled:\t%d\n", mm->thp_disable != THP_DISABLE_COMPLETELY);
 		pthread_rwlock_unlock(&mm->lock);
 	}
 	sb_printf(sb, "Threads:\t%d\n", ti->threads);

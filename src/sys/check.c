@@ -16,6 +16,8 @@ struct recount {
 	struct pm_system *sys;
 	uint32_t *maps;			/* PTE mappings per PFN */
 	uint32_t *refs;			/* expected references per PFN */
+	uint32_t *thps;			/* THP PMDs whose run starts at each PFN */
+	uint64_t nr_thps;		/* runs with at least one PMD (AnonHugePages) */
 	struct vm_object **objs;	/* objects seen, each counted once */
 	size_t nobjs, capobjs;
 };
@@ -29,9 +31,14 @@ static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	uint64_t pfn = pte_pfn(e);
-	if (pfn < rc->sys->ph.nr_frames) {
-		rc->maps[pfn]++;
-		rc->refs[pfn]++;
+	struct page *pg = pfn < rc->sys->ph.nr_frames ? pfn_to_page(&rc->sys->ph, pfn) : NULL;
+	/* An anonymous THP's PMD maps (and holds) each of its 512 frames. */
+	uint64_t n = level == 2 && pg && !(pg->flags & PG_hugetlb) ? 512 : 1;
+	if (n > 1 && rc->thps[pfn]++ == 0)
+		rc->nr_thps++;
+	for (uint64_t i = 0; i < n && pfn + i < rc->sys->ph.nr_frames; i++) {
+		rc->maps[pfn + i]++;
+		rc->refs[pfn + i]++;
 	}
 	return 0;
 }
@@ -103,6 +110,9 @@ static int compare_frames(struct recount *rc)
 		int ref = atomic_load(&pg->refcount), map = atomic_load(&pg->mapcount);
 		if (pg->flags & PG_pgtable)
 			continue;	/* page tables are accounted by pgt_check */
+		if (pg->thp_maps != rc->thps[pfn] && problems++ < 20)
+			fprintf(stderr, "frame check: pfn %#lx: thp_maps %u, recount gives %u\n",
+				(unsigned long)pfn, pg->thp_maps, rc->thps[pfn]);
 		if ((uint32_t)map != rc->maps[pfn] || (uint32_t)ref != rc->refs[pfn]) {
 			if (problems++ < 20)
 				fprintf(stderr, "frame check: pfn %#lx flags %#x: refcount %d mapcount %d, "
@@ -153,15 +163,20 @@ int pm_check_invariants(pm_system *sys)
 	uint64_t n = sys->ph.nr_frames;
 	rc.maps = calloc(n, sizeof(uint32_t));
 	rc.refs = calloc(n, sizeof(uint32_t));
+	rc.thps = calloc(n, sizeof(uint32_t));
 	int problems = phys_check(&sys->ph);
-	if (!rc.maps || !rc.refs) {
+	if (!rc.maps || !rc.refs || !rc.thps) {
 		free(rc.maps);
 		free(rc.refs);
+		free(rc.thps);
 		fprintf(stderr, "pm_check_invariants: out of host memory\n");
 		return problems + 1;
 	}
 	pthread_mutex_lock(&sys->lock);
 	rc.refs[page_to_pfn(&sys->ph, sys->ms.zero_page)]++;
+	struct page *hz = atomic_load(&sys->ms.thp.huge_zero);
+	for (unsigned i = 0; hz && i < 512; i++)
+		rc.refs[page_to_pfn(&sys->ph, hz) + i]++;	/* the huge zero page's hold */
 	count_object(&rc, sys->vdso.vdso);
 	count_object(&rc, sys->vdso.vvar);
 	count_object(&rc, sys->vdso.vvar_vclock);
@@ -191,8 +206,12 @@ int pm_check_invariants(pm_system *sys)
 	problems += ksm_check(&sys->ms.ksm);
 	pthread_mutex_unlock(&sys->ms.ksm.lock);
 	problems += compare_frames(&rc);
+	if ((uint64_t)atomic_load(&sys->ms.thp.nr_anon_thps) != rc.nr_thps && problems++ < 20)
+		fprintf(stderr, "THP check: nr_anon_thps %ld, recount gives %lu\n",
+			atomic_load(&sys->ms.thp.nr_anon_thps), (unsigned long)rc.nr_thps);
 	free(rc.maps);
 	free(rc.refs);
+	free(rc.thps);
 	free(rc.objs);
 	return problems;
 }

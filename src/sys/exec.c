@@ -172,6 +172,8 @@ void exec_install(struct pm_thread *t, struct exec_new *n)
 	 * mm is registered and its VMAs marked as mmap would have marked them. */
 	if (p->mm && mm_ksm_merge_any(p->mm))
 		mm_ksm_set_merge_any(n->mm, 1);
+	if (p->mm)
+		n->mm->thp_disable = p->mm->thp_disable;	/* MMF_INIT_MASK: kept across exec */
 	pthread_mutex_lock(&sys->lock);
 	struct mm_struct *old_mm = p->mm;
 	struct fd_table *old_files = n->files ? p->files : NULL;

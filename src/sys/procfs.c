@@ -48,6 +48,9 @@ static int render_system(struct pm_thread *reader, const char *name, struct strb
 	static const char ksm_dir[] = "sys/kernel/mm/ksm/";
 	if (!strncmp(name, ksm_dir, sizeof(ksm_dir) - 1))
 		return sys_ksm_render(sys, name + sizeof(ksm_dir) - 1, sb);
+	static const char thp_dir[] = "sys/kernel/mm/transparent_hugepage/";
+	if (!strncmp(name, thp_dir, sizeof(thp_dir) - 1))
+		return sys_thp_render(sys, name + sizeof(thp_dir) - 1, sb);
 	if (!strcmp(name, "meminfo") || !strcmp(name, "vmstat")) {
 		struct proc_sys_view sv;
 		sys_view(sys, &sv);

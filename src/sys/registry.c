@@ -32,11 +32,14 @@ static const struct {
 	/* THP modes: 0 always, 1 madvise, 2 never. Defrag: 0 always, 1 defer,
 	 * 2 defer+madvise, 3 madvise, 4 never. */
 	[REG_THP_ENABLED] = { "ThpEnabled", 1, 0, 2 },
-	[REG_THP_DEFRAG] = { "ThpDefrag", 2, 0, 4 },
+	[REG_THP_DEFRAG] = { "ThpDefrag", 3, 0, 4 },	/* Linux's default: madvise */
 	[REG_NR_HUGEPAGES_2M] = { "NrHugepages2M", 0, 0, 1L << 20 },
 	[REG_NR_HUGEPAGES_1G] = { "NrHugepages1G", 0, 0, 1L << 10 },
 	[REG_DYNAMIC_CODE_OPT_IN] = { "DynamicCodeOptIn", 1, 0, 1 },
 	[REG_DIRTY_EXPIRE_CENTISECS] = { "DirtyExpireCentisecs", 3000, 0, 1L << 24 },
+	/* khugepaged/pages_to_scan (at least 1) and scan_sleep_millisecs, Linux's defaults. */
+	[REG_THP_KHUGEPAGED_PAGES_TO_SCAN] = { "ThpKhugepagedPagesToScan", 4096, 1, 1L << 24 },
+	[REG_THP_KHUGEPAGED_SLEEP_MILLISECS] = { "ThpKhugepagedScanSleepMillisecs", 10000, 0, 1L << 24 },
 };
 
 void reg_init(struct pm_system *sys)
@@ -101,6 +104,10 @@ static void apply(struct pm_system *sys, int id, long v)
 	case REG_NR_HUGEPAGES_1G: sys->reg[id] = (long)phys_huge_set_pool(&sys->ph, 1, (uint64_t)v); break;
 	case REG_KSM_RUN: case REG_KSM_PAGES_TO_SCAN: case REG_KSM_SLEEP_MILLISECS:
 		sys_ksm_apply(sys, id, v);	/* run=2 unmerges everything now */
+		break;
+	case REG_THP_ENABLED: case REG_THP_DEFRAG: case REG_THP_KHUGEPAGED_PAGES_TO_SCAN:
+	case REG_THP_KHUGEPAGED_SLEEP_MILLISECS:
+		sys_thp_apply(sys, id, v);
 		break;
 	default: break;	/* read by their consumers from sys->reg when they act */
 	}

@@ -23,6 +23,7 @@
 #include "reclaim/swap.h"
 #include "sys/damon_ctl.h"
 #include "sys/ksm_ctl.h"
+#include "sys/thp_ctl.h"
 
 /* Registry values (SPEC §11), in the order of the table in registry.c. */
 enum reg_id {
@@ -30,7 +31,8 @@ enum reg_id {
 	REG_OVERCOMMIT_RATIO, REG_PANIC_ON_OOM, REG_SWAPPINESS, REG_KSM_RUN,
 	REG_KSM_PAGES_TO_SCAN, REG_KSM_SLEEP_MILLISECS, REG_THP_ENABLED, REG_THP_DEFRAG,
 	REG_NR_HUGEPAGES_2M, REG_NR_HUGEPAGES_1G, REG_DYNAMIC_CODE_OPT_IN,
-	REG_DIRTY_EXPIRE_CENTISECS, NR_REG
+	REG_DIRTY_EXPIRE_CENTISECS, REG_THP_KHUGEPAGED_PAGES_TO_SCAN,
+	REG_THP_KHUGEPAGED_SLEEP_MILLISECS, NR_REG
 };
 
 struct fd_table;
@@ -65,6 +67,7 @@ struct pm_system {
 	_Atomic int panicked;		/* PanicOnOom fired: the machine has halted (oom.c) */
 	struct sys_damon damon;		/* DAMON contexts (damon_ctl.c); its own lock */
 	struct sys_ksmd ksmd;		/* ksmd's knobs and timer (ksm_ctl.c); under lock */
+	struct sys_khugepaged khugepaged;	/* khugepaged's knobs and cursor (thp_ctl.c) */
 	struct swap_area swap;		/* from cfg.swap_bytes/swap_path; its own lock */
 	struct lru lru;			/* the LRU lists (reclaim/lru.c); its own lock */
 	struct watermarks wmark;	/* kswapd's watermarks in frames; immutable */

@@ -88,6 +88,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	reg_init(sys);
 	sys_damon_init(sys);
 	sys_ksm_init(sys);
+	sys_thp_init(sys);
 	/* Reclaim: the LRU lists learn of every freed frame through phys' release hook; the
 	 * swap area is a host file (SPEC §6). */
 	lru_init(&sys->lru);
@@ -164,7 +165,7 @@ void pm_system_info(pm_system *sys, pm_sysinfo *info)
 	info->nr_processes = sys->nr_live;
 	pthread_mutex_unlock(&sys->lock);
 	info->seed = sys->seed;
-	info->kernel_frames = sys->kernel_frames;
+	info->kernel_frames = sys->kernel_frames + (atomic_load(&sys->ms.thp.huge_zero) ? 512 : 0);
 	info->retired_frames = phys_retired_frames(&sys->ph);
 	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
 		struct hstate hs;
@@ -211,6 +212,8 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	sys_damon_tick(sys, now);
 	/* ksmd: a batch every KsmSleepMillisecs ticks while KsmRun is 1 (SPEC §6). */
 	sys_ksm_tick(sys, now);
+	/* khugepaged: a pass every ThpKhugepagedScanSleepMillisecs ticks unless THP is off. */
+	sys_thp_tick(sys, now);
 	/* kswapd: below the low watermark, reclaim toward the high one (bounded per tick). */
 	mm_kswapd_step(&sys->ms, sys->wmark.low, sys->wmark.high);
 }

@@ -181,18 +181,6 @@ static int dd_wx(const struct diff_call *c, const struct diff_caps *caps,
 	       (c->prot & PROT_EXEC);
 }
 
-static int dd_advice_unbuilt(const struct diff_call *c, const struct diff_caps *caps,
-			const struct diff_state *st)
-{
-	if (c->op != D_MADVISE)
-		return 0;
-	switch ((int)c->advice) {
-	case MADV_COLLAPSE:
-		return 1;
-	}
-	return 0;
-}
-
 static int dd_poison(const struct diff_call *c, const struct diff_caps *caps,
 			const struct diff_state *st)
 {
@@ -382,10 +370,6 @@ const struct diff_difference diff_differences[] = {
 	  "memory, is EACCES in peimm. The peimm side opts in with prctl(PR_SET_DYNAMIC_CODE_"
 	  "POLICY, 1); only if that fails while W^X is enforced does the generator drop PROT_EXEC",
 	  "SPEC §4, §13", DD_AVOID, -EACCES, dd_wx },
-	{ "madvise advice whose machinery is not built yet is EINVAL in peimm: "
-	  "MADV_COLLAPSE (temporary: SPEC §6 "
-	  "requires them)",
-	  "SPEC §6 (temporary)", DD_AVOID, -EINVAL, dd_advice_unbuilt },
 	{ "MADV_HWPOISON / MADV_SOFT_OFFLINE need SeTcbPrivilege in peimm (CAP_SYS_ADMIN on "
 	  "Linux): EPERM for the unprivileged peimm process, while the host child is root. Never "
 	  "run on the host: it would poison real RAM",

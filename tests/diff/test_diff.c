@@ -96,17 +96,17 @@ TEST(declared_differences_hold_in_peimm)
 	EXPECT_EQ(do_mmap(e.t, 0x1000, PG, RW, ANON | MAP_FIXED), -EPERM);
 	long lo = do_mmap(e.t, 0x10000, PG, RW, ANON | MAP_FIXED);
 	EXPECT_EQ(lo, 0x10000);
-	static const long unbuilt[] = { MADV_COLLAPSE, MADV_HWPOISON, 101 };
+	static const long refused[] = { MADV_HWPOISON, 101 };
 	/* HWPOISON and SOFT_OFFLINE are refused for want of SeTcbPrivilege before anything. */
-	for (size_t i = 0; i < sizeof(unbuilt) / sizeof(unbuilt[0]); i++) {
-		struct diff_call c = { .op = D_MADVISE, .len = PG, .advice = unbuilt[i] };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct diff_call c = { .op = D_MADVISE, .len = PG, .advice = refused[i] };
 		const struct diff_difference *d = diff_declared(&c, &caps);
 		EXPECT_TRUE(d != NULL && d->how == DD_AVOID);
-		long r = SC(e.t, SYS_madvise, a, PG, unbuilt[i], 0, 0, 0);
+		long r = SC(e.t, SYS_madvise, a, PG, refused[i], 0, 0, 0);
 		if (d && r != d->pm_ret) {
 			char g[64], w[64];
 			check_failed(__FILE__, __LINE__, "madvise(%#lx, 4096, %ld) = %s, want %s as "
-				     "the table declares (update the table)", a, unbuilt[i],
+				     "the table declares (update the table)", a, refused[i],
 				     val_str(r, g), val_str(d->pm_ret, w));
 		}
 	}

@@ -414,7 +414,7 @@ static void oom_phase(struct stress *s)
 	EXPECT_TRUE(sys_num(s->admin, "vmstat", "oom_kill ") >= 1);
 }
 
-static void run_stress(uint64_t seed, long nsteps)
+static void run_stress(uint64_t seed, long nsteps, int thp_always)
 {
 	pm_config cfg;
 	pm_config_default(&cfg);
@@ -432,6 +432,8 @@ static void run_stress(uint64_t seed, long nsteps)
 	EXPECT_EQ(pm_registry_set(s->admin, "KsmPagesToScan", 400), 0);
 	EXPECT_EQ(pm_registry_set(s->admin, "KsmSleepMillisecs", 2), 0);
 	EXPECT_EQ(pm_registry_set(s->admin, "KsmRun", 1), 0);
+	if (thp_always)	/* every 2 MiB block of the 8 MiB slots faults huge (docs/thp.md) */
+		EXPECT_EQ(pm_registry_set(s->admin, "ThpEnabled", 0), 0);
 	/* The ballast: 32 MiB of distinct pages written first, so they are the coldest and
 	 * the random phase runs into LRU reclaim; checked at the end like the rest. */
 	struct sproc *b = calloc(1, sizeof(*b));
@@ -467,6 +469,9 @@ static void run_stress(uint64_t seed, long nsteps)
 	long lru_steal = sys_num(s->admin, "vmstat", "pgsteal_kswapd ") +
 			 sys_num(s->admin, "vmstat", "pgsteal_direct ");
 	EXPECT_TRUE(lru_steal > 0);	/* the random phase itself ran into reclaim */
+	if (thp_always)
+		EXPECT_TRUE(sys_num(s->admin, "vmstat", "thp_fault_alloc ") > 0 &&
+			    sys_num(s->admin, "vmstat", "thp_split_pmd ") > 0);
 	long random_kills = s->kills;
 	oom_phase(s);
 	EXPECT_EQ(pm_check_invariants(s->e.sys), 0);
@@ -491,11 +496,18 @@ static void run_stress(uint64_t seed, long nsteps)
 
 TEST(stress_64mib_swap_ksm_random_ops_and_oom_victim)
 {
-	run_stress(1, 600);
+	run_stress(1, 600, 0);
+}
+
+/* The same with ThpEnabled=always: huge pages fault in, split under every partial
+ * operation, KSM and reclaim, and khugepaged collapses them back between steps. */
+TEST(stress_64mib_swap_ksm_random_ops_with_thp_always)
+{
+	run_stress(7, 600, 1);
 }
 
 SLOW_TEST(stress_64mib_swap_ksm_long_run)
 {
 	for (uint64_t seed = 2; seed < 6; seed++)
-		run_stress(seed, 3000);
+		run_stress(seed, 3000, seed & 1);
 }

@@ -114,10 +114,14 @@ pm_thread *tour_spawn(pm_system *sys, const char *token_spec, const pm_spawn_opt
 
 static void summary(struct tour *t)
 {
-	printf("\n%s== Summary ==%s\n\n  %-44s %s\n  %-44s %s\n", c_on(t, "\033[1;36m"),
-	       c_on(t, "\033[0m"), "feature", "shown working", "-------", "-------------");
+	int w = 44;	/* the column fits the longest feature name */
 	for (int i = 0; i < t->nfeatures; i++)
-		printf("  %-44s %s%s%s\n", t->features[i].name,
+		if ((int)strlen(t->features[i].name) > w)
+			w = (int)strlen(t->features[i].name);
+	printf("\n%s== Summary ==%s\n\n  %-*s %s\n  %-*s %s\n", c_on(t, "\033[1;36m"),
+	       c_on(t, "\033[0m"), w, "feature", "shown working", w, "-------", "-------------");
+	for (int i = 0; i < t->nfeatures; i++)
+		printf("  %-*s %s%s%s\n", w, t->features[i].name,
 		       c_on(t, t->features[i].ok ? "\033[32m" : "\033[31m"),
 		       t->features[i].ok ? "yes" : "NO", c_on(t, "\033[0m"));
 	printf("\n");
@@ -167,6 +171,7 @@ int cmd_tour(int argc, char **argv)
 	tour_feature(&t, "file mappings reaching the host file", tour_files(&t));
 	tour_feature(&t, "mremap without copying; mseal refusing", tour_mremap_mseal(&t));
 	tour_feature(&t, "protection keys and hugetlb pages", tour_pkeys_hugetlb(&t));
+	tour_feature(&t, "transparent huge pages (fault, split, collapse)", tour_thp(&t));
 	tour_feature(&t, "W^X and the dynamic-code opt-in", tour_wx(&t));
 	tour_feature(&t, "cross-process gates, PIP, impersonation", tour_gates(&t));
 	tour_feature(&t, "swap-out and swap-in on a host file", tour_swap(&t));

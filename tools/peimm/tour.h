@@ -52,6 +52,8 @@ int tour_oom(struct tour *t);
 int tour_damon(struct tour *t);
 int tour_swap(struct tour *t);
 int tour_ksm(struct tour *t);
+/* tour_thp.c */
+int tour_thp(struct tour *t);
 /* tour_commit.c */
 int tour_commit(struct tour *t);
 /* tour_security.c */
