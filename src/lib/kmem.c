@@ -25,6 +25,11 @@ static int injected_failure(struct kmem *km)
 	return at != 0 && n == at;
 }
 
+int kmem_inject(struct kmem *km)
+{
+	return injected_failure(km);
+}
+
 void *kmem_zalloc(struct kmem *km, size_t size)
 {
 	if (injected_failure(km))

@@ -21,6 +21,10 @@ struct kmem {
 void kmem_init(struct kmem *km);
 /* Zeroed memory of `size` bytes, or NULL (out of host memory or an injected failure). */
 void *kmem_zalloc(struct kmem *km, size_t size);
+/* Counts one allocation call that a caller's own free list serves, without allocating:
+ * returns non-zero when it is the injected failure, so fault injection walks the same
+ * failure paths whether or not a cache had an object. */
+int kmem_inject(struct kmem *km);
 /* Frees memory from kmem_zalloc; `size` must be the size it was allocated with. NULL is a no-op. */
 void kmem_free(struct kmem *km, void *p, size_t size);
 /* Resizes; on failure returns NULL and leaves p untouched. */

@@ -123,6 +123,8 @@ struct anon_vma {
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
+#define MM_VMA_CACHE 4	/* free VMA structs an address space keeps (vma_free) */
+
 struct mm_struct {
 	pthread_rwlock_t lock;			/* see the lock order above */
 	pthread_mutex_t ptl;			/* page-table lock */
@@ -159,6 +161,10 @@ struct mm_struct {
 	atomic_long committed;			/* pages this space adds to vm_committed_as */
 	int acct_touch;				/* VM_ACCOUNT pages charged at first touch (mode
 						 * 0) rather than at mmap (acct.c); under lock */
+	struct vma *vma_cache[MM_VMA_CACHE];	/* freed VMA structs kept for the next
+						 * vma_alloc (a split after a merge trades one
+						 * instead of a free and a calloc); under lock */
+	unsigned nr_vma_cache;			/* how many of vma_cache hold one */
 };
 
 /* Whether a read fault of private anonymous memory maps the shared zero page (small or

@@ -89,7 +89,17 @@ static void check_counters(struct check_ctx *c)
 		if (v->vm_mm != mm)
 			REPORT(c, "VMA %#lx-%#lx belongs to another mm\n", (unsigned long)v->vm_start,
 			       (unsigned long)v->vm_end);
+		for (unsigned i = 0; i < mm->nr_vma_cache; i++)
+			if (mm->vma_cache[i] == v)
+				REPORT(c, "VMA %#lx-%#lx is also in the free VMA cache\n",
+				       (unsigned long)v->vm_start, (unsigned long)v->vm_end);
 	}
+	if (mm->nr_vma_cache > MM_VMA_CACHE)
+		REPORT(c, "free VMA cache holds %u, at most %d\n", mm->nr_vma_cache, MM_VMA_CACHE);
+	for (unsigned i = 0; i < mm->nr_vma_cache && i < MM_VMA_CACHE; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (mm->vma_cache[i] == mm->vma_cache[j])
+				REPORT(c, "free VMA cache holds one struct twice\n");
 	const struct { const char *name; uint64_t got, want; } ctr[] = {
 		{ "total_vm", mm->total_vm, total }, { "data_vm", mm->data_vm, data },
 		{ "exec_vm", mm->exec_vm, exec }, { "stack_vm", mm->stack_vm, stack },

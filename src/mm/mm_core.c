@@ -1,8 +1,9 @@
 /*
- * Lifetime of address spaces and the bookkeeping every operation shares: allocating and
- * linking VMAs with total_vm/data_vm/exec_vm/stack_vm kept in step (vm_stat_account),
- * anon identities, and the TLB generation. It must never change a PTE without the caller
- * holding mm->lock for writing or mm->ptl.
+ * Lifetime of address spaces and the bookkeeping every operation shares: allocating
+ * (through a small per-mm cache of free structs) and linking VMAs with
+ * total_vm/data_vm/exec_vm/stack_vm kept in step (vm_stat_account), anon identities, and
+ * the TLB generation. It must never change a PTE without the caller holding mm->lock for
+ * writing or mm->ptl, and never hand out a cached struct that is still in the tree.
  */
 #include "mm/mm_internal.h"
 
@@ -11,6 +12,33 @@
 
 #include "lib/pm_assert.h"
 #include "mm/ksm_mm.h"
+
+/* A cached VMA struct is as dead as a freed one: debug builds poison it as kmem_free
+ * does, and under AddressSanitizer any access to it is reported as a use after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define cache_poison(v)   ASAN_POISON_MEMORY_REGION((v), sizeof(struct vma))
+#define cache_unpoison(v) ASAN_UNPOISON_MEMORY_REGION((v), sizeof(struct vma))
+#else
+#define cache_poison(v)   ((void)(v))
+#define cache_unpoison(v) ((void)(v))
+#endif
+
+static void cache_put(struct mm_struct *mm, struct vma *v)
+{
+#ifdef PM_DEBUG
+	memset(v, 0x6b, sizeof(*v));
+#endif
+	cache_poison(v);
+	mm->vma_cache[mm->nr_vma_cache++] = v;
+}
+
+static struct vma *cache_take(struct mm_struct *mm)
+{
+	struct vma *v = mm->vma_cache[--mm->nr_vma_cache];
+	cache_unpoison(v);
+	return v;
+}
 
 void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels, int embedded)
 {
@@ -94,6 +122,10 @@ void mm_destroy(struct mm_struct *mm)
 		mm_unlink_vma(mm, v);
 		vma_free(mm, v);
 	}
+	while (mm->nr_vma_cache) {
+		struct vma *c = cache_take(mm);
+		kmem_delete(mm->sys->km, c);
+	}
 	pthread_rwlock_unlock(&mm->lock);
 	vma_tree_destroy(&mm->mt);
 	pgt_destroy(&mm->pgt);
@@ -113,7 +145,16 @@ void mm_drop(struct mm_struct *mm)
 
 struct vma *vma_alloc(struct mm_struct *mm)
 {
-	struct vma *v = kmem_new(mm->sys->km, struct vma);
+	struct vma *v;
+	if (mm->nr_vma_cache) {
+		/* Still one allocation call for fault injection (kmem_inject). */
+		if (kmem_inject(mm->sys->km))
+			return NULL;
+		v = cache_take(mm);
+		memset(v, 0, sizeof(*v));	/* as kmem_new hands it out */
+	} else {
+		v = kmem_new(mm->sys->km, struct vma);
+	}
 	if (v) {
 		v->vm_mm = mm;
 		list_init(&v->vm_list);
@@ -149,18 +190,25 @@ void vma_free(struct mm_struct *mm, struct vma *v)
 	if (v->vm_obj)
 		obj_put(v->vm_obj);
 	anon_vma_put(mm, v->anon);
-	kmem_delete(mm->sys->km, v);
+	/* A dead space keeps none: mm_destroy has emptied the cache for good. */
+	if (mm->nr_vma_cache < MM_VMA_CACHE && !mm->dead)
+		cache_put(mm, v);
+	else
+		kmem_delete(mm->sys->km, v);
+}
+
+/* A new vma_gen: every link, unlink, resize and flag change calls it once. */
+void mm_vma_changed(struct mm_struct *mm)
+{
+	/* Release is enough: a reader that sees the new value renders under mm->lock, which
+	 * this change's writer still holds. */
+	atomic_store_explicit(&mm->vma_gen, atomic_fetch_add(&mm->sys->next_vma_gen, 1) + 1,
+			      memory_order_release);
 }
 
 /* Linux's vm_stat_account: the per-class page counts behind VmSize, VmData, VmExe, VmStk. */
-void mm_vma_changed(struct mm_struct *mm)
-{
-	atomic_store(&mm->vma_gen, atomic_fetch_add(&mm->sys->next_vma_gen, 1) + 1);
-}
-
 static void vm_stat_account(struct mm_struct *mm, uint64_t flags, int64_t npages)
 {
-	mm_vma_changed(mm);	/* every link, unlink, resize and flag change passes here */
 	mm->total_vm += (uint64_t)npages;
 	if (is_exec_mapping(flags))
 		mm->exec_vm += (uint64_t)npages;
@@ -187,6 +235,7 @@ void mm_link_vma(struct mm_struct *mm, struct vma *v)
 {
 	int err = vma_insert(&mm->mt, v);
 	PM_ENFORCE(err == 0);	/* callers reserve first: prepare, then commit */
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, vma_pages(v));
 	if (v->vm_obj) {
 		obj_link_vma(v->vm_obj, v);
@@ -198,6 +247,7 @@ void mm_link_vma(struct mm_struct *mm, struct vma *v)
 void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
 {
 	vma_remove(&mm->mt, v);
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	if (v->vm_obj) {
 		obj_unlink_vma(v->vm_obj, v);
@@ -208,6 +258,7 @@ void mm_unlink_vma(struct mm_struct *mm, struct vma *v)
 
 void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
 {
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	/* pgoff follows the start, so offsets stay contiguous with addresses. */
 	if (start != v->vm_start)
@@ -218,6 +269,7 @@ void mm_resize_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t
 
 void mm_set_vma_flags(struct mm_struct *mm, struct vma *v, uint64_t flags)
 {
+	mm_vma_changed(mm);
 	vm_stat_account(mm, v->vm_flags, -vma_pages(v));
 	if (v->vm_obj && shared_writable(v->vm_flags) != shared_writable(flags))
 		atomic_fetch_add(&v->vm_obj->nr_shared_writable, shared_writable(flags) ? 1 : -1);

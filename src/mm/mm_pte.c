@@ -55,6 +55,10 @@ struct zap_ctx {
 	int nr;					/* frames in batch */
 	struct vma *v;				/* the VMA of the last entry seen */
 	struct page *batch[ZAP_BATCH];
+	/* Counter changes not yet applied (Linux's add_mm_rss_vec): RSS by kind, AnonPages,
+	 * and the touch-style charge owed back by v. zap_release applies them. */
+	long rss[NR_MM_COUNTERS], nr_anon;
+	uint64_t uncharge;
 };
 
 /* A frame or swap entry of the mapping's own at va is gone for good: the touch-style
@@ -64,21 +68,51 @@ static void zap_uncharge(struct zap_ctx *z, uint64_t va, uint64_t npages)
 {
 	if (!z->mm->acct_touch)
 		return;
-	if (!z->v || va < z->v->vm_start || va >= z->v->vm_end)
+	if (!z->v || va < z->v->vm_start || va >= z->v->vm_end) {
+		if (z->uncharge)
+			mm_acct_untouch(z->mm, z->v, z->uncharge);	/* the old VMA's share */
+		z->uncharge = 0;
 		z->v = vma_lookup(&z->mm->mt, va);
+	}
 	if (z->v)
-		mm_acct_untouch(z->mm, z->v, npages);
+		z->uncharge += npages;
 }
 
-/* Every batched frame's PTE is already clear (pgt_unmap_range clears each entry as soon
- * as zap_one returns): bump, then put. */
+/* unmap_counts for a zap: the mapcount now (the put needs it), the counters batched. */
+static void zap_unmap_counts(struct zap_ctx *z, struct page *pg)
+{
+	int old = atomic_fetch_sub(&pg->mapcount, 1);
+	PM_ENFORCE(old > 0);
+	z->rss[rss_kind(pg)]--;
+	if (pg->flags & PG_anon)
+		z->nr_anon--;
+}
+
+static void zap_apply_counts(struct zap_ctx *z)
+{
+	struct mm_struct *mm = z->mm;
+	for (int i = 0; i < NR_MM_COUNTERS; i++) {
+		if (z->rss[i])
+			atomic_fetch_add(&mm->rss[i], z->rss[i]);
+		z->rss[i] = 0;
+	}
+	if (z->nr_anon)
+		atomic_fetch_add(&mm->sys->nr_anon, z->nr_anon);
+	z->nr_anon = 0;
+	if (z->uncharge)
+		mm_acct_untouch(mm, z->v, z->uncharge);
+	z->uncharge = 0;
+}
+
+/* Applies the batched counters; then, every batched frame's PTE being already clear
+ * (pgt_unmap_range clears each entry as soon as zap_one returns): bump, then put. */
 static void zap_release(struct zap_ctx *z)
 {
+	zap_apply_counts(z);
 	if (!z->nr)
 		return;
 	mm_flush_tlb(z->mm);
-	for (int i = 0; i < z->nr; i++)
-		phys_put(z->mm->sys->ph, z->batch[i]);
+	phys_put_many(z->mm->sys->ph, z->batch, (unsigned)z->nr);
 	z->nr = 0;
 }
 
@@ -137,7 +171,7 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	int poisoned = (z->flags & ZAP_POISON) && (pg->flags & PG_hwpoison);
 	if (pg->flags & PG_anon)
 		zap_uncharge(z, va, pgt_level_size(level) >> PAGE_SHIFT);
-	unmap_counts(mm, pg);
+	zap_unmap_counts(z, pg);
 	zap_defer_put(z, pg);
 	if (poisoned) {
 		pgt_set(&mm->pgt, ep, pte_mk_marker(PTE_MARKER_HWPOISON));

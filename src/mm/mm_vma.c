@@ -26,6 +26,28 @@ static struct vma *split_prepared(struct mm_struct *mm, struct vma *v, uint64_t 
 	return nv;
 }
 
+/* Cuts [start, end) out of the middle of v with two preallocated structs: v keeps the
+ * head, nv[0] becomes the middle and nv[1] the tail. The same outcome as splitting at start
+ * and then at end, with one resize of v instead of two resizes. Returns the middle. */
+static struct vma *split3_prepared(struct mm_struct *mm, struct vma *v, uint64_t start,
+				   uint64_t end, struct vma *nv[2])
+{
+	PM_ASSERT(start > v->vm_start && end < v->vm_end && start < end);
+	PM_ASSERT(page_aligned(start) && page_aligned(end));
+	struct vma *mid = nv[0], *tail = nv[1];
+	vma_copy(mid, v);
+	mid->vm_start = start;
+	mid->vm_end = end;
+	mid->vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, start);
+	vma_copy(tail, v);
+	tail->vm_start = end;
+	tail->vm_pgoff = v->vm_pgoff + pages_between(v->vm_start, end);
+	mm_resize_vma(mm, v, v->vm_start, start);	/* first, so none overlaps in the tree */
+	mm_link_vma(mm, mid);
+	mm_link_vma(mm, tail);
+	return mid;
+}
+
 /* Allocates n VMA structs and reserves n tree inserts; 0 or -ENOMEM with nothing held. */
 static int prepare_vmas(struct mm_struct *mm, struct vma **out, int n)
 {
@@ -75,14 +97,41 @@ static void absorb_next(struct mm_struct *mm, struct vma *v, struct vma *next)
 	mm_resize_vma(mm, v, v->vm_start, end);
 }
 
+/* Folds v and next into prev (the three adjacent; prev absorbing v, then next, would
+ * merge both) with one resize instead of two; frees v and next. */
+static void absorb_both(struct mm_struct *mm, struct vma *prev, struct vma *v, struct vma *next)
+{
+	uint64_t end = next->vm_end;
+	prev->vm_flags |= (v->vm_flags | next->vm_flags) & (VM_WAS_WRITE | VM_WAS_EXEC | VM_MAYBE_GUARD);
+	struct vma *from[2] = { v, next };
+	for (int i = 0; i < 2; i++) {
+		if (!prev->anon && from[i]->anon) {
+			prev->anon = from[i]->anon;
+			from[i]->anon = NULL;
+		}
+	}
+	mm_unlink_vma(mm, v);
+	vma_free(mm, v);
+	mm_unlink_vma(mm, next);
+	vma_free(mm, next);
+	mm_resize_vma(mm, prev, prev->vm_start, end);
+}
+
 struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v)
 {
 	struct vma *prev = vma_prev(&mm->mt, v);
+	struct vma *next = vma_next(&mm->mt, v);
 	if (prev && vma_mergeable(prev, v)) {
+		/* prev grown over v merges with next exactly when v does and the identity
+		 * prev ends up with (its own, else v's) agrees with next's. */
+		struct anon_vma *a = prev->anon ? prev->anon : v->anon;
+		if (next && vma_mergeable(v, next) && (!a || !next->anon || a == next->anon)) {
+			absorb_both(mm, prev, v, next);
+			return prev;
+		}
 		absorb_next(mm, prev, v);
 		v = prev;
 	}
-	struct vma *next = vma_next(&mm->mt, v);
 	if (next && vma_mergeable(v, next))
 		absorb_next(mm, v, next);
 	return v;
@@ -136,11 +185,12 @@ int mm_modify_range_pkey(struct mm_struct *mm, struct vma *v, uint64_t start, ui
 		err = mm_thp_split_pmd(mm, end);
 	if (err || (err = prepare_vmas(mm, nv, nsplit)))
 		return err;
-	int used = 0;
-	if (start > v->vm_start)
-		v = split_prepared(mm, v, start, nv[used++]);
-	if (end < v->vm_end)
-		split_prepared(mm, v, end, nv[used++]);
+	if (nsplit == 2)
+		v = split3_prepared(mm, v, start, end, nv);
+	else if (start > v->vm_start)
+		v = split_prepared(mm, v, start, nv[0]);
+	else if (end < v->vm_end)
+		split_prepared(mm, v, end, nv[0]);
 	uint64_t old = v->vm_flags;
 	uint8_t old_key = v->pkey;
 	mm_set_vma_flags(mm, v, flags);

@@ -139,12 +139,16 @@ struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts)
 	pg->index = 0;
 	pg->pt_used = 0;
 	pg->thp_maps = 0;
-	atomic_store(&pg->mapcount, 0);
-	atomic_store(&pg->refcount, 1);
+	/* Relaxed: nobody else can see the block yet. Whatever publishes it (a PTE store under
+	 * the table lock, a list insert under its lock) orders these stores, and a seq_cst
+	 * store here is an xchg that waits for the 4 KiB of zeroing to drain first. */
+	atomic_store_explicit(&pg->mapcount, 0, memory_order_relaxed);
+	atomic_store_explicit(&pg->refcount, 1, memory_order_relaxed);
 	return pg;
 }
 
-void phys_free(struct phys *ph, struct page *pg, unsigned order)
+/* The part of a free done before phys->lock: checks, poison, descriptors reset. */
+static void free_prepare(struct phys *ph, struct page *pg, unsigned order)
 {
 	uint64_t pfn = page_to_pfn(ph, pg);
 	PM_ENFORCE(atomic_load(&pg->mapcount) == 0);
@@ -159,8 +163,13 @@ void phys_free(struct phys *ph, struct page *pg, unsigned order)
 		pg[i].owner_kind = OWNER_NONE;
 		pg[i].owner = NULL;
 	}
-	pthread_mutex_lock(&ph->lock);
-	ph->free_frames += n;
+}
+
+/* Puts a prepared block on the free lists, merging it with its free buddies. */
+static void free_locked(struct phys *ph, struct page *pg, unsigned order)
+{
+	uint64_t pfn = page_to_pfn(ph, pg);
+	ph->free_frames += 1ULL << order;
 	ph->frees++;
 	unsigned k = order;
 	while (k < PHYS_MAX_ORDER) {
@@ -175,6 +184,13 @@ void phys_free(struct phys *ph, struct page *pg, unsigned order)
 		k++;
 	}
 	free_list_add(ph, &ph->pages[pfn], k);
+}
+
+void phys_free(struct phys *ph, struct page *pg, unsigned order)
+{
+	free_prepare(ph, pg, order);
+	pthread_mutex_lock(&ph->lock);
+	free_locked(ph, pg, order);
 	pthread_mutex_unlock(&ph->lock);
 }
 
@@ -196,14 +212,10 @@ void phys_split_block(struct phys *ph, struct page *pg)
 	}
 }
 
-int phys_put(struct phys *ph, struct page *pg)
+/* A frame whose last reference is gone, already off its LRU list: to its pool, retired,
+ * or freed. */
+static void release_dead(struct phys *ph, struct page *pg)
 {
-	int old = atomic_fetch_sub(&pg->refcount, 1);
-	PM_ENFORCE(old > 0);
-	if (old != 1)
-		return 0;
-	if (pg->lru_list && ph->release_hook)
-		ph->release_hook(ph->release_ctx, pg);	/* off the LRU before the free list */
 	if (pg->flags & PG_hugetlb) {
 		phys_huge_release(ph, pg);
 	} else if (pg->flags & (PG_hwpoison | PG_offline)) {
@@ -217,7 +229,58 @@ int phys_put(struct phys *ph, struct page *pg)
 	} else {
 		phys_free(ph, pg, (pg->flags & PG_head) ? pg->order : 0);
 	}
+}
+
+int phys_put(struct phys *ph, struct page *pg)
+{
+	int old = atomic_fetch_sub(&pg->refcount, 1);
+	PM_ENFORCE(old > 0);
+	if (old != 1)
+		return 0;
+	if (pg->lru_list && ph->release_hook)
+		ph->release_hook(ph->release_ctx, &pg, 1);	/* off the LRU before the free list */
+	release_dead(ph, pg);
 	return 1;
+}
+
+/* Frames a batched put handles at a time (on the stack). */
+#define PUT_CHUNK 64
+
+void phys_put_many(struct phys *ph, struct page **pages, unsigned n)
+{
+	while (n) {
+		unsigned m = n < PUT_CHUNK ? n : PUT_CHUNK, nr_dead = 0, nr_lru = 0, nr_plain = 0;
+		struct page *dead[PUT_CHUNK], *on_lru[PUT_CHUNK];
+		for (unsigned i = 0; i < m; i++) {
+			int old = atomic_fetch_sub(&pages[i]->refcount, 1);
+			PM_ENFORCE(old > 0);
+			if (old != 1)
+				continue;
+			dead[nr_dead++] = pages[i];
+			if (pages[i]->lru_list && ph->release_hook)
+				on_lru[nr_lru++] = pages[i];
+		}
+		if (nr_lru)
+			ph->release_hook(ph->release_ctx, on_lru, nr_lru);	/* one LRU lock for all */
+		/* Plain single frames go back under one phys->lock; the rest one by one. */
+		for (unsigned i = 0; i < nr_dead; i++) {
+			struct page *pg = dead[i];
+			if (pg->flags & (PG_hugetlb | PG_hwpoison | PG_offline | PG_head)) {
+				release_dead(ph, pg);
+				continue;
+			}
+			free_prepare(ph, pg, 0);
+			dead[nr_plain++] = pg;
+		}
+		if (nr_plain) {
+			pthread_mutex_lock(&ph->lock);
+			for (unsigned i = 0; i < nr_plain; i++)
+				free_locked(ph, dead[i], 0);
+			pthread_mutex_unlock(&ph->lock);
+		}
+		pages += m;
+		n -= m;
+	}
 }
 
 int phys_mark_retire(struct phys *ph, struct page *pg, uint32_t flag)

@@ -89,10 +89,10 @@ struct phys {
 	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
 	atomic_long nr_shmem;		/* frames in shmem and memfd object indexes (obj keeps
 					   it; commit accounting charges them); atomic */
-	/* Called by phys_put on the last reference of a frame with a non-zero lru_list,
-	 * before the frame is freed and outside phys->lock (reclaim takes it off its LRU
-	 * list). Set once at start-up; NULL = none. */
-	void (*release_hook)(void *ctx, struct page *pg);
+	/* Called by phys_put and phys_put_many with the frames (n >= 1) whose last reference
+	 * went and whose lru_list is non-zero, before they are freed and outside phys->lock
+	 * (reclaim takes them off their LRU lists). Set once at start-up; NULL = none. */
+	void (*release_hook)(void *ctx, struct page **pages, unsigned n);
 	void *release_ctx;
 };
 
@@ -118,6 +118,9 @@ void phys_split_block(struct phys *ph, struct page *pg);
  * frame marked PG_hwpoison or PG_offline is retired instead of freed: it stays out of the
  * free lists for good and is counted in nr_retired. */
 int phys_put(struct phys *ph, struct page *pg);
+/* phys_put of each of pages[0..n) (Linux's release_pages): the same outcome, with one
+ * release_hook call and one phys->lock round trip for each run of up to 64 frames. */
+void phys_put_many(struct phys *ph, struct page **pages, unsigned n);
 /* Marks a handed-out single frame (refcount >= 1) PG_hwpoison or PG_offline, so that its
  * last put retires it. Returns 0, or -EBUSY for a hugetlb or compound frame. */
 int phys_mark_retire(struct phys *ph, struct page *pg, uint32_t flag);

@@ -74,9 +74,14 @@ void lru_del(struct lru *l, struct page *pg)
 	pthread_mutex_unlock(&l->lock);
 }
 
-void lru_release_hook(void *ctx, struct page *pg)
+void lru_release_hook(void *ctx, struct page **pages, unsigned n)
 {
-	lru_del(ctx, pg);
+	struct lru *l = ctx;
+	pthread_mutex_lock(&l->lock);
+	for (unsigned i = 0; i < n; i++)
+		if (pages[i]->lru_list)
+			del_locked(l, pages[i]);
+	pthread_mutex_unlock(&l->lock);
 }
 
 /* folio_try_get: a reference unless the count already reached zero (being freed). */

@@ -47,7 +47,8 @@ void lru_add(struct lru *l, struct page *pg, enum lru_list which);
 void lru_move(struct lru *l, struct page *pg, enum lru_list which);
 /* Takes pg off its list, if any (phys' release hook calls this with ctx = l). */
 void lru_del(struct lru *l, struct page *pg);
-void lru_release_hook(void *ctx, struct page *pg);
+/* phys' release hook: takes each of pages[0..n) off its list, under one lock round trip. */
+void lru_release_hook(void *ctx, struct page **pages, unsigned n);
 /* Isolates up to n frames from the tail of `which` into out[], each with a reference taken
  * for the caller and off every list (frames whose last reference is being dropped are
  * skipped). Returns the count. */

@@ -83,6 +83,117 @@ TEST(mprotect_middle_page_splits_then_remerges)
 	env_close(&e);
 }
 
+/* A thousand rounds of the split-into-three and the merge back (the bench's
+ * mprotect_split_merge, whose VMA structs come from the per-mm free cache after the first
+ * round) keep the maps, the data and every invariant; an allocation failure injected into
+ * a round, whether or not the cache has a struct, refuses the split with nothing changed.
+ *   AAA -> ArA -> AAA */
+TEST(mprotect_split_and_merge_rounds_keep_maps_and_invariants)
+{
+	struct env e = env_open();
+	map_rw(&e, 0, 3);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(poke(e.t, W + i * PG, (uint8_t)(i + 1)), 1);
+	for (int round = 0; round < 1000; round++) {
+		REQUIRE_EQ(SC(e.t, SYS_mprotect, W + PG, PG, PROT_READ, 0, 0, 0), 0);
+		if (round % 100 == 0) {
+			EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000001000 rw-p 00000000 00:00 0 ");
+			EXPECT_STREQ(maps_line_at(e.t, W + PG), "200000001000-200000002000 r--p 00000000 00:00 0 ");
+			EXPECT_STREQ(maps_line_at(e.t, W + 2 * PG), "200000002000-200000003000 rw-p 00000000 00:00 0 ");
+			EXPECT_EQ(pm_check_invariants(e.sys), 0);
+		}
+		REQUIRE_EQ(SC(e.t, SYS_mprotect, W + PG, PG, RW, 0, 0, 0), 0);
+		if (round % 100 == 0) {
+			EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000003000 rw-p 00000000 00:00 0 ");
+			EXPECT_EQ(pm_check_invariants(e.sys), 0);
+		}
+	}
+	for (uint64_t n = 1; n <= 2; n++) {
+		pm_debug_fail_alloc(e.sys, n);	/* the first, then the second VMA struct */
+		EXPECT_ERRNO(SC(e.t, SYS_mprotect, W + PG, PG, PROT_READ, 0, 0, 0), -ENOMEM);
+		pm_debug_fail_alloc(e.sys, 0);
+		EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000003000 rw-p 00000000 00:00 0 ");
+		EXPECT_EQ(maps_count(e.t, "20000000"), 1);
+		EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	}
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(peek(e.t, W + i * PG), i + 1);
+	env_close(&e);
+}
+
+/* A middle VMA that becomes like both neighbours joins both only when the anon identity
+ * the joined VMA would carry agrees with each side's (Linux 6.18, checked with a probe):
+ * with the left and right pages touched separately (two identities) the middle joins the
+ * left only; with only the right one touched all three become one.
+ *   A r B -> AA B        . r B -> BBB */
+TEST(a_middle_vma_joins_both_neighbours_only_with_one_anon_identity)
+{
+	struct env e = env_open();
+	map_rw(&e, 0, 1);
+	EXPECT_EQ(poke(e.t, W, 7), 1);
+	map_rw(&e, 2, 1);
+	EXPECT_EQ(poke(e.t, W + 2 * PG, 9), 1);
+	EXPECT_EQ(do_mmap(e.t, W + PG, PG, PROT_READ, ANON | MAP_FIXED), W + PG);
+	EXPECT_EQ(maps_count(e.t, "20000000"), 3);
+	EXPECT_EQ(SC(e.t, SYS_mprotect, W + PG, PG, RW, 0, 0, 0), 0);
+	EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000002000 rw-p 00000000 00:00 0 ");
+	EXPECT_STREQ(maps_line_at(e.t, W + 2 * PG), "200000002000-200000003000 rw-p 00000000 00:00 0 ");
+	EXPECT_EQ(maps_count(e.t, "20000000"), 2);
+	EXPECT_EQ(peek(e.t, W), 7);
+	EXPECT_EQ(peek(e.t, W + 2 * PG), 9);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 3 * PG, 0, 0, 0, 0), 0);
+	map_rw(&e, 0, 1);
+	map_rw(&e, 2, 1);
+	EXPECT_EQ(poke(e.t, W + 2 * PG, 9), 1);
+	EXPECT_EQ(do_mmap(e.t, W + PG, PG, PROT_READ, ANON | MAP_FIXED), W + PG);
+	EXPECT_EQ(SC(e.t, SYS_mprotect, W + PG, PG, RW, 0, 0, 0), 0);
+	EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000003000 rw-p 00000000 00:00 0 ");
+	EXPECT_EQ(maps_count(e.t, "20000000"), 1);
+	EXPECT_EQ(peek(e.t, W + 2 * PG), 9);
+	EXPECT_EQ(poke(e.t, W, 3), 1);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* The number after `field` in a proc view, or -1. */
+static long view_kb(pm_thread *t, int pid, const char *view, const char *field)
+{
+	const char *s = strstr(proc_text(t, pid, view), field);
+	return s ? strtol(s + strlen(field), NULL, 10) : -1;
+}
+
+/* One munmap across three touched VMAs, two of them charged at first touch (mode 0) and
+ * one MAP_NORESERVE, gives back exactly the charge of the charged pages it removes and
+ * exactly their RSS, however the zap batches its counters (64 frames at a time, and a
+ * charge that changes VMA mid-batch).
+ *   AAAAA|NNNNN|CCC  ->  AAA.........CC */
+TEST(munmap_across_charged_and_noreserve_vmas_returns_exact_charge_and_rss)
+{
+	struct env e = env_open();
+	long c0 = view_kb(e.t, -1, "meminfo", "Committed_AS:");
+	EXPECT_EQ(do_mmap(e.t, W, 100 * PG, RW, ANON | MAP_FIXED), W);
+	EXPECT_EQ(do_mmap(e.t, W + 100 * PG, 100 * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE), W + 100 * PG);
+	EXPECT_EQ(do_mmap(e.t, W + 200 * PG, 30 * PG, RW, ANON | MAP_FIXED), W + 200 * PG);
+	EXPECT_STREQ(maps_line_at(e.t, W), "200000000000-200000064000 rw-p 00000000 00:00 0 ");
+	EXPECT_STREQ(maps_line_at(e.t, W + 100 * PG), "200000064000-2000000c8000 rw-p 00000000 00:00 0 ");
+	EXPECT_STREQ(maps_line_at(e.t, W + 200 * PG), "2000000c8000-2000000e6000 rw-p 00000000 00:00 0 ");
+	for (int i = 0; i < 230; i++)
+		REQUIRE_EQ(poke(e.t, W + i * PG, 1), 1);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:") - c0, 130 * 4);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 230 * 4);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W + 50 * PG, 160 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:") - c0, 70 * 4);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 70 * 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 230 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(view_kb(e.t, -1, "meminfo", "Committed_AS:"), c0);
+	EXPECT_EQ(view_kb(e.t, 0, "status", "RssAnon:"), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
 /* mprotect over RW,hole,RW fails with ENOMEM after changing the part before the hole,
  * exactly as Linux 6.18 does (linux-anchors §2.5).
  *   A.A -> r.A  (= -ENOMEM) */

@@ -1,6 +1,6 @@
 /*
  * Tests of the buddy allocator: blocks split and merge back, frames come out zeroed, the
- * arena is reserved lazily, and nothing leaks.
+ * arena is reserved lazily, a batched put equals single puts, and nothing leaks.
  */
 #include "check.h"
 
@@ -105,6 +105,73 @@ TEST(large_orders_and_exhaustion)
 	/* The first GiB holds PFN 0, so only one 1 GiB block exists. */
 	EXPECT_TRUE(phys_alloc(&ph, 18, PHYS_ZERO) == NULL);
 	EXPECT_EQ(phys_destroy(&ph), 1ULL << 18);
+}
+
+struct hook_log { unsigned calls, frames; uint8_t seen[4096]; };
+
+static void log_release(void *ctx, struct page **pages, unsigned n)
+{
+	struct hook_log *log = ctx;
+	log->calls++;
+	for (unsigned i = 0; i < n; i++) {
+		log->frames++;
+		log->seen[pages[i]->index]++;
+		pages[i]->lru_list = 0;	/* what lru_release_hook does */
+	}
+}
+
+/* phys_put_many does what a phys_put of each frame does (Linux's release_pages): a frame
+ * still referenced stays, the last reference frees, a marked frame is retired, a compound
+ * block goes back whole; the release hook sees each dying frame with an lru_list once, in
+ * one call per run of 64 frames, and nothing else. */
+TEST(put_many_equals_a_put_of_each_frame)
+{
+	enum { N = 150 };
+	struct kmem km;
+	struct phys ph;
+	struct hook_log log = { 0 };
+	kmem_init(&km);
+	REQUIRE_EQ(phys_init(&ph, &km, 8 * MiB), 0);
+	ph.release_hook = log_release;
+	ph.release_ctx = &log;
+	uint64_t free0 = phys_free_frames(&ph);
+	struct page *pgs[N + 1];
+	for (int i = 0; i < N; i++) {
+		pgs[i] = phys_alloc(&ph, 0, PHYS_ZERO);
+		REQUIRE_EQ(pgs[i] != NULL, 1);
+		pgs[i]->index = (uint64_t)i;
+		pgs[i]->lru_list = (uint8_t)(i % 2);	/* every odd frame is on an LRU list */
+		if (i % 10 == 0)
+			page_get(pgs[i]);		/* a second holder */
+	}
+	EXPECT_EQ(phys_mark_retire(&ph, pgs[3], PG_hwpoison), 0);
+	pgs[N] = phys_alloc(&ph, 1, PHYS_ZERO);	/* an order-1 block among them */
+	REQUIRE_EQ(pgs[N] != NULL, 1);
+	pgs[N]->index = N;
+	pgs[N]->lru_list = 1;
+	phys_put_many(&ph, pgs, N + 1);
+	/* Frames 0, 10, ..., 140 keep their second reference; 3 is retired. */
+	EXPECT_EQ(phys_free_frames(&ph), free0 - N / 10 - 1);
+	EXPECT_EQ(phys_retired_frames(&ph), 1);
+	EXPECT_EQ(log.calls, 3);	/* 64 + 64 + 23 frames */
+	unsigned want_frames = 0;
+	for (int i = 0; i <= N; i++) {
+		int dying = i == N || i % 10 != 0;
+		int on_lru = i == N || i % 2;
+		EXPECT_EQ(log.seen[i], dying && on_lru);
+		want_frames += dying && on_lru;
+	}
+	EXPECT_EQ(log.frames, want_frames);
+	for (int i = 0; i < N; i += 10)
+		EXPECT_EQ(atomic_load(&pgs[i]->refcount), 1);
+	EXPECT_EQ(phys_check(&ph), 0);
+	phys_put_many(&ph, pgs, 0);	/* nothing to do */
+	for (int i = 0; i < N; i += 10)
+		EXPECT_EQ(phys_put(&ph, pgs[i]), 1);
+	EXPECT_EQ(phys_free_frames(&ph), free0 - 1);
+	EXPECT_EQ(phys_check(&ph), 0);
+	EXPECT_EQ(phys_destroy(&ph), 0);
+	EXPECT_EQ(atomic_load(&km.live_objs), 0);
 }
 
 /* A destroyed arena reports frames still handed out. */
