@@ -29,6 +29,9 @@ typedef struct pm_config {
 	uint64_t    seed;		/* PRNG seed for ASLR and sampling; 0 = from the host */
 	int         embedded;		/* 1 = embedded image: MAP_UNINITIALIZED is honoured */
 	const char *root;		/* host directory that openat resolves against; NULL = "/" */
+	int         no_zero_page;	/* 1 = a read fault on private anonymous memory gets its own
+					   zeroed frame, not the shared zero page (as on a kernel
+					   where mm_forbids_zeropage holds); default 0 */
 } pm_config;
 
 void pm_config_default(pm_config *cfg);

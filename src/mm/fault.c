@@ -65,15 +65,18 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 {
 	pte_t bits = mm_vma_pte_bits(v) | PTE_A;
 	if (!v->vm_obj) {
-		if (!write) {
+		if (!write && mm_use_zero_page(mm)) {
 			uint64_t zpfn = page_to_pfn(mm->sys->ph, mm->sys->zero_page);
 			pgt_set(&mm->pgt, ep, pte_mk(zpfn, bits | PTE_SPECIAL));
 			return FAULT_OK;
 		}
+		/* do_anonymous_page: with no zero page a read fault maps the new frame
+		 * writable and dirty only in a writable VMA, clean in a read-only one. */
 		struct page *pg = new_anon_page(mm, v, addr, NULL);
 		if (!pg)
 			return FAULT_OOM;
-		map_page(mm, ep, pg, bits | PTE_RW | PTE_D);
+		int rw = write || (v->vm_flags & VM_WRITE);
+		map_page(mm, ep, pg, bits | (rw ? PTE_RW | PTE_D : 0));
 		mm_acct_touch(mm, v, 1);	/* mode 0: the page is charged now (SPEC §8) */
 		return FAULT_OK;
 	}
@@ -103,8 +106,12 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		return FAULT_OK;
 	}
 	if (v->vm_flags & VM_SHARED) {
-		pte_t w = (v->vm_flags & VM_WRITE) ? PTE_RW : 0;
-		map_page(mm, ep, pg, bits | w | (write ? PTE_D : 0));
+		/* do_shared_fault: a file page turns writable only by a write, which dirties
+		 * it in the page cache; a read maps it read-only (writenotify). */
+		int wr = (v->vm_flags & VM_WRITE) && (write || !mm_vma_writenotify(v));
+		map_page(mm, ep, pg, bits | (wr ? PTE_RW : 0) | (write ? PTE_D : 0));
+		if (write)
+			mm_file_page_dirtied(v, pg);
 		return FAULT_OK;
 	}
 	if (!write) {
@@ -128,6 +135,8 @@ static enum fault_ret fault_wp(struct mm_struct *mm, struct vma *v, uint64_t add
 	struct page *old = (e & PTE_SPECIAL) ? NULL : pfn_to_page(mm->sys->ph, pte_pfn(e));
 	if (old && ((v->vm_flags & VM_SHARED) || mm_page_exclusive(old))) {
 		*ep = e | PTE_RW | PTE_D | PTE_A;	/* reuse: nobody else can see it */
+		if (v->vm_flags & VM_SHARED)
+			mm_file_page_dirtied(v, old);	/* wp_page_shared */
 		if (!(v->vm_flags & VM_SHARED) && v->anon && old->owner != v->anon) {
 			/* folio_move_anon_rmap: the frame inherited from a parent (or read back
 			 * from swap by it) now belongs to this VMA, so reclaim can find it. */

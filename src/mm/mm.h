@@ -80,6 +80,8 @@ struct mm_sys {
 	int randomize_va_space;			/* registry RandomizeVaSpace: 0, 1, 2 */
 	int paging_levels;			/* 4 or 5; immutable */
 	int embedded;				/* MAP_UNINITIALIZED honoured; immutable */
+	int no_zero_page;			/* pm_config.no_zero_page: read faults of private
+						   anonymous memory get their own frame; immutable */
 	atomic_uint_fast64_t next_ino;		/* inode numbers for shmem objects */
 	atomic_uint_fast64_t next_anon_id;	/* identities of anon_vmas */
 	atomic_uint_fast64_t next_vma_gen;	/* source of mm->vma_gen values */
@@ -164,6 +166,14 @@ struct mm_struct {
 						 * instead of a free and a calloc); under lock */
 	unsigned nr_vma_cache;			/* how many of vma_cache hold one */
 };
+
+/* Whether a read fault of private anonymous memory maps the shared zero page (small or
+ * huge): Linux's !mm_forbids_zeropage(mm). Off on a system made with no_zero_page, where
+ * such a fault allocates a zeroed frame of the process's own, as a write fault would. */
+static inline int mm_use_zero_page(const struct mm_struct *mm)
+{
+	return !mm->sys->no_zero_page;
+}
 
 /* The per-thread software TLB: direct-mapped, invalidated wholesale by tlb_gen. A read that
  * hits takes no lock (mm_access_hit): it copies, then checks that tlb_gen has not moved.

@@ -29,4 +29,10 @@ void mm_unmap_object_pages(struct vm_object *o, uint64_t first_index, uint64_t l
  * with TTU_HWPOISON), so every mapper gets SIGBUS. Caller holds no mm lock. */
 void mm_poison_object_pages(struct vm_object *o, uint64_t first_index, uint64_t last_index);
 
+struct obj_filecache;
+/* Background writeback (DirtyExpireCentisecs): write-protects every mapping of the files
+ * whose dirty data has expired (page_mkclean, so later stores dirty them again), then
+ * obj_writeback_expired writes them. Caller holds no mm or object lock. */
+void mm_writeback_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms);
+
 #endif

@@ -16,9 +16,16 @@
 struct vma *vma_alloc(struct mm_struct *mm);
 /* Copies src's fields into dst except the list links, taking object and anon references. */
 void vma_copy(struct vma *dst, const struct vma *src);
-/* Writes back the dirty pages of a shared file mapping's range [start, end) of v (munmap
- * and exit, SPEC §3). Other mappings: nothing. */
+/* Copies the dirty pages of a shared file mapping's range [start, end) of v to the host
+ * file, leaving them dirty (munmap and exit, SPEC §3). Other mappings: nothing. */
 void mm_writeback_vma(struct vma *v, uint64_t start, uint64_t end);
+/* Linux's vma_wants_writenotify: a shared mapping of a host file, whose PTEs become
+ * writable only through a write fault (or an mprotect of a dirty PTE), so that every page
+ * that turns dirty passes mm_file_page_dirtied (mm_file.c). */
+int mm_vma_writenotify(const struct vma *v);
+/* fault_dirty_shared_page: a write fault through a shared file mapping dirties pg in the
+ * page cache. Other mappings: nothing. */
+void mm_file_page_dirtied(struct vma *v, struct page *pg);
 /* Frees a VMA that is in no tree, dropping its object and anon references. */
 void vma_free(struct mm_struct *mm, struct vma *v);
 /* Inserts v into the tree and accounts it; the tree must have a reserve for it. */

@@ -236,6 +236,8 @@ static int protect_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		if (writable && !(v->vm_flags & VM_SHARED))
 			writable = mm_is_thp_pmd(c->mm, e, level) ? mm_thp_exclusive(c->mm, e) :
 				   mm_page_exclusive(pfn_to_page(c->mm->sys->ph, pte_pfn(e)));
+		else if (writable && mm_vma_writenotify(v))
+			writable = (e & PTE_D) != 0;	/* can_change_shared_pte_writable */
 		if (writable)
 			n |= PTE_RW;
 	}

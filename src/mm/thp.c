@@ -270,7 +270,8 @@ int mm_thp_split_range(struct mm_struct *mm, uint64_t start, uint64_t end, int h
 
 /* The huge fault on an empty PMD (do_huge_pmd_anonymous_page). Returns 1 when it decided
  * the fault (*r set), 0 to fall back to 4 KiB pages. mm->lock held for reading, ptl not. */
-static int thp_fault_new(struct mm_struct *mm, struct vma *v, uint64_t addr, enum fault_ret *r)
+static int thp_fault_new(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
+			 enum fault_ret *r)
 {
 	struct page *pg = mm_thp_alloc(mm, v, 1);
 	if (!pg) {
@@ -286,7 +287,10 @@ static int thp_fault_new(struct mm_struct *mm, struct vma *v, uint64_t addr, enu
 		decided = 1;
 	} else if (!pgt_alloc_entry(&mm->pgt, base, 2, &ep) && pte_none(*ep) &&
 		   !pgt_deposit(&mm->pgt)) {	/* the table a later split will use */
-		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_RW | PTE_D | PTE_SOFTDIRTY;
+		/* Dirty always, writable in a writable VMA (a read with no zero page gets
+		 * here too: map_anon_folio_pmd's maybe_pmd_mkwrite). */
+		int rw = write || (v->vm_flags & VM_WRITE);
+		pte_t bits = mm_vma_pte_bits(v) | PTE_A | PTE_D | PTE_SOFTDIRTY | (rw ? PTE_RW : 0);
 		mm_thp_install(mm, v, base, ep, pg, bits);
 		mm_acct_touch(mm, v, HPAGE_PMD_NR);	/* mode 0: all 512 pages charged now */
 		atomic_fetch_add(&mm->sys->thp.fault_alloc, 1);
@@ -422,5 +426,8 @@ int mm_thp_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, int write,
 		return thp_fault_huge(mm, v, addr, write, r);
 	if (ep || !thp_suitable(v, addr) || !mm_thp_vma_allowed(mm, v, 0))
 		return 0;
-	return write ? thp_fault_new(mm, v, addr, r) : thp_fault_zero(mm, v, addr, r);
+	/* do_huge_pmd_anonymous_page: the huge zero page unless mm_forbids_zeropage. */
+	if (write || !mm_use_zero_page(mm))
+		return thp_fault_new(mm, v, addr, write, r);
+	return thp_fault_zero(mm, v, addr, r);
 }

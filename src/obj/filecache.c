@@ -51,6 +51,25 @@ uint64_t obj_writeback_expired(struct obj_filecache *c, uint64_t now_ms, uint64_
 	return written;
 }
 
+size_t obj_filecache_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms,
+			     struct vm_object **out, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct list_head *l = c->objs.next; l != &c->objs && n < max; l = l->next) {
+		struct vm_object *o = list_entry(l, struct vm_object, cache_node);
+		pthread_mutex_lock(&o->lock);
+		int due = o->nr_dirty && now_ms - o->dirtied_ms >= expire_ms;
+		pthread_mutex_unlock(&o->lock);
+		if (due) {
+			obj_get(o);	/* still cached, so its last reference is not gone */
+			out[n++] = o;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
 int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct vm_object *o),
 			   void *ctx)
 {

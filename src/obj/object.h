@@ -160,6 +160,11 @@ uint64_t obj_filecache_destroy(struct obj_filecache *c);
  * now_ms, then writes back every cached file whose oldest dirty page is at least
  * expire_ms old. Returns the pages written (errors leave pages dirty for a later step). */
 uint64_t obj_writeback_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms);
+/* The files that obj_writeback_expired(c, now_ms, expire_ms) would write now: up to max
+ * of them into out, each with a reference the caller puts. Returns how many. So mm can
+ * write-protect their mappings first (page_mkclean), before the writeback clears them. */
+size_t obj_filecache_expired(struct obj_filecache *c, uint64_t now_ms, uint64_t expire_ms,
+			     struct vm_object **out, size_t max);
 /* Calls fn on every cached object under cache->lock (fn must not take it or put the
  * object); stops at fn's first non-zero, which it returns. */
 int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct vm_object *o),
@@ -177,6 +182,11 @@ void obj_page_dirty(struct vm_object *o, struct page *pg);
  * past EOF, and clears their dirty state; sync also flushes the host file (fdatasync).
  * 0, or -EIO with the failed pages still dirty. Non-file objects: 0. */
 int obj_writeback(struct vm_object *o, uint64_t first, uint64_t last, int sync);
+/* Copies the dirty pages of [first, last] to the host file (below EOF) but leaves them
+ * dirty and untouched, tail past EOF included: munmap and exit make shared writes reach
+ * the host (SPEC §3), while on Linux the folios only stay dirty until a real writeback
+ * (which obj_writeback then is). 0, or -EIO. Non-file objects: 0. */
+int obj_copy_out_dirty(struct vm_object *o, uint64_t first, uint64_t last);
 /* Drops the clean frames of [first, last] that nobody maps or holds (mapcount 0,
  * refcount 1). Returns the number dropped. */
 uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);

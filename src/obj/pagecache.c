@@ -62,16 +62,12 @@ void obj_clear_dirty_locked(struct vm_object *o, struct page *pg)
 	o->nr_dirty--;
 }
 
-/* pwrite of one frame's bytes below EOF. The page that straddles EOF has its tail zeroed
- * first, as Linux's writepage does (the tail may be mapped and written, and must never
- * reach the file): after writeback, stores past EOF read back as zero. 0 or -EIO. */
-static int write_page(struct vm_object *o, uint64_t index, struct page *pg)
+/* pwrite of one frame's bytes below EOF; the frame is left as it is. 0 or -EIO. */
+static int copy_out_page(struct vm_object *o, uint64_t index, struct page *pg)
 {
 	uint64_t off = index * PAGE_SIZE;
 	size_t want = (size_t)min_u64(PAGE_SIZE, o->size - off), done = 0;
 	uint8_t *src = page_address(o->ph, pg);
-	if (want < PAGE_SIZE)
-		memset(src + want, 0, PAGE_SIZE - want);
 	while (done < want) {
 		ssize_t n = pwrite(o->host_fd, src + done, want - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
@@ -81,6 +77,18 @@ static int write_page(struct vm_object *o, uint64_t index, struct page *pg)
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+/* Writeback of one frame. The page that straddles EOF has its tail zeroed first, as
+ * Linux's writepage does (the tail may be mapped and written, and must never reach the
+ * file): after writeback, stores past EOF read back as zero. 0 or -EIO. */
+static int write_page(struct vm_object *o, uint64_t index, struct page *pg)
+{
+	uint64_t off = index * PAGE_SIZE;
+	size_t want = (size_t)min_u64(PAGE_SIZE, o->size - off);
+	if (want < PAGE_SIZE)
+		memset((uint8_t *)page_address(o->ph, pg) + want, 0, PAGE_SIZE - want);
+	return copy_out_page(o, index, pg);
 }
 
 int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last)
@@ -98,6 +106,21 @@ int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last)
 		else
 			obj_clear_dirty_locked(o, pg);
 	}
+	return err;
+}
+
+int obj_copy_out_dirty(struct vm_object *o, uint64_t first, uint64_t last)
+{
+	int err = 0;
+	uint64_t i;
+	if (o->kind != OBJ_FILE)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	for (struct page *pg = o->nr_dirty ? pindex_next(&o->pages, first, &i) : NULL;
+	     pg && i <= last; pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
+		if ((pg->flags & PG_dirty) && i < obj_size_pages(o) && copy_out_page(o, i, pg))
+			err = -EIO;
+	pthread_mutex_unlock(&o->lock);
 	return err;
 }
 

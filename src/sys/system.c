@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lib/pm_assert.h"
+#include "mm/mm_file.h"
 #include "mm/swap_mm.h"
 #include "sys/vdso_image.h"
 
@@ -84,6 +85,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	list_init(&sys->threads);
 	sys->next_pid = 1;
 	mm_sys_init(&sys->ms, &sys->km, &sys->ph, c.paging_levels, c.embedded);
+	sys->ms.no_zero_page = c.no_zero_page != 0;
 	obj_filecache_init(&sys->fcache, &sys->km, &sys->ph);
 	reg_init(sys);
 	sys_damon_init(sys);
@@ -207,7 +209,7 @@ void pm_system_tick(pm_system *sys, unsigned n)
 	pthread_mutex_unlock(&sys->lock);
 	/* Background writeback (SPEC §3): dirty file data older than DirtyExpireCentisecs
 	 * reaches the host. Outside sys->lock: it does host I/O. */
-	obj_writeback_expired(&sys->fcache, now, expire_ms);
+	mm_writeback_expired(&sys->fcache, now, expire_ms);
 	/* DAMON samples at its own intervals (SPEC §10, DESIGN.md "Core objects"). */
 	sys_damon_tick(sys, now);
 	/* ksmd: a batch every KsmSleepMillisecs ticks while KsmRun is 1 (SPEC §6). */

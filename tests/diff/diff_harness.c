@@ -916,9 +916,34 @@ static int host_run(const struct diff_seq *s, const struct diff_caps *caps, cons
 	return 0;
 }
 
+/* Whether a read fault of fresh private anonymous memory gives this process a frame of its
+ * own: pagemap marks the page exclusive (bit 56), which the shared zero page never is (it
+ * is no normal page). 0 when pagemap cannot tell, so peimm keeps its default. Asked once. */
+static int host_no_zero_page(void)
+{
+	static int known = -1;
+	if (known >= 0)
+		return known;
+	known = 0;
+	volatile uint8_t *p = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return known;
+	(void)p[0];
+	(void)p[PG];
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e[2] = { 0, 0 };
+	if (fd >= 0 && pread(fd, e, sizeof(e), (off_t)((uintptr_t)p / PG * 8)) == sizeof(e))
+		known = ((e[0] & e[1]) >> 63 & 1) && ((e[0] & e[1]) >> 56 & 1);
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)p, 2 * PG);
+	return known;
+}
+
 void diff_probe_caps(struct diff_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
+	caps->host_no_zero_page = host_no_zero_page();
 	struct env e = env_open();
 	pm_syscall(e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0);
 	long r = do_mmap(e.t, 0, PG, PROT_READ | PROT_WRITE | PROT_EXEC, ANON);

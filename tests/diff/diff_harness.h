@@ -70,6 +70,9 @@ struct diff_rec {
 struct diff_caps {
 	int avoid_exec;		/* W^X is enforced and the opt-in failed: no PROT_EXEC */
 	int pm_mincore;		/* peimm implements mincore: compare it */
+	int host_no_zero_page;	/* the host maps no zero page on read faults of private
+				   anonymous memory (mm_forbids_zeropage, or a vendor kernel's
+				   pvm_no_zero_page=1): peimm runs with pm_config.no_zero_page */
 };
 void diff_probe_caps(struct diff_caps *caps);
 

@@ -4,7 +4,9 @@
  * child holds CAP_IPC_LOCK), the same window, the same files opened through openat, and
  * after every call the record the host child makes: result, maps lines, mincore, VmLck,
  * file hashes (through pread64) and pm_check_invariants. fork moves the sequence on to
- * the child's thread; the parent process stays until env_close ends it.
+ * the child's thread; the parent process stays until env_close ends it. When the host
+ * kernel maps no zero page on read faults (caps->host_no_zero_page), neither does the
+ * system (pm_config.no_zero_page), so both allocate the same frames.
  */
 #include "diff_harness.h"
 
@@ -27,13 +29,14 @@ struct pm_side {
 	long fds[DIFF_NFDS + 1];
 };
 
-static struct env open_env(const char *root)
+static struct env open_env(const char *root, const struct diff_caps *caps)
 {
 	pm_config cfg;
 	pm_config_default(&cfg);
 	cfg.ram_bytes = 64 * MiB;
 	cfg.seed = 42;
 	cfg.root = root;
+	cfg.no_zero_page = caps->host_no_zero_page;	/* as the host kernel does */
 	struct env e = { 0 };
 	int err = 0;
 	e.sys = pm_system_create(&cfg);
@@ -62,7 +65,7 @@ static long open_files(struct pm_side *ps)
 static int pm_open(struct pm_side *ps, const struct diff_caps *caps, const char *root)
 {
 	char v[64];
-	ps->e = open_env(root);
+	ps->e = open_env(root, caps);
 	ps->t = ps->e.t;
 	if (!ps->t) {
 		check_failed(__FILE__, __LINE__, "peimm: cannot create the system and process");

@@ -41,8 +41,9 @@ static void run_corpus(uint64_t first, long n, int calls)
 			failed++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "diff: seeds %llu.., %ld sequences x %d calls, %s mincore, %.1f s\n",
+	fprintf(stderr, "diff: seeds %llu.., %ld sequences x %d calls, %s mincore, %s, %.1f s\n",
 		(unsigned long long)first, n, calls, caps.pm_mincore ? "with" : "without (peimm: ENOSYS)",
+		caps.host_no_zero_page ? "no zero page (host and peimm)" : "with the zero page",
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fprintf(stderr, "diff: host side of %ld calls: %ld errors, %ld faults, %ld mmaps in the "
 		"window, %ld elsewhere, %ld reads (%ld non-zero), %ld accesses to unmapped pages "
@@ -268,7 +269,8 @@ TEST(mremap_fixed_with_a_bad_source_leaves_the_target_mapped_like_linux)
 
 /* fork copies no page tables for a private VMA that has no anon identity (never written:
  * only zero-page PTEs), as copy_page_range skips it; the child's mincore shows the pages
- * non-resident (SPEC §3 fork, §10 mincore). */
+ * non-resident (SPEC §3 fork, §10 mincore). On a host with no zero page the populate gave
+ * the VMA real frames and an anon identity, and both sides show them resident instead. */
 TEST(fork_does_not_copy_zero_page_ptes_of_never_written_memory_like_linux)
 {
 	REPRO(CALL_MMAP(0x36000, 0x1000, PROT_READ, ANON | MAP_FIXED | MAP_POPULATE),
@@ -451,4 +453,51 @@ TEST(writeback_zeroes_the_tail_of_the_page_at_eof_like_linux)
 	      { .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
 	      { .op = D_MSYNC, .off = 0x6000, .len = 0x1000, .flags = MS_SYNC },
 	      { .op = D_READ, .off = 0x6000, .len = PG });
+}
+
+/* The page cache's dirty state is per page, as Linux's folio dirty flag, not per mapping:
+ * msync(MS_SYNC) in a fork child writes back the page its parent dirtied through a shared
+ * mapping (the child has no PTE for it: fork copies none of a shared VMA), so writeback
+ * zeroes the page's tail past EOF for both (SPEC §3 file mappings).  file b: 2 pages +
+ * 100 bytes; corpus seed 3000827. */
+TEST(msync_writes_back_pages_another_process_dirtied_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x6000, .len = 0x1000, .prot = PROT_WRITE,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
+	      { .op = D_FORK },
+	      { .op = D_MSYNC, .off = 0x4000, .len = 0x9000, .flags = MS_SYNC },
+	      { .op = D_READ, .off = 0x6000, .len = PG });
+}
+
+/* Only MS_SYNC writes anything back: MS_ASYNC, MS_INVALIDATE and no flags start no I/O on
+ * Linux 6.x, so a store past EOF survives them (SPEC §3 file mappings). */
+TEST(msync_without_ms_sync_writes_nothing_back_like_linux)
+{
+	static const long flags[] = { MS_ASYNC, MS_INVALIDATE, 0 };
+	for (int i = 0; i < 3; i++) {
+		const struct diff_call c[] = {
+			{ .op = D_MMAP, .off = 0x6000, .len = 0x1000, .prot = RW,
+			  .flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+			{ .op = D_WRITE, .off = 0x61c3, .val = 0x85 },
+			{ .op = D_MSYNC, .off = 0x6000, .len = 0x1000, .flags = flags[i] },
+			{ .op = D_READ, .off = 0x6000, .len = PG },
+		};
+		run_reproducer(c, 4);
+	}
+}
+
+/* munmap writes nothing back on Linux: the page stays dirty in the page cache with the
+ * store past EOF in its tail, and a new mapping of it reads that store (peimm copies the
+ * data to the host file at munmap, SPEC §3, but leaves the page as Linux does).  file b:
+ * 2 pages + 100 bytes; corpus seeds 1002682 and 1003739. */
+TEST(munmap_leaves_a_dirty_page_and_its_tail_past_eof_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x15000, .len = 0x3000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x1000 },
+	      { .op = D_WRITE, .off = 0x16d14, .val = 0x50 },
+	      { .op = D_MUNMAP, .off = 0x16000, .len = 0x1000 },
+	      { .op = D_MMAP, .off = 0x28000, .len = 0x3000, .prot = RW,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x1000 },
+	      { .op = D_READ, .off = 0x29000, .len = PG });
 }
