@@ -121,6 +121,16 @@ void phys_huge_stat(struct phys *ph, int h, struct hstate *out)
 	pthread_mutex_unlock(&ph->lock);
 }
 
+uint64_t phys_huge_pool_pages(struct phys *ph)
+{
+	uint64_t n = 0;
+	pthread_mutex_lock(&ph->lock);
+	for (int h = 0; h < PHYS_NR_HSTATES; h++)
+		n += ph->hstate[h].nr_total << huge_order[h];
+	pthread_mutex_unlock(&ph->lock);
+	return n;
+}
+
 uint64_t phys_huge_destroy(struct phys *ph)
 {
 	uint64_t held = 0;

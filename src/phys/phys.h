@@ -158,6 +158,8 @@ void phys_huge_unreserve(struct phys *ph, int h, uint64_t n);
 struct page *phys_huge_alloc(struct phys *ph, int h, int reserved);
 void phys_huge_release(struct phys *ph, struct page *pg);	/* phys_put's path */
 void phys_huge_stat(struct phys *ph, int h, struct hstate *out);
+/* Base pages held by all pools (Linux's hugetlb_total_pages): CommitLimit leaves them out. */
+uint64_t phys_huge_pool_pages(struct phys *ph);
 /* Empties the pools; returns the frames still handed out. */
 uint64_t phys_huge_destroy(struct phys *ph);
 

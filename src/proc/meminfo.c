@@ -90,17 +90,6 @@ static void show_hugetlb(struct phys *ph, struct strbuf *sb)
 	kb_line(sb, "Hugetlb", h2.nr_total * 2048 + h1.nr_total * 1048576);
 }
 
-static uint64_t pool_pages(struct phys *ph)
-{
-	uint64_t n = 0;
-	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
-		struct hstate hs;
-		phys_huge_stat(ph, h, &hs);
-		n += hs.nr_total << phys_huge_order(h);
-	}
-	return n;
-}
-
 void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 {
 	struct phys *ph = sv->ph;
@@ -301,7 +290,7 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 		[VS_FILE] = c.file, [VS_SHMEM] = c.shmem, [VS_DIRTY] = c.dirty,
 		[VS_MAPPED] = c.mapped, [VS_PGTABLE] = c.pgtable, [VS_MLOCK] = sv->mlocked_pages,
 		[VS_ANON_LRU] = c.anon + c.shmem, [VS_FILE_LRU] = c.file - c.shmem,
-		[VS_HUGETLB] = pool_pages(ph), [VS_PGALLOC] = allocs, [VS_PGFREE] = frees,
+		[VS_HUGETLB] = phys_huge_pool_pages(ph), [VS_PGALLOC] = allocs, [VS_PGFREE] = frees,
 		[VS_PGFAULT] = (uint64_t)atomic_load(&sv->ms->pgfault),
 		[VS_SWAPCACHED] = sf.cached, [VS_PSWPIN] = sf.pswpin, [VS_PSWPOUT] = sf.pswpout,
 		[VS_OOM_KILL] = sv->oom_kills,

@@ -41,21 +41,9 @@ static uint64_t swap_pages(struct swap_area *sa)
 	return total;
 }
 
-/* hugetlb_total_pages: base pages held by the hugetlb pools. */
-static uint64_t pool_pages(struct phys *ph)
-{
-	uint64_t n = 0;
-	for (int h = 0; h < PHYS_NR_HSTATES; h++) {
-		struct hstate hs;
-		phys_huge_stat(ph, h, &hs);
-		n += hs.nr_total << phys_huge_order(h);
-	}
-	return n;
-}
-
 uint64_t commit_limit(struct commit *c, struct phys *ph, struct swap_area *sa)
 {
-	uint64_t ram = ram_pages(ph), pool = pool_pages(ph);
+	uint64_t ram = ram_pages(ph), pool = phys_huge_pool_pages(ph);
 	uint64_t ratio = (uint64_t)atomic_load(&c->ratio);
 	return swap_pages(sa) + (ram > pool ? ram - pool : 0) * ratio / 100;
 }
