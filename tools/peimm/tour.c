@@ -134,9 +134,10 @@ static int usage(FILE *f)
 		   "paging, mmap/munmap/mprotect with Linux's rules, the Peios rules (mmap_min_addr,\n"
 		   "MAP_UNINITIALIZED), brk and the stack guard gap, the registry and its gates,\n"
 		   "fork and copy-on-write, file mappings, mremap and mseal, protection keys and\n"
-		   "hugetlb, W^X and the dynamic-code opt-in, the cross-process gates with PIP and\n"
-		   "impersonation, the OOM killer, DAMON, and the integrity checks. Each step shows the call, the result\n"
-		   "and the /proc view.\n\n"
+		   "hugetlb, transparent huge pages, W^X and the dynamic-code opt-in, the\n"
+		   "cross-process gates with PIP and impersonation, swap, KSM, commit accounting,\n"
+		   "the OOM killer, process_mrelease, pagemap's PFN hiding, DAMON, and the\n"
+		   "integrity checks. Each step shows the call, the result and the /proc view.\n\n"
 		   "  --step      pause between sections\n"
 		   "  --no-color  plain output (also when NO_COLOR is set or stdout is not a terminal)\n");
 	return f == stdout ? 0 : 2;
