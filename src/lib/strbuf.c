@@ -56,7 +56,13 @@ void sb_putn(struct strbuf *sb, const char *s, size_t n)
 
 void sb_puts(struct strbuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
-void sb_putc(struct strbuf *sb, char c) { sb_putn(sb, &c, 1); }
+void sb_putc(struct strbuf *sb, char c)
+{
+	if (sb_reserve(sb, 1))
+		return;
+	sb->buf[sb->len++] = c;
+	sb->buf[sb->len] = '\0';
+}
 
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
 {
@@ -75,18 +81,17 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 void sb_hex(struct strbuf *sb, uint64_t v, int width)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
-	do {
-		tmp[n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < width && n < 16)
-		tmp[n++] = '0';
+	/* The digit count comes from the highest set bit, so the digits are written in place,
+	 * last first, with no staging copy (maps of 20k VMAs spends most of its time here). */
+	int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	if (n < width)
+		n = width < 16 ? width : 16;
 	if (sb_reserve(sb, (size_t)n))
 		return;
-	for (int i = n - 1; i >= 0; i--)
-		sb->buf[sb->len++] = tmp[i];
+	char *p = sb->buf + sb->len;
+	for (int i = n - 1; i >= 0; i--, v >>= 4)
+		p[i] = digits[v & 15];
+	sb->len += (size_t)n;
 	sb->buf[sb->len] = '\0';
 }
 

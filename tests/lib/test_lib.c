@@ -85,6 +85,32 @@ TEST(strbuf_formats_like_printf)
 	EXPECT_EQ(atomic_load(&km.live_objs), 0);
 }
 
+/* sb_hex agrees with printf's %0*lx for every digit count (0, each power of 16 and the
+ * value below it, all 64 bits) and the widths the renderers use. */
+TEST(strbuf_hex_matches_printf_at_every_digit_count)
+{
+	struct kmem km;
+	kmem_init(&km);
+	for (int bits = 0; bits <= 64; bits++) {
+		uint64_t vals[2] = { bits == 64 ? ~0ULL : (1ULL << bits) - 1,
+				     bits == 64 ? 0 : 1ULL << bits };
+		for (int k = 0; k < 2; k++)
+			for (int width = 0; width <= 16; width += 2) {
+				struct strbuf sb;
+				sb_init(&sb, &km);
+				sb_hex(&sb, vals[k], width);
+				char want[40];
+				snprintf(want, sizeof want, "%0*llx", width, (unsigned long long)vals[k]);
+				if (strcmp(sb.buf, want))
+					fprintf(stderr, "sb_hex(%#llx, %d) = \"%s\", want \"%s\"\n",
+						(unsigned long long)vals[k], width, sb.buf, want);
+				EXPECT_STREQ(sb.buf, want);
+				sb_release(&sb);
+			}
+	}
+	EXPECT_EQ(atomic_load(&km.live_objs), 0);
+}
+
 /* An allocation failure makes strbuf's error sticky instead of crashing. */
 TEST(strbuf_error_is_sticky)
 {
