@@ -132,6 +132,25 @@ TEST(thp_dontneed_free_and_mlock_of_part_keep_the_rest)
 	tenv_close(&k);
 }
 
+/* MADV_WILLNEED over a huge page, whole or a part, or over a range that cuts it (LTP
+ * madvise05, the swapin_walk_pmd_entry regression): the call succeeds, the PMD stays
+ * huge and unsplit, and every byte stays. */
+TEST(thp_willneed_keeps_the_huge_page_whole_and_intact)
+{
+	struct tenv k = tenv_open();
+	pm_thread *t = k.e.t;
+	long a = huge_filled(t, 2, 14);
+	EXPECT_EQ(SC(t, SYS_madvise, a, 2 * HP, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, a + 3 * PG, 5 * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_madvise, a + HP - PG, 2 * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(smaps_kb(t, a, "AnonHugePages"), 4096);
+	EXPECT_EQ(vmstat(t, "thp_split_pmd"), 0);
+	EXPECT_EQ(vmstat(t, "thp_split_page"), 0);
+	EXPECT_EQ(mismatches(t, a, 2 * HP, 14, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
+
 /* fork shares the THP (both see AnonHugePages, write-protected); a write on one side
  * splits that side's PMD and copies 4 KiB only (Linux 6.x); the other keeps its huge
  * mapping and every byte. */
