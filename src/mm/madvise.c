@@ -105,7 +105,13 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	*out = v;
 	switch (a) {
 	case MADV_WILLNEED:
-		return 0;	/* no swap readahead: a swapped page is read at its fault */
+		/* madvise_willneed: a file range is read into the page cache now (a later
+		 * fault finds it there); shmem and memfd pages are in memory already. Anonymous
+		 * memory has no swap readahead here: a swapped page is read at its fault. */
+		if (v->vm_obj)
+			obj_read_range(v->vm_obj, v->vm_pgoff + ((start - v->vm_start) >> PAGE_SHIFT),
+				       (end - start) >> PAGE_SHIFT);
+		return 0;
 	case MADV_COLD:
 	case MADV_PAGEOUT:
 		/* can_madv_lru_vma: locked, PFN and hugetlb mappings are EINVAL. */

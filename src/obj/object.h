@@ -175,6 +175,9 @@ int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct 
 /* Reads up to nr absent pages after `index` into the cache (files only; others: 0). Stops
  * at EOF or the first failure. Returns the pages read. */
 int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr);
+/* The same for the pages [first, first + nr): MADV_WILLNEED's read-in
+ * (force_page_cache_readahead). */
+int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr);
 /* Marks a cached frame of o dirty (files only: PG_dirty and, on the first dirty page, the
  * dirty timestamp the expiry daemon reads). Shmem and memfd have no backing store: no-op. */
 void obj_page_dirty(struct vm_object *o, struct page *pg);

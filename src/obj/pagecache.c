@@ -17,11 +17,16 @@
 
 int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr)
 {
+	return obj_read_range(o, index + 1, nr);
+}
+
+int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr)
+{
 	int done = 0;
 	if (o->kind != OBJ_FILE)
 		return 0;
 	pthread_mutex_lock(&o->lock);
-	for (uint64_t i = index + 1; i <= index + nr && i < obj_size_pages(o); i++) {
+	for (uint64_t i = first; i < first + nr && i < obj_size_pages(o); i++) {
 		struct page *pg;
 		if (pindex_get(&o->pages, i))
 			continue;

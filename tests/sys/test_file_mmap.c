@@ -230,6 +230,37 @@ TEST(readahead_follows_sequential_and_random_advice)
 	fenv_close(&f);
 }
 
+/* MADV_WILLNEED reads a file range into the page cache without mapping it: mincore (cache
+ * residency) shows exactly the advised pages, none is mapped (RssFile 0), and a fault finds the
+ * bytes (madvise_willneed -> force_page_cache_readahead; checked on Linux 6.18). */
+TEST(willneed_reads_the_advised_file_range_into_the_page_cache)
+{
+	struct fenv f = fenv_open();
+	pm_thread *t = f.e.t;
+	put_pages(&f, "wn.bin", 16, 'W');
+	long fd = op(t, "wn.bin", O_RDONLY);
+	EXPECT_EQ(map_fd(t, W, 16 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0), W);
+	EXPECT_EQ(SC(t, SYS_madvise, W + 4 * PG, 8 * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	uint64_t vec = (uint64_t)buf(t, 16);
+	uint8_t v[16];
+	EXPECT_EQ(SC(t, SYS_mincore, W, 16 * PG, vec, 0, 0, 0), 0);
+	pm_access(t, vec, v, 16, PM_READ, NULL);
+	for (int i = 0; i < 16; i++) {
+		int want = i >= 4 && i < 12;
+		if (v[i] != want)
+			fprintf(stderr, "mincore after WILLNEED of pages 4..11: page %d = %d, want %d\n",
+				i, v[i], want);
+		EXPECT_EQ(v[i], want);
+	}
+	char st[4096];
+	long n = pm_proc_read(t, 0, "status", st, sizeof st - 1, 0);
+	st[n > 0 ? n : 0] = '\0';
+	EXPECT_TRUE(strstr(st, "RssFile:\t       0 kB") != NULL);	/* cached, not mapped */
+	EXPECT_EQ(peek(t, W + 5 * PG), 'W' + 5);	/* page i holds 'W' + i */
+	EXPECT_EQ(pm_check_invariants(f.e.sys), 0);
+	fenv_close(&f);
+}
+
 /* msync's own errnos (linux-anchors §2.9). */
 TEST(msync_validates_like_linux)
 {
