@@ -106,11 +106,13 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	switch (a) {
 	case MADV_WILLNEED:
 		/* madvise_willneed: a file range is read into the page cache now (a later
-		 * fault finds it there); shmem and memfd pages are in memory already. Anonymous
-		 * memory has no swap readahead here: a swapped page is read at its fault. */
+		 * fault finds it there); shmem and memfd pages are in memory already. For
+		 * anonymous (and private-file COW) pages the swapped slots are read into the
+		 * swap cache. Neither maps anything. */
 		if (v->vm_obj)
 			obj_read_range(v->vm_obj, v->vm_pgoff + ((start - v->vm_start) >> PAGE_SHIFT),
 				       (end - start) >> PAGE_SHIFT);
+		mm_swap_willneed(mm, v, start, end);
 		return 0;
 	case MADV_COLD:
 	case MADV_PAGEOUT:

@@ -51,6 +51,33 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 	return 0;
 }
 
+/* A new frame holding slot's bytes, owned by v's anon identity at addr: 0, -ENOMEM, or
+ * -EIO on a read error. The caller holds the one reference. */
+static int read_slot(struct mm_struct *mm, struct vma *v, uint64_t addr, uint64_t slot,
+		     struct page **out)
+{
+	struct page *pg = phys_alloc(mm->sys->ph, 0, PHYS_NOZERO);
+	if (!pg)
+		return -ENOMEM;
+	if (swap_read(mm->sys->swap, slot, page_address(mm->sys->ph, pg))) {
+		phys_put(mm->sys->ph, pg);
+		return -EIO;
+	}
+	pg->flags |= PG_anon;
+	pg->owner_kind = OWNER_ANON;
+	pg->owner = v->anon;
+	pg->index = v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
+	*out = pg;
+	return 0;
+}
+
+static void lru_add_anon(struct mm_struct *mm, struct vma *v, struct page *pg)
+{
+	if (mm->sys->lru)
+		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE
+								   : LRU_INACTIVE_ANON);
+}
+
 enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep)
 {
 	struct swap_area *sa = mm->sys->swap;
@@ -61,24 +88,14 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	if (!pg) {
 		if (!mm_anon_prepare(mm, v))
 			return FAULT_OOM;
-		pg = phys_alloc(mm->sys->ph, 0, PHYS_NOZERO);
-		if (!pg)
-			return FAULT_OOM;
-		if (swap_read(sa, slot, page_address(mm->sys->ph, pg))) {
-			phys_put(mm->sys->ph, pg);
-			return FAULT_SIGBUS;	/* VM_FAULT_SIGBUS on a swap read error */
-		}
-		pg->flags |= PG_anon;
-		pg->owner_kind = OWNER_ANON;
-		pg->owner = v->anon;
-		pg->index = v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
+		int err = read_slot(mm, v, addr, slot, &pg);
+		if (err)	/* VM_FAULT_SIGBUS on a swap read error */
+			return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
 		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
 		 * they map this one instead of reading the slot again. */
 		if (swap_count(sa, slot) > 1)
 			swap_cache_add(sa, slot, pg);
-		if (mm->sys->lru)
-			lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE
-									   : LRU_INACTIVE_ANON);
+		lru_add_anon(mm, v, pg);
 	}
 	atomic_fetch_add(&pg->mapcount, 1);
 	atomic_fetch_add(&mm->rss[MM_ANONPAGES], 1);
@@ -92,6 +109,38 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	if ((v->vm_flags & VM_WRITE) && mm_page_exclusive(pg))
 		*ep |= PTE_RW;
 	return FAULT_OK;
+}
+
+uint64_t mm_swap_willneed(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	struct swap_area *sa = mm->sys->swap;
+	uint64_t read = 0;
+	if (!sa || !v->anon)	/* no swap entry without an anon identity */
+		return 0;
+	/* A frame in the swap cache that no PTE maps is not reclaimable here (reclaim_mm.c
+	 * takes only exclusively mapped anon frames), so read-in stops while free memory is
+	 * short rather than push the system toward the OOM killer for a hint. */
+	uint64_t reserve = mm->sys->ph->nr_frames / 32;
+	for (uint64_t a = start; a < end && phys_free_frames(mm->sys->ph) > reserve; a += PAGE_SIZE) {
+		pthread_mutex_lock(&mm->ptl);
+		int level;
+		pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
+		if (ep && pte_is_swap(*ep)) {
+			/* The PTE holds a slot reference while ptl is held, so the slot stays. */
+			uint64_t slot = pte_swap_offset(*ep);
+			struct page *pg = swap_cache_get(sa, slot);
+			if (!pg && !read_slot(mm, v, a, slot, &pg)) {
+				if (swap_cache_install(sa, slot, pg)) {
+					lru_add_anon(mm, v, pg);
+					read++;
+				}
+			}
+			if (pg)
+				phys_put(mm->sys->ph, pg);	/* the swap cache keeps its own */
+		}
+		pthread_mutex_unlock(&mm->ptl);
+	}
+	return read;
 }
 
 void mm_swap_zap(struct mm_struct *mm, pte_t e)

@@ -19,6 +19,12 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep);
 /* The swap entry e leaves a page table (zap) / is copied into dst's (fork). */
 void mm_swap_zap(struct mm_struct *mm, pte_t e);
+/* MADV_WILLNEED on anonymous memory (swapin_walk_pmd_entry): reads the slot of every swap
+ * entry in [start, end) of v into the swap cache, leaving the PTEs as they are, so mincore
+ * reports the pages and their faults read nothing. Caller holds mm->lock (read), not ptl.
+ * Returns the slots read. Best effort: it stops while free frames are under 1/32 of RAM,
+ * and a failed allocation or read leaves that page to its fault. */
+uint64_t mm_swap_willneed(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 void mm_swap_fork(struct mm_struct *dst, pte_t e);
 /* Is the slot of swap entry e in the swap cache? Its reference count? */
 int mm_swap_cached(struct mm_struct *mm, pte_t e);

@@ -191,6 +191,20 @@ void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg)
 	pthread_mutex_unlock(&sa->lock);
 }
 
+int swap_cache_install(struct swap_area *sa, uint64_t slot, struct page *pg)
+{
+	pthread_mutex_lock(&sa->lock);
+	PM_ENFORCE(slot >= 1 && slot <= sa->nslots && sa->count[slot]);
+	int installed = !sa->cache[slot];
+	if (installed) {
+		page_get(pg);
+		sa->cache[slot] = pg;
+		sa->nr_cached++;
+	}
+	pthread_mutex_unlock(&sa->lock);
+	return installed;
+}
+
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached)
 {
 	pthread_mutex_lock(&sa->lock);

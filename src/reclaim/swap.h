@@ -56,6 +56,9 @@ int swap_read(struct swap_area *sa, uint64_t slot, void *dst);
  * or NULL. swap_cache_add keeps pg (taking its own reference) while the slot lives. */
 struct page *swap_cache_get(struct swap_area *sa, uint64_t slot);
 void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg);
+/* swap_cache_add unless the slot has a frame already (a racing reader): 1 when pg went in
+ * (with its own reference), 0 when the cache kept the other. */
+int swap_cache_install(struct swap_area *sa, uint64_t slot, struct page *pg);
 
 /* Totals in pages, for meminfo (SwapTotal, SwapFree) and vmstat. */
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached);

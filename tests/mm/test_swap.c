@@ -92,6 +92,45 @@ TEST(pageout_then_fault_restores_exact_bytes)
 	env_close(&e);
 }
 
+/* MADV_WILLNEED over swapped anonymous pages reads their slots into the swap cache and maps
+ * nothing (madvise_willneed's swapin walk): mincore reports exactly the advised pages, the
+ * PTEs stay swap entries (VmSwap unchanged), and their later faults read nothing more. A
+ * second WILLNEED reads nothing again; munmap of a prefetched, never-faulted page frees its
+ * slot and its frame. */
+TEST(willneed_reads_swapped_pages_into_the_swap_cache_without_mapping_them)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED), W);
+	fill(e.t, W, 8, 3);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, 8), 0);
+	long in0 = field(e.t, "vmstat", "pswpin ");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 4 * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, 2), 0);
+	EXPECT_EQ(resident(e.t, W + 2 * PG, 4), 4);
+	EXPECT_EQ(resident(e.t, W + 6 * PG, 2), 0);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4);
+	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 32);	/* still swap entries */
+	EXPECT_EQ(field(e.t, "status", "RssAnon:"), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 16);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 4 * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4);	/* cached: not read again */
+	EXPECT_EQ(SC(e.t, SYS_munmap, W + 5 * PG, PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 12);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, W, 5, 3));
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4 + 2);	/* only pages 0 and 1 */
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 5 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W + 6 * PG, 2 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
 /* After fork both processes name the slots; the first to fault reads the slot and leaves
  * the frame in the swap cache, the second maps that frame; writes stay private; every
  * slot is free once both are done. */
