@@ -721,7 +721,26 @@ static long host_vmlck(void)
 	return diff_status_vmlck(text);
 }
 
-static void host_record_state(uint64_t base, struct diff_rec *r)
+char diff_pagemap_char(uint64_t e, const struct diff_caps *caps)
+{
+	const uint64_t present = 1ULL << 63, swapped = 1ULL << 62, file = 1ULL << 61,
+		       guard = 1ULL << 58, excl = 1ULL << 56, sd = 1ULL << 55;
+	e &= ~((1ULL << 55) - 1);		/* the PFN or swap entry */
+	if (!caps->host_soft_dirty)
+		e &= ~sd;
+	int up = (e & sd) != 0;
+	e &= ~sd;
+	if (e == (swapped | guard))
+		return up ? 'G' : 'g';
+	if (e == swapped)
+		return up ? 'S' : 's';
+	if (e & ~(present | file | excl))
+		return '?';
+	return "0123456789abcdef"[((e & present) ? 1 : 0) | ((e & file) ? 2 : 0) |
+				  ((e & excl) ? 4 : 0) | (up ? 8 : 0)];
+}
+
+static void host_record_state(uint64_t base, const struct diff_caps *caps, struct diff_rec *r)
 {
 	static char text[1 << 18];
 	size_t n = 0;
@@ -750,6 +769,15 @@ static void host_record_state(uint64_t base, struct diff_rec *r)
 		r->mincore[i] = k == -ENOMEM ? '.' : k < 0 ? '?' : (v & 1) ? '1' : '0';
 	}
 	r->mincore[DIFF_WIN_PAGES] = '\0';
+	/* Last, so the reads of maps, smaps and mincore above cannot fault anything in. */
+	uint64_t pme[DIFF_WIN_PAGES];
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	int ok = fd >= 0 && pread(fd, pme, sizeof(pme), (off_t)(base / PG * 8)) == sizeof(pme);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < DIFF_WIN_PAGES; i++)
+		r->pagemap[i] = ok ? diff_pagemap_char(pme[i], caps) : '-';
+	r->pagemap[DIFF_WIN_PAGES] = '\0';
 	r->vmlck_kb = host_vmlck();
 }
 
@@ -875,7 +903,7 @@ static void host_child(int fd, const struct diff_seq *s, const struct diff_caps 
 			host_fork();
 		else
 			host_call(base, &s->c[i], caps, fds, &rec);
-		host_record_state(base, &rec);
+		host_record_state(base, caps, &rec);
 		diff_files_hash_host(fds, &rec);
 		diff_state_update(&st, &s->c[i], &rec);
 		if (write_all(fd, &rec, sizeof(rec)))
@@ -940,10 +968,34 @@ static int host_no_zero_page(void)
 	return known;
 }
 
+/* Whether the host kernel keeps soft-dirty bits (CONFIG_MEM_SOFT_DIRTY): a page written
+ * since its VMA was made shows pagemap bit 55. Asked once. */
+static int host_soft_dirty(void)
+{
+	static int known = -1;
+	if (known >= 0)
+		return known;
+	known = 0;
+	volatile uint8_t *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				   -1, 0);
+	if (p == MAP_FAILED)
+		return known;
+	p[0] = 1;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e = 0;
+	if (fd >= 0 && pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / PG * 8)) == sizeof(e))
+		known = (e >> 55) & 1;
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)p, PG);
+	return known;
+}
+
 void diff_probe_caps(struct diff_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
 	caps->host_no_zero_page = host_no_zero_page();
+	caps->host_soft_dirty = host_soft_dirty();
 	struct env e = env_open();
 	pm_syscall(e.t, SYS_prctl, PR_SET_DYNAMIC_CODE_POLICY, 1, 0, 0, 0, 0);
 	long r = do_mmap(e.t, 0, PG, PROT_READ | PROT_WRITE | PROT_EXEC, ANON);
@@ -1010,6 +1062,46 @@ static int maps_equal(const char *h, const char *p)
 	return strcmp(hc, pc) == 0;
 }
 
+/* The pagemap vectors, equal but for fault-around. On a read fault of a file or shared
+ * anonymous (shmem) VMA, Linux's do_read_fault first maps the neighbouring pages that are
+ * already in the page cache (do_fault_around, filemap_map_pages: fault_around_bytes, 64 kB,
+ * aligned, clamped to the VMA, its page table and EOF), even when the fault itself then
+ * fails with SIGBUS. peimm does not model fault-around yet, so a window page of a VMA with
+ * an inode that the host shows present, file-backed and not anonymous where peimm shows
+ * nothing mapped is not a mismatch; nor, on such pages, the exclusive bit of a present
+ * file page (the host's extra mappings of the same page cache page, in this VMA or another,
+ * raise its mapcount). Everything else in the vector is compared. The maps
+ * lines have been compared already, so the host's tell where the inode VMAs are. */
+static int pagemap_equal(const struct diff_rec *h, const struct diff_rec *p)
+{
+	if (strcmp(h->pagemap, p->pagemap) == 0)
+		return 1;
+	char inode[DIFF_WIN_PAGES] = { 0 };
+	for (const char *l = h->maps; *l; ) {
+		const char *nl = strchr(l, '\n');
+		long rs, re;
+		char perms[8], off[24], dev[16], ino[4];
+		if (sscanf(l + (*l == '!'), "%lx-%lx %7s %23s %15s %3s", &rs, &re, perms, off, dev,
+			   ino) == 6 && strcmp(ino, "I") == 0)
+			for (long i = rs < 0 ? 0 : rs; i < re && i < DIFF_WIN_PAGES; i++)
+				inode[i] = 1;
+		if (!nl)
+			break;
+		l = nl + 1;
+	}
+	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
+		char hc = h->pagemap[i], pc = p->pagemap[i];
+		if (hc == pc)
+			continue;
+		int h_file = hc && strchr("37bf", hc), p_file = pc && strchr("37bf", pc);
+		if (inode[i] && ((pc == '0' || pc == '8') ? h_file :
+				 h_file && p_file && (hc & ~4) == (pc & ~4)))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 static int rec_match(const struct diff_call *c, const struct diff_rec *h,
 		     const struct diff_rec *p, const struct diff_caps *caps, char *why, size_t n)
 {
@@ -1051,6 +1143,10 @@ static int rec_match(const struct diff_call *c, const struct diff_rec *h,
 	}
 	if (caps->pm_mincore && strcmp(h->mincore, p->mincore) != 0) {
 		snprintf(why, n, "mincore differs: host %s peimm %s", h->mincore, p->mincore);
+		return 0;
+	}
+	if (!pagemap_equal(h, p)) {
+		snprintf(why, n, "pagemap differs: host %s peimm %s", h->pagemap, p->pagemap);
 		return 0;
 	}
 	if (h->vmlck_kb != p->vmlck_kb) {
@@ -1192,6 +1288,8 @@ static void print_mismatch(const struct diff_seq *s, int bad, const char *why,
 	fprintf(stderr, "  host smaps:\n%s  peimm smaps:\n%s", h[bad].smaps, p[bad].smaps);
 	fprintf(stderr, "  host  mincore %s\n  peimm mincore %s\n", h[bad].mincore,
 		p[bad].mincore);
+	fprintf(stderr, "  host  pagemap %s\n  peimm pagemap %s\n  (pagemap: %s)\n",
+		h[bad].pagemap, p[bad].pagemap, DIFF_PAGEMAP_LEGEND);
 }
 
 int diff_check_and_report(const struct diff_seq *s, const struct diff_caps *caps)

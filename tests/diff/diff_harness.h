@@ -64,6 +64,7 @@ struct diff_rec {
 	char mincore[DIFF_WIN_PAGES + 1];	/* '.' unmapped, '0'/'1', '-' not compared */
 	char maps[DIFF_MAPS_MAX];	/* window lines: "pg-pg perms offset dev ino name" */
 	char smaps[DIFF_SMAPS_MAX];	/* window smaps digest (diff_smaps.c) */
+	char pagemap[DIFF_WIN_PAGES + 1];	/* diff_pagemap_char of each window page */
 };
 
 /* The generator's switches, decided once from what peimm can do right now. */
@@ -73,6 +74,8 @@ struct diff_caps {
 	int host_no_zero_page;	/* the host maps no zero page on read faults of private
 				   anonymous memory (mm_forbids_zeropage, or a vendor kernel's
 				   pvm_no_zero_page=1): peimm runs with pm_config.no_zero_page */
+	int host_soft_dirty;	/* the host sets pagemap bit 55 (CONFIG_MEM_SOFT_DIRTY):
+				   compare it, else it is masked on both sides */
 };
 void diff_probe_caps(struct diff_caps *caps);
 
@@ -80,6 +83,17 @@ void diff_probe_caps(struct diff_caps *caps);
  * window-relative range, Size, Anonymous, Private_Dirty, Locked, VmFlags, and Rss and Pss
  * for private anonymous entries (diff_smaps.c). */
 void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen);
+
+/* One /proc/self/pagemap entry as one character, the flags an unprivileged reader sees
+ * (the PFN bits 0-54 are masked: peimm hides them without SeTcb, SPEC §7, and frames are
+ * never comparable). Not present and not swapped: a hex digit of present 1, file page or
+ * shared anonymous (61) 2, exclusive (56) 4, soft-dirty (55) 8, so '0' is an empty entry,
+ * '1' a private anonymous page mapped elsewhere too, '5' one of its own, '3' a shared page
+ * cache page. Swapped (62): 's', a guard region (62 and 58): 'g', upper case when also
+ * soft-dirty; '?' for any other bit pattern. Soft-dirty only counts when the host has it. */
+char diff_pagemap_char(uint64_t e, const struct diff_caps *caps);
+#define DIFF_PAGEMAP_LEGEND "hex of 1 present, 2 file/shared, 4 exclusive, 8 soft-dirty; " \
+	"s swapped, g guard region, upper case soft-dirty; - read failed, ? other bits"
 
 void diff_generate(uint64_t seed, int ncalls, const struct diff_caps *caps, struct diff_seq *s);
 

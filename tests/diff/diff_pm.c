@@ -134,6 +134,12 @@ static void pm_record_state(struct pm_side *ps, const struct diff_caps *caps,
 				(v & 1) ? '1' : '0';
 	}
 	r->mincore[DIFF_WIN_PAGES] = '\0';
+	/* As the process itself, unprivileged: no PFNs (SPEC §7), every flag bit. */
+	uint64_t pme[DIFF_WIN_PAGES];
+	n = pm_proc_read(ps->t, 0, "pagemap", pme, sizeof(pme), ps->base / PG * 8);
+	for (int i = 0; i < DIFF_WIN_PAGES; i++)
+		r->pagemap[i] = n == (long)sizeof(pme) ? diff_pagemap_char(pme[i], caps) : '-';
+	r->pagemap[DIFF_WIN_PAGES] = '\0';
 	n = pm_proc_read(ps->t, 0, "status", text, sizeof(text) - 1, 0);
 	text[n > 0 ? n : 0] = '\0';
 	r->vmlck_kb = diff_status_vmlck(text);
