@@ -94,7 +94,8 @@ struct mm_sys {
 	struct lru *lru;			/* the LRU lists; NULL = frames are not tracked */
 	struct obj_filecache *fcache;		/* live file objects, for the file reverse map */
 	atomic_int swappiness;			/* registry Swappiness, 0..200 */
-	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list */
+	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list and the anon_vma
+						   tree links (children, sibling) */
 	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
 	struct mm_thp thp;			/* transparent huge pages (thp.c); atomics */
@@ -113,12 +114,22 @@ struct mm_caller {
 };
 
 /* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private
- * anonymous memory name it as their owner. */
+ * anonymous memory name it as their owner. fork gives each inherited VMA a child identity
+ * whose parent is the parent VMA's (anon_vma_fork), so a frame owned by an identity is
+ * mapped only by VMAs whose identity is it or one of its descendants: reclaim's reverse
+ * map (rmap_anon.c) walks that subtree across address spaces. An identity lives while a
+ * VMA or a child names it; frames hold no reference (reclaim validates their pointer
+ * against anon_list). */
 struct anon_vma {
-	atomic_int refcount;			/* VMAs pointing at it */
+	atomic_int refcount;			/* VMAs pointing at it, plus one per child */
 	uint64_t id;				/* for dumps; immutable */
-	struct mm_struct *mm;			/* the address space of its VMAs; immutable */
+	struct mm_struct *mm;			/* the address space of its VMAs, with an
+						   mm_grab reference; immutable */
+	struct anon_vma *parent;		/* forked from (one reference held), or NULL;
+						   immutable */
 	struct list_head node;			/* in mm_sys.anon_list, under anon_lock */
+	struct list_head children;		/* identities forked from it, under anon_lock */
+	struct list_head sibling;		/* in parent->children, under anon_lock */
 };
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };

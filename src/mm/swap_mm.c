@@ -111,34 +111,51 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	return FAULT_OK;
 }
 
+/* One slot of a WILLNEED range into the swap cache; ptl held. -ENOMEM when no frame was
+ * free; 0 otherwise (read, already cached, or a read error left to the fault). */
+static int willneed_one(struct mm_struct *mm, struct vma *v, uint64_t a, uint64_t *read)
+{
+	struct swap_area *sa = mm->sys->swap;
+	int level;
+	pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
+	if (!ep || !pte_is_swap(*ep))
+		return 0;
+	/* The PTE holds a slot reference while ptl is held, so the slot stays. */
+	uint64_t slot = pte_swap_offset(*ep);
+	struct page *pg = swap_cache_get(sa, slot);
+	if (!pg) {
+		int err = read_slot(mm, v, a, slot, &pg);
+		if (err)
+			return err == -ENOMEM ? err : 0;
+		if (swap_cache_install(sa, slot, pg)) {
+			lru_add_anon(mm, v, pg);
+			(*read)++;
+		}
+	}
+	phys_put(mm->sys->ph, pg);	/* the swap cache keeps its own */
+	return 0;
+}
+
 uint64_t mm_swap_willneed(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
 {
 	struct swap_area *sa = mm->sys->swap;
 	uint64_t read = 0;
 	if (!sa || !v->anon)	/* no swap entry without an anon identity */
 		return 0;
-	/* A frame in the swap cache that no PTE maps is not reclaimable here (reclaim_mm.c
-	 * takes only exclusively mapped anon frames), so read-in stops while free memory is
-	 * short rather than push the system toward the OOM killer for a hint. */
-	uint64_t reserve = mm->sys->ph->nr_frames / 32;
-	for (uint64_t a = start; a < end && phys_free_frames(mm->sys->ph) > reserve; a += PAGE_SIZE) {
+	/* read_swap_cache_async allocates as any page allocation does: below the min
+	 * watermark it reclaims first (this mm's lock is held for reading, its ptl not),
+	 * and the frames it reads are on the anon LRU, reclaimable while unmapped. */
+	struct watermarks w;
+	lru_watermarks(mm->sys->ph->nr_frames - 1, &w);
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		if (phys_free_frames(mm->sys->ph) <= w.min &&
+		    !mm_shrink_lru(mm->sys, 32, mm, RECLAIM_DIRECT))
+			break;	/* nothing reclaimable: leave the rest to the faults */
 		pthread_mutex_lock(&mm->ptl);
-		int level;
-		pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
-		if (ep && pte_is_swap(*ep)) {
-			/* The PTE holds a slot reference while ptl is held, so the slot stays. */
-			uint64_t slot = pte_swap_offset(*ep);
-			struct page *pg = swap_cache_get(sa, slot);
-			if (!pg && !read_slot(mm, v, a, slot, &pg)) {
-				if (swap_cache_install(sa, slot, pg)) {
-					lru_add_anon(mm, v, pg);
-					read++;
-				}
-			}
-			if (pg)
-				phys_put(mm->sys->ph, pg);	/* the swap cache keeps its own */
-		}
+		int err = willneed_one(mm, v, a, &read);
 		pthread_mutex_unlock(&mm->ptl);
+		if (err)
+			break;
 	}
 	return read;
 }

@@ -60,6 +60,15 @@ void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg);
  * (with its own reference), 0 when the cache kept the other. */
 int swap_cache_install(struct swap_area *sa, uint64_t slot, struct page *pg);
 
+/* The slot pg caches (page.swap_slot) with one more reference taken, or 0 if pg is not in
+ * the swap cache. */
+uint64_t swap_cache_hold(struct swap_area *sa, struct page *pg);
+/* __delete_from_swap_cache for reclaim: pg (recording its slot in page.swap_slot) leaves
+ * the swap cache if no PTE maps it and nobody but the caller's `refs` references holds it
+ * (lookups take theirs under the lock, so none can appear after). The slot keeps its data
+ * and its references. 1 if it left (the cache's reference is dropped), else 0. */
+int swap_cache_reclaim(struct swap_area *sa, struct page *pg, int refs);
+
 /* Totals in pages, for meminfo (SwapTotal, SwapFree) and vmstat. */
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached);
 
