@@ -18,6 +18,8 @@ struct recount {
 	uint32_t *refs;			/* expected references per PFN */
 	uint32_t *thps;			/* THP PMDs whose run starts at each PFN */
 	uint64_t nr_thps;		/* runs with at least one PMD (AnonHugePages) */
+	uint32_t *slots;		/* swap PTEs per swap slot (index 0 unused) */
+	uint64_t nslots;
 	struct vm_object **objs;	/* objects seen, each counted once */
 	size_t nobjs, capobjs;
 };
@@ -28,6 +30,8 @@ static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	pte_t e = *ep;
 	(void)va;
 	(void)level;
+	if (pte_is_swap(e) && pte_swap_offset(e) <= rc->nslots)
+		rc->slots[pte_swap_offset(e)]++;	/* each swap PTE holds a slot reference */
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	uint64_t pfn = pte_pfn(e);
@@ -101,6 +105,34 @@ static void count_swap_cached(void *ctx, struct page *pg)
 	rc->refs[page_to_pfn(&rc->sys->ph, pg)]++;
 }
 
+/* Each slot's reference count against the swap PTEs that name it (the swap cache holds
+ * none), and each frame that records a slot against the cache's entry for it. */
+static int compare_swap(struct recount *rc)
+{
+	struct swap_area *sa = rc->sys->ms.swap;
+	int problems = 0;
+	for (uint64_t s = 1; s <= rc->nslots; s++) {
+		unsigned n = swap_count(sa, s);
+		if (n != rc->slots[s] && problems++ < 20)
+			fprintf(stderr, "swap check: slot %lu has %u references, %u swap PTEs name it\n",
+				(unsigned long)s, n, rc->slots[s]);
+	}
+	struct phys *ph = &rc->sys->ph;
+	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
+		struct page *pg = &ph->pages[pfn];
+		uint64_t slot = atomic_load(&pg->swap_slot);
+		if (!slot)
+			continue;
+		struct page *got = slot <= rc->nslots ? swap_cache_get(sa, slot) : NULL;
+		if (got != pg && problems++ < 20)
+			fprintf(stderr, "swap check: pfn %#lx records slot %lu, which caches %s\n",
+				(unsigned long)pfn, (unsigned long)slot, got ? "another frame" : "none");
+		if (got)
+			phys_put(ph, got);
+	}
+	return problems;
+}
+
 static int compare_frames(struct recount *rc)
 {
 	int problems = 0;
@@ -164,11 +196,14 @@ int pm_check_invariants(pm_system *sys)
 	rc.maps = calloc(n, sizeof(uint32_t));
 	rc.refs = calloc(n, sizeof(uint32_t));
 	rc.thps = calloc(n, sizeof(uint32_t));
+	rc.nslots = sys->ms.swap ? sys->ms.swap->nslots : 0;
+	rc.slots = calloc(rc.nslots + 1, sizeof(uint32_t));
 	int problems = phys_check(&sys->ph);
-	if (!rc.maps || !rc.refs || !rc.thps) {
+	if (!rc.maps || !rc.refs || !rc.thps || !rc.slots) {
 		free(rc.maps);
 		free(rc.refs);
 		free(rc.thps);
+		free(rc.slots);
 		fprintf(stderr, "pm_check_invariants: out of host memory\n");
 		return problems + 1;
 	}
@@ -196,6 +231,7 @@ int pm_check_invariants(pm_system *sys)
 	if (sys->ms.swap) {
 		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
 		problems += swap_check(sys->ms.swap);
+		problems += compare_swap(&rc);
 	}
 	problems += lru_check(&sys->lru);
 	problems += check_commit(sys, &rc);
@@ -212,6 +248,7 @@ int pm_check_invariants(pm_system *sys)
 	free(rc.maps);
 	free(rc.refs);
 	free(rc.thps);
+	free(rc.slots);
 	free(rc.objs);
 	return problems;
 }
