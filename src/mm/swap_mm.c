@@ -52,10 +52,18 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 }
 
 /* A new frame holding slot's bytes, owned by v's anon identity at addr: 0, -ENOMEM, or
- * -EIO on a read error. The caller holds the one reference. */
+ * -EIO on a read error. The caller holds the one reference. When other PTEs name the slot
+ * too (fork twins: all in one anon_vma tree), the owner is the tree's root, which every
+ * one of them descends from (__folio_set_anon's oldest anon_vma for a non-exclusive
+ * folio), so reclaim's reverse map reaches whichever of them maps it later. Only this
+ * mm's fork could add a PTE for the slot, and its lock is held. */
 static int read_slot(struct mm_struct *mm, struct vma *v, uint64_t addr, uint64_t slot,
 		     struct page **out)
 {
+	struct anon_vma *owner = v->anon;
+	if (swap_count(mm->sys->swap, slot) > 1)
+		while (owner->parent)
+			owner = owner->parent;
 	struct page *pg = phys_alloc(mm->sys->ph, 0, PHYS_NOZERO);
 	if (!pg)
 		return -ENOMEM;
@@ -65,7 +73,7 @@ static int read_slot(struct mm_struct *mm, struct vma *v, uint64_t addr, uint64_
 	}
 	pg->flags |= PG_anon;
 	pg->owner_kind = OWNER_ANON;
-	pg->owner = v->anon;
+	pg->owner = owner;
 	pg->index = v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
 	*out = pg;
 	return 0;

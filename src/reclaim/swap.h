@@ -1,8 +1,11 @@
 /*
  * The swap area (SPEC §6, DESIGN "swap uses a real host file"): slots of one page in a
- * host file, a reference count per slot (each swap PTE and the swap cache holds one), and
- * the swap cache, which keeps a swapped-in page findable by slot while other PTEs still
- * name the slot (after fork), so they map the same frame instead of reading it again.
+ * host file, a reference count per slot (each swap PTE holds one), and the swap cache,
+ * which keeps a frame findable by slot while PTEs still name the slot (a twin after fork
+ * read it back, MADV_WILLNEED read it ahead, or reclaim is unmapping a shared frame), so
+ * they map that frame instead of reading it again. The cache holds a frame reference, not
+ * a slot reference: the slot's last put drops its cached frame. A cached frame records
+ * its slot in page.swap_slot.
  * Slot 0 holds a Linux-style header ("SWAPSPACE2"); usable slots are 1..nslots.
  * Lock order: swap->lock is a leaf lock (taken under mm locks, never the other way).
  */

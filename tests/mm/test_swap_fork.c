@@ -319,3 +319,36 @@ TEST(willneed_swap_cache_gives_way_to_new_memory)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* A slot both twins name after fork is read back by the child first: the frame goes to
+ * the swap cache owned by the root of their anon_vma tree, so when the parent maps it too,
+ * reclaim still reaches both PTEs and frees it (owned by the child's identity, the
+ * parent's PTE would be out of reach and the frame would stay). */
+TEST(a_twin_read_back_frame_is_reclaimed_from_both_twins)
+{
+	enum { N = 8 };
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, ANON | MAP_FIXED), W);
+	fill(e.t, W, N, 4);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long cpid = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_TRUE(same(ch, W, N, 4));
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), N * 4);
+	EXPECT_TRUE(same(e.t, W, N, 4));	/* maps the cached frames */
+	EXPECT_EQ(vma_field(ch, W, "\nPss:"), N * 2);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 + N * 4);	/* slots gone */
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	shrink_all(e.sys);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(resident(e.t, W, N), 0);
+	EXPECT_EQ(resident(ch, W, N), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_TRUE(same(e.t, W, N, 4));
+	EXPECT_TRUE(same(ch, W, N, 4));
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
