@@ -107,12 +107,20 @@ int mm_anon_check(struct mm_struct *mm)
 	int bad = 0;
 	pthread_mutex_lock(&ms->anon_lock);
 	for (struct vma *v = vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
+		/* A VMA's identity is its mm's and referenced; each ancestor is referenced at
+		 * least by the child below it, which is on its children list. */
 		for (const struct anon_vma *a = v->anon; a; a = a->parent) {
-			if (!anon_live(ms, a) || atomic_load(&a->refcount) < 1 ||
-			    (a == v->anon && a->mm != mm)) {
+			int ok = atomic_load(&a->refcount) >= 1 && (a != v->anon || a->mm == mm);
+			if (ok && a->parent) {
+				ok = 0;
+				for (const struct list_head *l = a->parent->children.next;
+				     l != &a->parent->children && !ok; l = l->next)
+					ok = list_entry(l, struct anon_vma, sibling) == a;
+			}
+			if (!ok) {
 				if (bad++ < 20)
 					fprintf(stderr, "mm_check: VMA %#lx-%#lx: anon_vma %lu (of its "
-						"chain) is stale or belongs to another mm\n",
+						"chain) is unreferenced, unlinked or of another mm\n",
 						(unsigned long)v->vm_start, (unsigned long)v->vm_end,
 						(unsigned long)a->id);
 				break;
