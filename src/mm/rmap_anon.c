@@ -12,6 +12,7 @@
 #include "mm/mm_internal.h"
 #include "mm/swap_mm.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "lib/pm_assert.h"
@@ -99,6 +100,21 @@ void mm_pageout_shared_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, uin
 	pgt_set(&mm->pgt, ep, pte_mk_swap(0, slot) | (e & PTE_SOFTDIRTY));
 	atomic_fetch_add(&mm->swapents, 1);
 	mm_unmap_page(mm, pg);
+}
+
+int mm_pageout_cached_pte(struct mm_struct *mm, pte_t *ep, struct page *pg)
+{
+	struct mm_sys *ms = mm->sys;
+	uint64_t slot = ms->swap ? swap_cache_hold(ms->swap, pg) : 0;
+	if (!slot)
+		return -EAGAIN;
+	page_get(pg);	/* ours across the unmap, so the last put is a real one */
+	mm_pageout_shared_pte(mm, ep, pg, slot);
+	swap_put(ms->swap, slot);	/* the PTE holds its own now */
+	if (atomic_load(&pg->mapcount) == 0)
+		swap_cache_reclaim(ms->swap, pg, 1);
+	phys_put(ms->ph, pg);
+	return 0;
 }
 
 int mm_anon_check(struct mm_struct *mm)

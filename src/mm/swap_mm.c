@@ -247,8 +247,19 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		c->done++;
 		return 0;
 	}
+	if ((pg->flags & PG_anon) && !(pg->flags & PG_ksm) && atomic_load(&pg->swap_slot) &&
+	    atomic_load(&pg->refcount) == 2) {
+		/* Mapped here alone, but in the swap cache (a twin read it back): its slot
+		 * has the bytes, so the PTE becomes that entry and the frame goes. */
+		if (mm_pageout_cached_pte(mm, ep, pg) == 0) {
+			c->done++;
+			if (mm->sys->lru)
+				lru_stat_add(mm->sys->lru, LS_PGSTEAL_ANON, 1);
+		}
+		return 0;
+	}
 	if (!(pg->flags & PG_anon) || atomic_load(&pg->refcount) != 1)
-		return 0;	/* swap-cached or pinned: not exclusive */
+		return 0;	/* pinned: not exclusive */
 	int lazy;
 	if (mm_pageout_pte(mm, c->v, ep, pg, &lazy) == 0) {
 		c->done++;

@@ -57,6 +57,10 @@ uint64_t mm_swap_hold(struct mm_sys *ms, struct page *pg);
  * swap entry for slot, with a slot reference of its own. ptl (or the mm's lock for
  * writing) held; the caller flushes the TLB. */
 void mm_pageout_shared_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, uint64_t slot);
+/* MADV_PAGEOUT of a swap-cached frame that only the PTE at *ep maps: the PTE becomes the
+ * cached slot's entry and the frame leaves the swap cache and is freed unless someone
+ * took a reference meanwhile. ptl held; 0, or -EAGAIN (not in the swap cache). */
+int mm_pageout_cached_pte(struct mm_struct *mm, pte_t *ep, struct page *pg);
 /* mm_check's part: every VMA's anon_vma chain is live and its own identity is of mm. */
 int mm_anon_check(struct mm_struct *mm);
 

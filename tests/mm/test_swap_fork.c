@@ -384,3 +384,35 @@ TEST(a_busy_twin_keeps_shared_frames_in_both_until_it_is_free)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* MADV_PAGEOUT takes a page mapped by this process alone even when it is in the swap cache
+ * (its twin still names the slot): the PTE becomes the slot's entry again, the frame goes.
+ * A page both twins map stays (folio_maybe_mapped_shared). */
+TEST(pageout_of_a_swap_cached_page_mapped_once_reuses_its_slot)
+{
+	enum { N = 4 };
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, ANON | MAP_FIXED), W);
+	fill(e.t, W, N, 2);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long cpid = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_TRUE(same(e.t, W, N, 2));
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), N * 4);
+	long out0 = field(e.t, "vmstat", "pswpout ");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, N), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpout "), out0);	/* nothing written: same slots */
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(ch, W, N, 2));
+	EXPECT_TRUE(same(e.t, W, N, 2));
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, N), N);	/* both map them now: shared, left alone */
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
