@@ -92,18 +92,23 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	pte_t e = *ep;
 	uint64_t slot = pte_swap_offset(e);
 	PM_ENFORCE(sa && pte_is_swap(e));
-	struct page *pg = swap_cache_get(sa, slot);	/* its reference passes to the PTE */
-	if (!pg) {
+	struct page *pg;
+	while (!(pg = swap_cache_get(sa, slot))) {	/* its reference passes to the PTE */
 		if (!mm_anon_prepare(mm, v))
 			return FAULT_OOM;
 		int err = read_slot(mm, v, addr, slot, &pg);
 		if (err)	/* VM_FAULT_SIGBUS on a swap read error */
 			return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
 		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
-		 * they map this one instead of reading the slot again. */
-		if (swap_count(sa, slot) > 1)
-			swap_cache_add(sa, slot, pg);
+		 * they map this one instead of reading the slot again. A twin that read it
+		 * at the same time (under its own ptl) may have cached its frame first: then
+		 * that one is mapped and ours was never seen. */
+		if (swap_count(sa, slot) > 1 && !swap_cache_install(sa, slot, pg)) {
+			phys_put(mm->sys->ph, pg);
+			continue;
+		}
 		lru_add_anon(mm, v, pg);
+		break;
 	}
 	atomic_fetch_add(&pg->mapcount, 1);
 	atomic_fetch_add(&mm->rss[MM_ANONPAGES], 1);
