@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "lib/pm_assert.h"
 #include "reclaim/swap.h"
 
 static int anon_live(struct mm_sys *ms, const struct anon_vma *av)
@@ -42,9 +41,9 @@ static const struct anon_vma *subtree_next(const struct anon_vma *av, const stru
 int mm_anon_rmap_mms(struct mm_sys *ms, const void *owner, struct mm_struct **mms, int max)
 {
 	const struct anon_vma *av = owner;
-	int n = 0, ok = 1;
+	int n = 0;
 	pthread_mutex_lock(&ms->anon_lock);
-	ok = av && anon_live(ms, av);
+	int ok = av && anon_live(ms, av);
 	for (const struct anon_vma *a = ok ? av : NULL; a; a = subtree_next(av, a)) {
 		int i = 0;
 		while (i < n && mms[i] != a->mm)

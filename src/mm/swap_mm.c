@@ -3,8 +3,9 @@
  * do_swap_page, and the swap halves of zap and fork): an exclusive anonymous frame is
  * written to a slot and its PTE becomes a swap entry naming that slot; a fault on a swap
  * entry takes the frame from the swap cache or reads the slot into a new frame. Each swap
- * PTE holds one slot reference (mm->swapents counts them); the swap cache holds one more
- * while other PTEs still name a slot that was read back. Callers hold mm->ptl.
+ * PTE holds one slot reference (mm->swapents counts them); the swap cache keeps a frame
+ * (one frame reference) while other PTEs still name a slot that was read back. Frames
+ * several PTEs map go out through the swap cache (rmap_anon.c). Callers hold mm->ptl.
  */
 #include "mm/mm_internal.h"
 #include "mm/swap_mm.h"
