@@ -69,6 +69,8 @@ struct mm_thp {
 	atomic_ulong zero_page_alloc, zero_page_alloc_failed;
 };
 
+#define MM_ANON_BUCKETS 256
+
 /* The system-wide state the memory code needs; it lives inside the system object. */
 struct mm_sys {
 	struct kmem *km;			/* immutable */
@@ -96,7 +98,9 @@ struct mm_sys {
 	atomic_int swappiness;			/* registry Swappiness, 0..200 */
 	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list and the anon_vma
 						   tree links (children, sibling) */
-	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
+	struct list_head anon_list[MM_ANON_BUCKETS];	/* every live anon_vma, hashed by
+						   address (mm_anon_bucket), so reclaim's reverse
+						   map validates a frame's owner in one bucket */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
 	struct mm_thp thp;			/* transparent huge pages (thp.c); atomics */
 	struct commit commit;			/* vm_committed_as and the overcommit policy
@@ -127,10 +131,17 @@ struct anon_vma {
 						   mm_grab reference; immutable */
 	struct anon_vma *parent;		/* forked from (one reference held), or NULL;
 						   immutable */
-	struct list_head node;			/* in mm_sys.anon_list, under anon_lock */
+	struct list_head node;			/* in its mm_sys.anon_list bucket, under anon_lock */
 	struct list_head children;		/* identities forked from it, under anon_lock */
 	struct list_head sibling;		/* in parent->children, under anon_lock */
 };
+
+/* The anon_list bucket an anon_vma at this address lives in. */
+static inline struct list_head *mm_anon_bucket(struct mm_sys *ms, const void *av)
+{
+	uintptr_t a = (uintptr_t)av >> 4;
+	return &ms->anon_list[(a ^ (a >> 8) ^ (a >> 16)) % MM_ANON_BUCKETS];
+}
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
 

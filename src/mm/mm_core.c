@@ -57,7 +57,8 @@ void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels
 	atomic_init(&ms->next_anon_id, 1);
 	atomic_init(&ms->swappiness, 60);
 	pthread_mutex_init(&ms->anon_lock, NULL);
-	list_init(&ms->anon_list);
+	for (int i = 0; i < MM_ANON_BUCKETS; i++)
+		list_init(&ms->anon_list[i]);
 	atomic_init(&ms->next_vma_gen, 1);
 }
 
@@ -355,7 +356,7 @@ struct anon_vma *anon_vma_fork(struct mm_struct *mm, struct anon_vma *parent)
 		if (parent)
 			atomic_fetch_add(&parent->refcount, 1);
 		pthread_mutex_lock(&mm->sys->anon_lock);
-		list_add(&av->node, &mm->sys->anon_list);
+		list_add(&av->node, mm_anon_bucket(mm->sys, av));
 		if (parent)
 			list_add(&av->sibling, &parent->children);
 		pthread_mutex_unlock(&mm->sys->anon_lock);

@@ -19,7 +19,8 @@
 
 static int anon_live(struct mm_sys *ms, const struct anon_vma *av)
 {
-	for (struct list_head *l = ms->anon_list.next; l != &ms->anon_list; l = l->next)
+	struct list_head *b = mm_anon_bucket(ms, av);
+	for (struct list_head *l = b->next; l != b; l = l->next)
 		if (list_entry(l, struct anon_vma, node) == av)
 			return 1;
 	return 0;
