@@ -3,7 +3,7 @@
  * (MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT) and munlockall. The quota is RLIMIT_MEMLOCK, which
  * SeLockMemoryPrivilege, present and enabled, lifts (SPEC §10). Locking sets VM_LOCKED on
  * the VMAs (splitting and merging like mprotect) and faults the pages in; special mappings
- * (vdso, vvar) are skipped as Linux skips them.
+ * (vdso, vvar) and MAP_DROPPABLE memory are skipped as Linux skips them.
  */
 #include "mm/mm_internal.h"
 
@@ -13,6 +13,13 @@
 #include "kacs/gate.h"
 
 #define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
+
+/* vma_supports_mlock: special mappings (vdso, vvar) and MAP_DROPPABLE memory are skipped
+ * with success, never locked nor counted. */
+static int vma_lockable(const struct vma *v)
+{
+	return !(v->vm_flags & (VM_SPECIAL | VM_DROPPABLE));
+}
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	1
 #endif
@@ -40,7 +47,7 @@ static long apply_lock_flags(struct mm_struct *mm, uint64_t start, uint64_t end,
 	while (nstart < end) {
 		uint64_t tmp = min_u64(v->vm_end, end);
 		uint64_t nf = (v->vm_flags & ~VM_LOCKED_MASK) | add;
-		if (!(v->vm_flags & VM_SPECIAL)) {
+		if (vma_lockable(v)) {
 			struct vma *out;
 			long r = mm_modify_range(mm, v, nstart, tmp, nf, &out);
 			if (r)
@@ -126,7 +133,7 @@ static long mlockall_locked(struct mm_struct *mm, uint64_t flags)
 		add = 0;
 	for (struct vma *v = vma_first(&mm->mt); v;) {
 		uint64_t end = v->vm_end;
-		if (!(v->vm_flags & VM_SPECIAL)) {
+		if (vma_lockable(v)) {
 			struct vma *out;
 			long r = mm_modify_range(mm, v, v->vm_start, v->vm_end,
 						 (v->vm_flags & ~VM_LOCKED_MASK) | add, &out);

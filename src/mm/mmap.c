@@ -16,6 +16,9 @@
 #ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
 #endif
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -260,8 +263,9 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 		return -EOVERFLOW;	/* file_mmap_ok: offsets must fit the page cache index */
 
 	pthread_rwlock_wrlock(&mm->lock);
-	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj && h < 0,
-				   huge_mask);
+	int anon_private = ((flags & MAP_TYPE) == MAP_PRIVATE || (flags & MAP_TYPE) == MAP_DROPPABLE) &&
+			   !obj && h < 0;
+	long r = get_unmapped_area(mm, c, addr, alen, flags, anon_private, huge_mask);
 	if (!obj)
 		flags &= ~(uint64_t)MAP_SYNC;	/* anonymous memory ignores MAP_SYNC */
 	if (r < 0)
@@ -309,6 +313,17 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 		vf |= VM_SHARED | VM_MAYSHARE;
 		pgoff = 0;
 		break;
+	case MAP_DROPPABLE:
+		/* do_mmap (Linux 6.11+): never locked or a stack (MAP_HUGETLB failed above);
+		 * nothing to reserve, wiped on fork, left out of dumps, and an mlockall
+		 * MCL_FUTURE does not lock it (vma_supports_mlock). */
+		if ((flags & MAP_LOCKED) || (vf & VM_GROWSDOWN)) {
+			r = -EINVAL;
+			goto out;
+		}
+		vf &= ~(VM_LOCKED | VM_LOCKONFAULT);
+		vf |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+		/* fallthrough */
 	case MAP_PRIVATE:
 		pgoff = addr >> PAGE_SHIFT;
 		if ((vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
