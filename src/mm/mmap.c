@@ -321,6 +321,8 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 			r = -EINVAL;
 			goto out;
 		}
+		if (vf & VM_LOCKED)	/* do_mmap chose to populate before the lock went */
+			flags = (flags | MAP_POPULATE) & ~(uint64_t)MAP_NONBLOCK;
 		vf &= ~(VM_LOCKED | VM_LOCKONFAULT);
 		vf |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
 		/* fallthrough */
