@@ -191,3 +191,28 @@ TEST(pressure_without_swap_drops_droppable_memory_first)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* mlock2(MLOCK_ONFAULT) and mlockall(MCL_CURRENT | MCL_ONFAULT) leave droppable memory
+ * without VM_LOCKONFAULT, so the populate that follows fills it (Linux 6.18; found by the
+ * differential test), while a plain mapping locked on fault stays empty. */
+TEST(lock_on_fault_still_populates_droppable_memory)
+{
+	struct env e = env_open();
+	pm_thread *t = e.t;
+	long a = droppable(t, W, 2 * PG, MAP_FIXED);
+	long p = do_mmap(t, W + 2 * PG, 2 * PG, RW, ANON | MAP_FIXED);
+	long b = droppable(t, W + 4 * PG, 2 * PG, MAP_FIXED);
+	REQUIRE_EQ(a == W && p == W + 2 * PG && b == W + 4 * PG, 1);
+	long vec = buf(t, 16);
+	EXPECT_EQ(SC(t, SYS_mlock2, a, 4 * PG, 1 /* MLOCK_ONFAULT */, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_mincore, a, 6 * PG, vec, 0, 0, 0), 0);
+	EXPECT_EQ(peek(t, (uint64_t)vec + 1) & 1, 1);	/* droppable a: filled */
+	EXPECT_EQ(peek(t, (uint64_t)vec + 2) & 1, 0);	/* p: locked on fault, empty */
+	EXPECT_EQ(peek(t, (uint64_t)vec + 4) & 1, 0);	/* b: outside the range */
+	EXPECT_EQ(SC(t, SYS_mlockall, MCL_CURRENT | 4 /* MCL_ONFAULT */, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_mincore, a, 6 * PG, vec, 0, 0, 0), 0);
+	EXPECT_EQ(peek(t, (uint64_t)vec + 5) & 1, 1);
+	EXPECT_EQ(peek(t, (uint64_t)vec + 3) & 1, 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
