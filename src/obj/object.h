@@ -246,6 +246,14 @@ struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char 
 struct vm_object *obj_hugetlb_memfd_create(struct kmem *km, struct phys *ph, int h,
 					   const char *name, unsigned mfd_flags, uint64_t ino,
 					   int *err);
+/* fallocate's allocation on a shmem memfd (shmem_fallocate): every absent page over bytes
+ * [off, off + len) is allocated zeroed, then, unless keep_size, the size grows to off +
+ * len. 0, -EPERM (F_SEAL_GROW and the range reaches past EOF), -ENOMEM (the pages got so
+ * far stay, beyond EOF with keep_size, where nothing can see them). */
+int obj_memfd_fallocate(struct vm_object *o, uint64_t off, uint64_t len, int keep_size);
+/* Zeroes bytes [start, end) of the pages of a shmem memfd that are present (a hole punch's
+ * partial pages, shmem_truncate_range). Absent pages already read as zero. */
+void obj_memfd_zero(struct vm_object *o, uint64_t start, uint64_t end);
 /* Is o a memfd (shmem or hugetlb), the objects that carry seals? */
 int obj_is_memfd(const struct vm_object *o);
 /* F_ADD_SEALS after the caller's access check: -EINVAL (unknown bits, or not a memfd),

@@ -206,8 +206,8 @@ static long sys_ftruncate(struct pm_thread *t, int fd, long length)
 	return r;
 }
 
-/* fallocate (vfs_fallocate's checks in order, then hugetlbfs_fallocate). Only hugetlbfs
- * objects implement it; shmem memfds and host files say EOPNOTSUPP (not built yet). */
+/* fallocate (vfs_fallocate's checks in order, then hugetlbfs_fallocate or shmem_fallocate).
+ * memfds (shmem and hugetlb) implement it; host files say EOPNOTSUPP (not built yet). */
 static long fallocate_object(struct open_file *f, int mode, uint64_t off, uint64_t len)
 {
 	struct vm_object *o = f->obj;
@@ -217,18 +217,30 @@ static long fallocate_object(struct open_file *f, int mode, uint64_t off, uint64
 		return -EISDIR;
 	if (off + len < off || off + len > INT64_MAX)
 		return -EFBIG;
-	if (o->kind != OBJ_HUGETLB || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
+	int huge = o->kind == OBJ_HUGETLB;
+	if ((!huge && o->kind != OBJ_MEMFD) || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
 		return -EOPNOTSUPP;
+	int keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
 	if (!(mode & FALLOC_FL_PUNCH_HOLE))
-		return obj_hugetlb_fallocate(o, off, len, (mode & FALLOC_FL_KEEP_SIZE) != 0);
+		return huge ? obj_hugetlb_fallocate(o, off, len, keep) : obj_memfd_fallocate(o, off, len, keep);
 	int seals = obj_get_seals(o);
 	if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		return -EPERM;
-	/* hugetlbfs_punch_hole: mappings of the whole pages inside go first. */
-	uint64_t mask = obj_huge_size(o) - 1, lo = (off + mask) & ~mask, hi = (off + len) & ~mask;
-	if (lo < hi)
-		mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
-	return obj_hugetlb_punch(o, off, off + len);
+	/* Mappings of the whole pages inside go first, then the pages; the partial pages at
+	 * the edges are zeroed in place (hugetlbfs_punch_hole, shmem_truncate_range). */
+	uint64_t mask = (huge ? obj_huge_size(o) : PAGE_SIZE) - 1;
+	uint64_t lo = (off + mask) & ~mask, hi = (off + len) & ~mask;
+	if (huge) {
+		if (lo < hi)
+			mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+		return obj_hugetlb_punch(o, off, off + len);
+	}
+	obj_memfd_zero(o, off, lo < hi ? lo : off + len);
+	if (lo < hi) {
+		obj_memfd_zero(o, hi, off + len);
+		return mm_punch_object(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+	}
+	return 0;
 }
 
 static long sys_fallocate(struct pm_thread *t, int fd, int mode, long off, long len)

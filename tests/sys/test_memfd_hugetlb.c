@@ -4,7 +4,8 @@
  * EINVAL, huge-page munmap and the pool limit at mmap (LTP memfd_create03), ftruncate in
  * whole huge pages, mmap offsets, reservations kept by the file, a writable mapping
  * growing it, read(2), sharing across mappings and fork, fallocate and hole punching,
- * seals, the maps and smaps views, and the pool counters back at the start afterwards.
+ * seals, the maps and smaps views, and the pool counters back at the start afterwards;
+ * and fallocate on a shmem memfd, which came with the same syscall.
  */
 #include "pm_test.h"
 
@@ -384,5 +385,51 @@ TEST(memfd_hugetlb_truncate_and_remove_give_pages_back)
 	SC(t, SYS_munmap, p, 3 * HUGE, 0, 0, 0, 0);
 	EXPECT_EQ(FREE(t), 6);
 	EXPECT_EQ(RSVD(t), 0);
+	env_close(&e);
+}
+
+/* The same fallocate on a shmem memfd (shmem_fallocate, Linux 6.18 probe): allocation by
+ * 4 KiB pages with the size growing to off + len unless KEEP_SIZE; a punch zeroes the
+ * partial pages in place and drops the whole ones; GROW refuses any range past EOF, WRITE
+ * refuses the punch but not an allocation inside the file. */
+TEST(memfd_shmem_fallocate_allocates_and_punches)
+{
+	struct env e = env_open();
+	pm_thread *t = e.t;
+	long fd = SC(t, SYS_memfd_create, str(t, "s"), MFD_SEAL_, 0, 0, 0, 0);
+	long keep = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, 0, 100, 5000, 0, 0), 0);
+	EXPECT_EQ(fstat_of(t, fd).st_size, 5100);
+	EXPECT_EQ(fstat_of(t, fd).st_blocks, 16);
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, FALLOC_FL_KEEP_SIZE, 2 * PG, 2 * PG, 0, 0), 0);
+	EXPECT_EQ(fstat_of(t, fd).st_size, 5100);
+	EXPECT_EQ(fstat_of(t, fd).st_blocks, 32);
+	EXPECT_EQ(SC(t, SYS_ftruncate, fd, 4 * PG, 0, 0, 0, 0), 0);
+	long m = fmap(t, 4 * PG, RW, MAP_SHARED, fd, 0);
+	REQUIRE_EQ(m > 0, 1);
+	for (long i = 0; i < 4 * PG; i += 50)
+		poke(t, (uint64_t)(m + i), 7);
+	poke(t, (uint64_t)m + 99, 7);
+	poke(t, (uint64_t)m + 5100, 7);
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, keep, 100, 5000, 0, 0), 0);
+	EXPECT_EQ(peek(t, (uint64_t)m + 99), 7);
+	EXPECT_EQ(peek(t, (uint64_t)m + 100), 0);
+	EXPECT_EQ(peek(t, (uint64_t)m + 5050), 0);
+	EXPECT_EQ(peek(t, (uint64_t)m + 5100), 7);
+	EXPECT_EQ(fstat_of(t, fd).st_blocks, 32);
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, keep, 2 * PG, PG, 0, 0), 0);
+	EXPECT_EQ(fstat_of(t, fd).st_blocks, 24);	/* mapped, yet dropped */
+	EXPECT_EQ(peek(t, (uint64_t)m + 2 * PG + 50), 0);
+	EXPECT_ERRNO(SC(t, SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, 100, 0, 0), -EOPNOTSUPP);
+	EXPECT_ERRNO(SC(t, SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE, 0, 100, 0, 0), -EOPNOTSUPP);
+	SC(t, SYS_munmap, m, 4 * PG, 0, 0, 0, 0);
+	EXPECT_EQ(SC(t, SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_GROW, 0, 0, 0), 0);
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, 0, 0, PG, 0, 0), 0);
+	EXPECT_ERRNO(SC(t, SYS_fallocate, fd, FALLOC_FL_KEEP_SIZE, 4 * PG, 1, 0, 0), -EPERM);
+	EXPECT_ERRNO(SC(t, SYS_fallocate, fd, 0, 4 * PG - 384, 1000, 0, 0), -EPERM);
+	EXPECT_EQ(SC(t, SYS_fcntl, fd, F_ADD_SEALS, F_SEAL_WRITE, 0, 0, 0), 0);
+	EXPECT_ERRNO(SC(t, SYS_fallocate, fd, keep, 0, PG, 0, 0), -EPERM);
+	EXPECT_EQ(SC(t, SYS_fallocate, fd, 0, 0, PG, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
