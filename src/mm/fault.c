@@ -43,6 +43,10 @@ static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t 
 	if (copy_from)
 		memcpy(page_address(mm->sys->ph, pg), copy_from, PAGE_SIZE);
 	pg->flags |= PG_anon;
+	/* folio_add_new_anon_rmap leaves a droppable folio !swapbacked, as MADV_FREE does:
+	 * reclaim discards it (mm_pageout_pte), swap or no swap. */
+	if (v->vm_flags & VM_DROPPABLE)
+		pg->flags |= PG_lazyfree;
 	pg->owner_kind = OWNER_ANON;
 	pg->owner = v->anon;
 	pg->index = linear_index(v, addr);

@@ -60,11 +60,14 @@ static int64_t advice_flags(const struct vma *v, long a)
 		if (v->vm_obj || (f & VM_SHARED))
 			return -EINVAL;	/* private anonymous memory only */
 		return (int64_t)(f | VM_WIPEONFORK);
-	case MADV_KEEPONFORK: return (int64_t)(f & ~VM_WIPEONFORK);
+	case MADV_KEEPONFORK:
+		if (f & VM_DROPPABLE)
+			return -EINVAL;	/* droppable memory is always wiped on fork */
+		return (int64_t)(f & ~VM_WIPEONFORK);
 	case MADV_DONTDUMP: return (int64_t)(f | VM_DONTDUMP);
 	case MADV_DODUMP:
-		if ((f & VM_SPECIAL) && !(f & VM_HUGETLB))
-			return -EINVAL;
+		if (((f & VM_SPECIAL) && !(f & VM_HUGETLB)) || (f & VM_DROPPABLE))
+			return -EINVAL;	/* droppable memory is never dumped */
 		return (int64_t)(f & ~VM_DONTDUMP);
 	case MADV_HUGEPAGE: return (int64_t)((f & ~VM_NOHUGEPAGE) | VM_HUGEPAGE);
 	case MADV_NOHUGEPAGE: return (int64_t)((f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE);

@@ -27,8 +27,9 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 {
 	pte_t e = *ep;
 	*lazy = 0;
-	if ((pg->flags & PG_lazyfree) && !(e & PTE_D)) {
-		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped. */
+	if ((pg->flags & PG_lazyfree) && (!(e & PTE_D) || (v->vm_flags & VM_DROPPABLE))) {
+		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped, and a
+		 * MAP_DROPPABLE one even when dirty (try_to_unmap_one). */
 		pgt_set(&mm->pgt, ep, 0);
 		mm_unmap_page(mm, pg);
 		mm_acct_untouch(mm, v, 1);

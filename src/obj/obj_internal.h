@@ -31,4 +31,16 @@ void obj_clear_dirty_locked(struct vm_object *o, struct page *pg);
 /* Writes back [first, last] with o->lock held; see obj_writeback. */
 int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last);
 
+/* ---- hugetlb.c, behind the generic entry points of object.c and pagecache.c ---- */
+/* obj_pread of a hugetlb object: holes read as zeroes, nothing is allocated. */
+long obj_hugetlb_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);
+/* obj_truncate of a hugetlb object: huge-aligned sizes only (-EINVAL), the memfd size
+ * seals (-EPERM), and the reservations beyond the new end go back to the pool. */
+int obj_hugetlb_truncate(struct vm_object *o, uint64_t new_size);
+/* The last obj_put's part: the reservations still held go back to the pool. */
+void obj_hugetlb_release(struct vm_object *o);
+/* obj_check's part: resv counts nr_resv marks, none over a present frame. Problems found;
+ * caller holds o->lock. */
+int obj_hugetlb_check_locked(struct vm_object *o);
+
 #endif

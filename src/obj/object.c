@@ -129,8 +129,8 @@ void obj_put(struct vm_object *o)
 			close(o->host_fd);
 	}
 	PM_ENFORCE(o->nr_mmap == 0);
-	if (o->kind == OBJ_HUGETLB && o->resv_left)
-		phys_huge_unreserve(o->ph, o->hstate, o->resv_left);	/* promises never taken */
+	if (o->kind == OBJ_HUGETLB)
+		obj_hugetlb_release(o);
 	if (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)
 		atomic_fetch_sub(&o->ph->nr_shmem, (long)o->nr_pages);
 	pindex_for_each(&o->pages, release_page, o);
@@ -247,7 +247,9 @@ int obj_check(struct vm_object *o)
 	if (c.dirty != o->nr_dirty && c.problems++ < 20)
 		fprintf(stderr, "obj_check: object %p has %lu dirty frames, counter says %lu\n",
 			(void *)o, (unsigned long)c.dirty, (unsigned long)o->nr_dirty);
-	if ((o->seals & ~OBJ_SEAL_ALL) || (o->seals && o->kind != OBJ_MEMFD) ||
+	if (o->kind == OBJ_HUGETLB)
+		c.problems += obj_hugetlb_check_locked(o);
+	if ((o->seals & ~OBJ_SEAL_ALL) || (o->seals && !obj_is_memfd(o)) ||
 	    (o->kind == OBJ_FILE) != (o->host_fd >= 0 && o->cache != NULL)) {
 		if (c.problems++ < 20)
 			fprintf(stderr, "obj_check: object %p kind %d: seals %#x host_fd %d cache %p\n",

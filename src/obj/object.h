@@ -27,7 +27,9 @@ enum obj_kind {
 	OBJ_SPECIAL,	/* kernel image pages (vdso, vvar): fixed size, never grow */
 	OBJ_FILE,	/* a host file through the page cache; in an obj_filecache */
 	OBJ_MEMFD,	/* memfd_create: shmem that can grow and carry F_SEAL_* seals */
-	OBJ_HUGETLB,	/* MAP_HUGETLB memory: "/anon_hugepage (deleted)"; frames from a pool */
+	OBJ_HUGETLB,	/* hugetlbfs memory: MAP_HUGETLB ("/anon_hugepage (deleted)") or a
+			   memfd_create(MFD_HUGETLB) file; frames from a pool, indexed by
+			   huge page */
 };
 
 /* Memfd seals: Linux's F_SEAL_* values (fcntl(2)). */
@@ -94,9 +96,15 @@ struct vm_object {
 	atomic_int nr_shared_writable;	/* VM_SHARED|VM_WRITE mappings (Linux's i_mmap_writable);
 					   kept by mm through obj_map_writable_get/put */
 
-	/* OBJ_HUGETLB. */
+	/* OBJ_HUGETLB. pages is indexed by huge page (index i covers bytes i << huge shift). */
 	int hstate;			/* pool: 0 = 2 MiB, 1 = 1 GiB; immutable */
-	uint64_t resv_left;		/* shared: pool pages promised and not yet taken; under lock */
+	int huge_memfd;			/* made by memfd_create(MFD_HUGETLB): memfd name, mode and
+					   seals; immutable */
+	struct pindex resv;		/* huge indices promised a pool page that have none yet
+					   (Linux's resv_map regions less the pages present); the
+					   entries are markers, never frames; under lock */
+	uint64_t nr_resv;		/* entries in resv: pool pages this object holds reserved;
+					   under lock */
 	/* The VMAs that map this object (Linux's i_mapping->i_mmap), kept by mm. */
 	pthread_mutex_t i_mmap_lock;	/* guards the two fields below */
 	struct list_head i_mmap;	/* VMAs mapping the object, through vma.vm_obj_node */
@@ -196,16 +204,19 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);
 /* Sets the size (files: host ftruncate first), zeroes the tail of a now-partial last page,
  * and drops the frames beyond the new EOF that nobody maps (the caller zaps mappings with
  * mm_unmap_object_range and then calls obj_truncate_pages to drop the rest).
- * 0, -EPERM (memfd SHRINK/GROW seal), -EIO (host failure), -EINVAL (special object);
- * nothing changed on failure. */
+ * 0, -EPERM (memfd SHRINK/GROW seal), -EIO (host failure), -EINVAL (special object, or a
+ * hugetlb size that is not a multiple of the huge size); nothing changed on failure. A
+ * hugetlb object also gives back the reservations beyond the new size. */
 int obj_truncate(struct vm_object *o, uint64_t new_size);
-/* Drops frames from page `first` on that nobody maps; dirty state is discarded. */
+/* Drops frames from page `first` on that nobody maps; dirty state is discarded. (first
+ * counts 4 KiB pages for every kind; a hugetlb object's is huge-aligned.) */
 void obj_truncate_pages(struct vm_object *o, uint64_t first);
 /* Punches a hole over pages [first, last] (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE): host files
  * deallocate the bytes on the host, and the frames of the range that nobody maps leave
- * the index (the caller zaps mappings first), so the hole reads back as zeroes. 0,
- * -EOPNOTSUPP (special or hugetlb object, or the host cannot punch), -EIO; on failure
- * nothing changed. */
+ * the index (the caller zaps mappings first), so the hole reads back as zeroes. A hugetlb
+ * object punches only the huge pages wholly inside and drops their reservations. 0,
+ * -EOPNOTSUPP (special object, or the host cannot punch), -EIO; on failure nothing
+ * changed. */
 int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last);
 /* Puts `new` (one reference, which passes to the index; contents already copied) in the
  * place of `old` at index, moving the dirty state and dropping the index's reference on
@@ -218,7 +229,8 @@ int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, stru
  * Returns the bytes copied (0 at or past EOF), or -errno if nothing was. */
 long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);
 /* Copies len bytes from buf into the object at off, growing the size, marking file pages
- * dirty. Memfd seals: WRITE/FUTURE_WRITE -> -EPERM, GROW past the size -> -EPERM.
+ * dirty. Memfd seals: WRITE/FUTURE_WRITE -> -EPERM, GROW past the size -> -EPERM; hugetlb
+ * objects have no write(2) (hugetlbfs has no write_iter): -EINVAL.
  * Returns the bytes copied (short only on a failure after some bytes), or -errno. */
 long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len);
 
@@ -229,6 +241,21 @@ long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len);
  * implies ALLOW_SEALING and adds F_SEAL_EXEC. NULL with *err = -ENOMEM. */
 struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char *name,
 				   unsigned mfd_flags, uint64_t ino, int *err);
+/* A new empty memfd_create(MFD_HUGETLB) file on pool h: a hugetlb object with a memfd's
+ * name, mode and seals (dev 00:11, the hugetlbfs mount). NULL with *err = -ENOMEM. */
+struct vm_object *obj_hugetlb_memfd_create(struct kmem *km, struct phys *ph, int h,
+					   const char *name, unsigned mfd_flags, uint64_t ino,
+					   int *err);
+/* fallocate's allocation on a shmem memfd (shmem_fallocate): every absent page over bytes
+ * [off, off + len) is allocated zeroed, then, unless keep_size, the size grows to off +
+ * len. 0, -EPERM (F_SEAL_GROW and the range reaches past EOF), -ENOMEM (the pages got so
+ * far stay, beyond EOF with keep_size, where nothing can see them). */
+int obj_memfd_fallocate(struct vm_object *o, uint64_t off, uint64_t len, int keep_size);
+/* Zeroes bytes [start, end) of the pages of a shmem memfd that are present (a hole punch's
+ * partial pages, shmem_truncate_range). Absent pages already read as zero. */
+void obj_memfd_zero(struct vm_object *o, uint64_t start, uint64_t end);
+/* Is o a memfd (shmem or hugetlb), the objects that carry seals? */
+int obj_is_memfd(const struct vm_object *o);
 /* F_ADD_SEALS after the caller's access check: -EINVAL (unknown bits, or not a memfd),
  * -EPERM (already F_SEAL_SEAL), -EBUSY (WRITE, or EXEC on an executable memfd which
  * implies the write seals, while writable shared mappings exist). 0 on success; nothing
@@ -241,16 +268,36 @@ int obj_get_seals(struct vm_object *o);
 int obj_map_writable_get(struct vm_object *o);
 void obj_map_writable_put(struct vm_object *o);
 
-/* ---- hugetlb.c: MAP_HUGETLB objects ---- */
+/* ---- hugetlb.c: hugetlbfs objects (MAP_HUGETLB and MFD_HUGETLB) ---- */
 /* The object behind a hugetlb mapping of `size` bytes (a multiple of the huge size) from
  * pool h. A shared one reserves its pages now unless noreserve: NULL with *err = -ENOMEM
  * when the pool is short. Private mappings reserve in mm; their object only names them. */
 struct vm_object *obj_hugetlb_create(struct kmem *km, struct phys *ph, int h, uint64_t size,
 				     int shared, int noreserve, uint64_t ino, int *err);
-/* The shared huge frame at huge index `index` (allocated from the object's reservation on
- * first use), with a reference for the caller. 0, -ENOMEM (pool empty: the fault raises
- * SIGBUS), or -EFAULT beyond the object. */
-int obj_hugetlb_get_page(struct vm_object *o, uint64_t index, struct page **out);
+/* Bytes of one huge page of o. */
+uint64_t obj_huge_size(const struct vm_object *o);
+/* Reserves pool pages for the huge indices [first, first + n) that have neither a frame nor
+ * a reservation yet (hugetlb_reserve_pages of a shared mapping, region_chg + region_add):
+ * 0, or -ENOMEM when the pool is short, with nothing changed (or, rarely, when the index
+ * cannot grow: the marks made so far then stay, counted and released with the object). */
+int obj_hugetlb_reserve(struct vm_object *o, uint64_t first, uint64_t n);
+/* The huge frame at huge index `index`, with a reference for the caller. When absent it
+ * is allocated if alloc (from the index's reservation when it has one), else -ENOENT.
+ * 0, -ENOMEM (pool empty: the fault raises SIGBUS), or -EFAULT at or beyond the size
+ * rounded down to huge pages. */
+int obj_hugetlb_get_page(struct vm_object *o, uint64_t index, int alloc, struct page **out);
+/* Punches bytes [start, end) of a hugetlb object (hugetlbfs_punch_hole): the huge pages
+ * wholly inside leave the index with their reservations (the caller zaps their mappings
+ * first), the partial ones at the edges are zeroed over the range. 0, or -EPERM under a
+ * WRITE or FUTURE_WRITE seal. obj_punch_hole of a hugetlb object lands here. */
+int obj_hugetlb_punch(struct vm_object *o, uint64_t start, uint64_t end);
+/* Raises the size to `size` bytes if it is smaller (a writable mmap past EOF,
+ * hugetlbfs_file_mmap). Never fails; no seal is checked (hugetlbfs_file_mmap checks none). */
+void obj_hugetlb_grow(struct vm_object *o, uint64_t size);
+/* Allocates the huge pages over bytes [off, off + len) that are absent (hugetlbfs_fallocate),
+ * then, unless keep_size, grows the size to off + len. 0, -EPERM (F_SEAL_GROW and the range
+ * reaches past EOF, even with keep_size), -ENOSPC (the pool ran dry: the pages allocated so far stay). */
+int obj_hugetlb_fallocate(struct vm_object *o, uint64_t off, uint64_t len, int keep_size);
 
 /* ---- i_mmap: the VMAs mapping an object (object.c) ---- */
 

@@ -178,8 +178,11 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last)
 int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last)
 {
 	uint64_t i;
-	if (o->kind == OBJ_SPECIAL || o->kind == OBJ_HUGETLB)
+	if (o->kind == OBJ_SPECIAL)
 		return -EOPNOTSUPP;
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_punch(o, first << PAGE_SHIFT,
+					 last >= UINT64_MAX >> PAGE_SHIFT ? UINT64_MAX : (last + 1) << PAGE_SHIFT);
 	pthread_mutex_lock(&o->lock);
 	if (o->kind == OBJ_FILE &&
 	    fallocate(o->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -231,6 +234,8 @@ static void truncate_pages_locked(struct vm_object *o, uint64_t first)
 
 void obj_truncate_pages(struct vm_object *o, uint64_t first)
 {
+	if (o->kind == OBJ_HUGETLB)
+		first >>= phys_huge_order(o->hstate);	/* its index counts huge pages */
 	pthread_mutex_lock(&o->lock);
 	truncate_pages_locked(o, first);
 	pthread_mutex_unlock(&o->lock);
@@ -251,6 +256,8 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 {
 	if (o->kind == OBJ_SPECIAL)
 		return -EINVAL;
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_truncate(o, new_size);
 	pthread_mutex_lock(&o->lock);
 	int err = size_change_allowed(o, new_size);
 	if (!err && o->kind == OBJ_FILE && ftruncate(o->host_fd, (off_t)new_size))
@@ -277,6 +284,8 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 
 long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len)
 {
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_pread(o, off, buf, len);
 	size_t done = 0;
 	pthread_mutex_lock(&o->lock);
 	while (done < len && off + done < o->size) {
@@ -300,8 +309,8 @@ long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len)
 /* The seal rules of a write (shmem_write_begin), checked per page as Linux does. */
 static int write_allowed(const struct vm_object *o, uint64_t end)
 {
-	if (o->kind == OBJ_SPECIAL)
-		return -EINVAL;
+	if (o->kind == OBJ_SPECIAL || o->kind == OBJ_HUGETLB)
+		return -EINVAL;	/* hugetlbfs has no write_iter */
 	if (o->kind != OBJ_MEMFD)
 		return 0;
 	if (o->seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE))

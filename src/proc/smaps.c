@@ -173,7 +173,7 @@ static void show_vmflags(struct strbuf *sb, uint64_t flags)
 		[13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc", [18] = "de",
 		[19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf", [24] = "ar",
 		[25] = "wf", [26] = "dd", [27] = "sd", [28] = "mm", [29] = "hg", [30] = "nh",
-		[31] = "mg", [42] = "sl",
+		[31] = "mg", [40] = "dp", [42] = "sl",
 	};
 	sb_puts(sb, "VmFlags: ");
 	for (int bit = 0; bit < 64; bit++) {

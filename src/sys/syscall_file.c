@@ -1,6 +1,6 @@
 /*
  * The file syscalls on the fd table: read, write, pread64, pwrite64, lseek, fstat,
- * ftruncate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
+ * ftruncate, fallocate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
  * file_open.c). Data moves through the page cache (obj_pread/obj_pwrite) in page-sized
  * bounce chunks, so read/write and mapped views of a file always agree. Each check comes
  * in Linux's order so the errno matches. No mm or object lock is held across a copy.
@@ -9,15 +9,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "mm/mm_file.h"
 #include "sys/sys.h"
 
 #define MAX_RW_COUNT	0x7ffff000L	/* INT_MAX rounded down to a page, Linux's cap */
 #define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
+/* FALLOC_FL_MODE_MASK of Linux 6.18: punch, collapse, zero, insert, unshare, write-zeroes. */
+#define FALLOC_MODE_BITS	0xfa
 
 /* The Linux x86-64 struct stat is the host's on this ABI (144 bytes). */
 _Static_assert(sizeof(struct stat) == 144, "x86-64 struct stat");
@@ -85,8 +89,8 @@ static long rw(struct pm_thread *t, int fd, uint64_t ubuf, long count, long pos,
 		r = -EBADF;
 	else if (!f->obj)
 		r = -EISDIR;
-	else if (count < 0)
-		r = -EINVAL;
+	else if (count < 0 || (write && f->obj->kind == OBJ_HUGETLB))
+		r = -EINVAL;	/* hugetlbfs has no write_iter: no FMODE_CAN_WRITE */
 	else
 		r = 0;
 	if (r || !count)
@@ -148,13 +152,17 @@ static int stat_file(struct open_file *f, struct stat *st)
 	if (o->kind == OBJ_FILE) {
 		err = fstat(o->host_fd, st) ? -EIO : 0;
 	} else {
-		st->st_dev = 1;
+		/* hugetlbfs: its own mount (00:11), blocks and block size in huge pages. */
+		uint64_t unit = o->kind == OBJ_HUGETLB ? obj_huge_size(o) : PAGE_SIZE;
+		st->st_dev = makedev(o->dev_major, o->dev_minor);
 		st->st_ino = o->ino;
 		st->st_mode = S_IFREG | o->mode;
-		st->st_blocks = (blkcnt_t)(o->nr_pages * (PAGE_SIZE / 512));
+		st->st_blocks = (blkcnt_t)(o->nr_pages * (unit / 512));
+		st->st_blksize = (blksize_t)unit;
 	}
 	st->st_size = (off_t)o->size;
-	st->st_blksize = PAGE_SIZE;
+	if (o->kind == OBJ_FILE)
+		st->st_blksize = PAGE_SIZE;
 	pthread_mutex_unlock(&o->lock);
 	return err;
 }
@@ -194,6 +202,67 @@ static long sys_ftruncate(struct pm_thread *t, int fd, long length)
 	if (!f)
 		return -EBADF;
 	long r = (!f->obj || !can_write(f)) ? -EINVAL : fd_truncate_object(f->obj, (uint64_t)length);
+	fd_file_put(f);
+	return r;
+}
+
+/* fallocate (vfs_fallocate's checks in order, then hugetlbfs_fallocate or shmem_fallocate).
+ * memfds (shmem and hugetlb) implement it; host files say EOPNOTSUPP (not built yet). */
+static long fallocate_object(struct open_file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct vm_object *o = f->obj;
+	if (!can_write(f))
+		return -EBADF;
+	if (!o)
+		return -EISDIR;
+	if (off + len < off || off + len > INT64_MAX)
+		return -EFBIG;
+	int huge = o->kind == OBJ_HUGETLB;
+	if ((!huge && o->kind != OBJ_MEMFD) || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
+		return -EOPNOTSUPP;
+	int keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		return huge ? obj_hugetlb_fallocate(o, off, len, keep) : obj_memfd_fallocate(o, off, len, keep);
+	int seals = obj_get_seals(o);
+	if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EPERM;
+	/* Mappings of the whole pages inside go first, then the pages; the partial pages at
+	 * the edges are zeroed in place (hugetlbfs_punch_hole, shmem_truncate_range). */
+	uint64_t mask = (huge ? obj_huge_size(o) : PAGE_SIZE) - 1;
+	uint64_t lo = (off + mask) & ~mask, hi = (off + len) & ~mask;
+	if (huge) {
+		if (lo < hi)
+			mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+		return obj_hugetlb_punch(o, off, off + len);
+	}
+	obj_memfd_zero(o, off, lo < hi ? lo : off + len);
+	if (lo < hi) {
+		obj_memfd_zero(o, hi, off + len);
+		return mm_punch_object(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+	}
+	return 0;
+}
+
+static long sys_fallocate(struct pm_thread *t, int fd, int mode, long off, long len)
+{
+	struct open_file *f = fd_lookup(t->proc->files, fd);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	int kind = mode & ~FALLOC_FL_KEEP_SIZE;
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_MODE_BITS))
+		r = -EOPNOTSUPP;
+	else if (kind & (kind - 1))
+		r = -EOPNOTSUPP;	/* one mode at a time */
+	else if (kind == FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE))
+		r = -EOPNOTSUPP;	/* a hole punch must keep the size */
+	else if ((kind & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | 0x80)) &&
+		 (mode & FALLOC_FL_KEEP_SIZE))
+		r = -EOPNOTSUPP;	/* collapse, insert and write-zeroes change the size */
+	if (!r)
+		r = fallocate_object(f, mode, (uint64_t)off, (uint64_t)len);
 	fd_file_put(f);
 	return r;
 }
@@ -297,6 +366,7 @@ int sys_file_dispatch(struct pm_thread *t, long nr, const long a[6], long *ret)
 	case SYS_fstat: *ret = sys_fstat(t, (int)a[0], (uint64_t)a[1]); break;
 	case SYS_lseek: *ret = sys_lseek(t, (int)a[0], a[1], (int)a[2]); break;
 	case SYS_ftruncate: *ret = sys_ftruncate(t, (int)a[0], a[1]); break;
+	case SYS_fallocate: *ret = sys_fallocate(t, (int)a[0], (int)a[1], a[2], a[3]); break;
 	case SYS_dup: *ret = sys_dup(t, (int)a[0], 0, 0); break;
 	case SYS_dup2: *ret = sys_dup3(t, (int)a[0], (int)a[1], 0, 1); break;
 	case SYS_dup3: *ret = sys_dup3(t, (int)a[0], (int)a[1], a[2], 0); break;
