@@ -23,6 +23,12 @@ int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr)
 int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr)
 {
 	int done = 0;
+	if ((o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD) && nr) {
+		pthread_mutex_lock(&o->lock);
+		done = obj_prefetch_swap_locked(o, first, first + nr - 1);
+		pthread_mutex_unlock(&o->lock);
+		return done;
+	}
 	if (o->kind != OBJ_FILE)
 		return 0;
 	pthread_mutex_lock(&o->lock);
@@ -192,6 +198,7 @@ int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last)
 	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
 		if (!atomic_load(&pg->mapcount))
 			drop_page_locked(o, i, pg);	/* the hole reads back as zeroes */
+	obj_drop_swap_locked(o, first, last);	/* and swapped-out pages free their slots */
 	pthread_mutex_unlock(&o->lock);
 	return 0;
 }
@@ -227,6 +234,7 @@ static void truncate_pages_locked(struct vm_object *o, uint64_t first)
 	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
 		if (!atomic_load(&pg->mapcount))
 			drop_page_locked(o, i, pg);
+	obj_drop_swap_locked(o, first, UINT64_MAX);
 }
 
 void obj_truncate_pages(struct vm_object *o, uint64_t first)
@@ -264,8 +272,13 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 	if (new_size < old) {
 		/* Bytes past the new EOF in the last page must read back as zero if the file
 		 * grows again (Linux's truncate_inode_pages zeroes the partial page). */
-		struct page *pg = (new_size & (PAGE_SIZE - 1))
-					  ? pindex_get(&o->pages, new_size / PAGE_SIZE) : NULL;
+		uint64_t part = new_size / PAGE_SIZE, slot;
+		struct page *pg = (new_size & (PAGE_SIZE - 1)) ? pindex_get(&o->pages, part) : NULL;
+		/* A swapped-out partial page is read back to be zeroed (shmem_get_partial_folio);
+		 * if that fails the tail stays in the slot, as Linux gives up on it too. */
+		if ((new_size & (PAGE_SIZE - 1)) && !pg && pindex_get_swap(&o->pages, part, &slot) &&
+		    !obj_swapin_locked(o, part, slot, &pg))
+			phys_put(o->ph, pg);	/* the index keeps its reference */
 		if (pg)
 			memset((uint8_t *)page_address(o->ph, pg) + (new_size & (PAGE_SIZE - 1)), 0,
 			       PAGE_SIZE - (new_size & (PAGE_SIZE - 1)));

@@ -293,6 +293,7 @@ long fd_sys_memfd_create(struct pm_thread *t, uint64_t uname, unsigned flags)
 					       atomic_fetch_add(&sys->ms.next_ino, 1), &err);
 	if (!o)
 		return err;
+	obj_shmem_register(&sys->fcache, o);	/* its pages may be swapped out */
 	struct open_file *f = fd_file_alloc(&sys->km, o, O_RDWR | O_LARGEFILE, -1, NULL);
 	if (!f) {
 		obj_put(o);
