@@ -17,7 +17,7 @@
 
 int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr)
 {
-	return obj_read_range(o, index + 1, nr);
+	return o->kind == OBJ_FILE ? obj_read_range(o, index + 1, nr) : 0;
 }
 
 int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr)

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "mm/mm_file.h"
+#include "mm/swap_mm.h"
 #include "sys/sys.h"
 
 #define MAX_RW_COUNT	0x7ffff000L	/* INT_MAX rounded down to a page, Linux's cap */
@@ -34,6 +35,20 @@ static int can_write(const struct open_file *f)
 
 static uint64_t nofile(struct pm_thread *t) { return t->proc->rlim[RLIMIT_NOFILE].cur; }
 
+/* obj_pread / obj_pwrite of one chunk. A frame the object could not get (a new shmem page,
+ * a swap-in, a file read) is retried after direct reclaim, as a fault is
+ * (shmem_get_folio's allocation reclaims), before the call fails with ENOMEM. */
+static long obj_io(struct pm_thread *t, struct open_file *f, uint64_t pos, void *b, size_t n,
+		   int write)
+{
+	for (int tries = 0;; tries++) {
+		long r = write ? obj_pwrite(f->obj, pos, b, n) : obj_pread(f->obj, pos, b, n);
+		if (r != -ENOMEM || tries == 16 ||
+		    !mm_shrink_lru(&t->proc->sys->ms, 32, NULL, RECLAIM_DIRECT))
+			return r;
+	}
+}
+
 /* Copies from the object at pos to process memory. Bytes copied, or -errno if none. */
 static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, size_t count,
 		    uint64_t pos)
@@ -42,7 +57,7 @@ static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, siz
 	size_t done = 0;
 	while (done < count) {
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
-		long r = obj_pread(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 0);
 		if (r < 0)
 			return done ? (long)done : r;
 		if (r && fd_copy_out(t, ubuf + done, bounce, (size_t)r))
@@ -64,7 +79,7 @@ static long write_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, si
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
 		if (fd_copy_in(t, ubuf + done, bounce, n))
 			return done ? (long)done : -EFAULT;
-		long r = obj_pwrite(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 1);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (size_t)r;

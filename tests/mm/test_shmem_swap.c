@@ -1,0 +1,359 @@
+/*
+ * Shmem and memfd swap (Linux's shmem_writeout and shmem_swapin_folio): MADV_PAGEOUT and
+ * LRU reclaim write shared anonymous and memfd pages to swap slots held in the object's
+ * index; faults, read(2), /proc/<pid>/mem and core dumps read them back with their exact
+ * bytes; hole punches, MADV_REMOVE, truncation and the last close free the slots; locked
+ * pages stay; mincore, smaps, pagemap, meminfo and Committed_AS say what Linux 6.18 says.
+ */
+#include "pm_test.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define W 0x200000000000L
+#define SHARED (MAP_SHARED | MAP_ANONYMOUS)
+
+static pm_config swap_cfg(long ram, long swap)
+{
+	pm_config c;
+	pm_config_default(&c);
+	c.ram_bytes = (uint64_t)ram;
+	c.swap_bytes = (uint64_t)swap;
+	c.seed = 11;
+	return c;
+}
+
+static uint8_t byte_of(int page, int b, int salt) { return (uint8_t)(b * 5 + page * 17 + salt); }
+
+static void fill(pm_thread *t, long va, int pages, int salt)
+{
+	static uint8_t page[PG];
+	for (int i = 0; i < pages; i++) {
+		for (int b = 0; b < PG; b++)
+			page[b] = byte_of(i, b, salt);
+		EXPECT_EQ(pm_access(t, (uint64_t)va + (uint64_t)i * PG, page, PG, PM_WRITE, NULL), PG);
+	}
+}
+
+/* Page i of buf holds what fill(.., salt) wrote to page first + i. */
+static int holds(const uint8_t *buf, int first, int pages, int salt)
+{
+	for (int i = 0; i < pages; i++)
+		for (int b = 0; b < PG; b++)
+			if (buf[(long)i * PG + b] != byte_of(first + i, b, salt)) {
+				fprintf(stderr, "page %d byte %d = %#x, want %#x\n", first + i, b,
+					buf[(long)i * PG + b], byte_of(first + i, b, salt));
+				return 0;
+			}
+	return 1;
+}
+
+static int same(pm_thread *t, long va, int pages, int salt)
+{
+	static uint8_t page[PG];
+	for (int i = 0; i < pages; i++) {
+		if (pm_access(t, (uint64_t)va + (uint64_t)i * PG, page, PG, PM_READ, NULL) != PG)
+			return 0;
+		if (!holds(page, i, 1, salt))
+			return 0;
+	}
+	return 1;
+}
+
+/* The number after "name" in a /proc view (first occurrence), or -1. */
+static long field(pm_thread *t, const char *view, const char *name)
+{
+	int sysview = !strcmp(view, "meminfo") || !strcmp(view, "vmstat");
+	const char *s = strstr(proc_text(t, sysview ? -1 : 0, view), name);
+	return s ? strtol(s + strlen(name), NULL, 10) : -1;
+}
+
+static long resident(pm_thread *t, long va, int pages)
+{
+	long vec = do_mmap(t, 0, PG, RW, ANON);
+	EXPECT_EQ(SC(t, SYS_mincore, va, pages * PG, vec, 0, 0, 0), 0);
+	long n = 0;
+	for (int i = 0; i < pages; i++)
+		n += peek(t, (uint64_t)vec + (uint64_t)i) & 1;
+	EXPECT_EQ(SC(t, SYS_munmap, vec, PG, 0, 0, 0, 0), 0);
+	return n;
+}
+
+static long memfd(pm_thread *t, const char *name, long pages)
+{
+	long fd = SC(t, SYS_memfd_create, (long)pm_scratch(t, name, strlen(name) + 1), 0, 0, 0, 0, 0);
+	EXPECT_TRUE(fd >= 0);
+	EXPECT_EQ(SC(t, SYS_ftruncate, fd, pages * PG, 0, 0, 0, 0), 0);
+	return fd;
+}
+
+static uint64_t pagemap_entry(pm_thread *t, long va)
+{
+	uint64_t e = 0;
+	EXPECT_EQ(pm_proc_read(t, 0, "pagemap", &e, 8, (uint64_t)va / PG * 8), 8);
+	return e;
+}
+
+/* A shared anonymous range paged out: the PTEs are none (pagemap: neither present nor
+ * swapped, VmSwap 0), smaps counts the object's swapped pages as Swap, Shmem and RssShmem
+ * drop, SwapFree drops, and Committed_AS does not move: the pages stay charged. A fault
+ * reads each page back exactly and frees its slot. */
+TEST(shmem_pageout_then_fault_restores_exact_bytes)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 8, 1);
+	long free0 = field(e.t, "meminfo", "SwapFree:"), shmem0 = field(e.t, "meminfo", "Shmem:");
+	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	long out0 = field(e.t, "vmstat", "pswpout ");
+	EXPECT_EQ(field(e.t, "status", "RssShmem:"), 32);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, 8), 0);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpout "), out0 + 8);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(field(e.t, "meminfo", "Shmem:"), shmem0 - 32);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(field(e.t, "status", "RssShmem:"), 0);
+	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 0);	/* no swap PTE: the object holds them */
+	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 32);
+	EXPECT_EQ(field(e.t, "smaps_rollup", "SwapPss:"), 0);
+	EXPECT_EQ(pagemap_entry(e.t, W + 3 * PG) >> 62, 0);	/* bits 62 and 63 clear */
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	long in0 = field(e.t, "vmstat", "pswpin ");
+	EXPECT_TRUE(same(e.t, W, 8, 1));
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(field(e.t, "meminfo", "Shmem:"), shmem0);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 0);
+	EXPECT_EQ(resident(e.t, W, 8), 8);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	/* Writes after the swap-in land in the object, seen by a write fault as well. */
+	poke(e.t, W + 5 * PG, 0xa5);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(poke(e.t, W + 5 * PG + 1, 0x5a), 1);	/* write fault on a swapped page */
+	EXPECT_EQ(peek(e.t, W + 5 * PG), 0xa5);
+	EXPECT_EQ(peek(e.t, W + 5 * PG + 1), 0x5a);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* A memfd's swapped pages come back through read(2)/pread with no mapping left, through
+ * /proc/<pid>/mem and process_vm_readv of a mapping, and are seen by a forked child
+ * (shared: the child's fault swaps a page in for both). */
+TEST(memfd_swapped_pages_read_back_through_read_proc_mem_and_fork)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	long fd = memfd(e.t, "swapme", 8);
+	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
+	fill(e.t, W, 8, 7);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 32);
+	/* /proc/self/mem and process_vm_readv fault the pages in through the mapping. */
+	static uint8_t got[8 * PG];
+	long in0 = field(e.t, "vmstat", "pswpin ");
+	EXPECT_EQ(pm_proc_read(e.t, 0, "mem", got, PG, W), PG);
+	EXPECT_TRUE(holds(got, 0, 1, 7));
+	long dst = do_mmap(e.t, 0, PG, RW, ANON);
+	uint64_t iov[4] = { (uint64_t)dst, PG, (uint64_t)W + PG, PG };
+	long lv = (long)pm_scratch(e.t, iov, 16), rv = (long)pm_scratch(e.t, iov + 2, 16);
+	EXPECT_EQ(SC(e.t, SYS_process_vm_readv, pm_pid(e.t), lv, 1, rv, 1, 0), PG);
+	EXPECT_EQ(pm_access(e.t, (uint64_t)dst, got, PG, PM_READ, NULL), PG);
+	EXPECT_TRUE(holds(got, 1, 1, 7));
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 2);
+	/* A forked child shares the object: its fault swaps page 2 in, the parent then maps
+	 * the same frame without another read. */
+	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ct = pm_thread_of(e.sys, (int)child);
+	EXPECT_TRUE(ct != NULL);
+	EXPECT_EQ(peek(ct, W + 2 * PG + 9), byte_of(2, 9, 7));
+	poke(ct, W + 2 * PG, 0x77);
+	EXPECT_EQ(peek(e.t, W + 2 * PG), 0x77);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 3);
+	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
+	/* With no mapping left, pread(2) swaps the rest in. */
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 20);
+	long b = do_mmap(e.t, 0, 8 * PG, RW, ANON);
+	EXPECT_EQ(SC(e.t, SYS_pread64, fd, b + 3 * PG, 5 * PG, 3 * PG, 0, 0), 5 * PG);
+	EXPECT_EQ(pm_access(e.t, (uint64_t)b + 3 * PG, got, 5 * PG, PM_READ, NULL), 5 * PG);
+	EXPECT_TRUE(holds(got, 3, 5, 7));
+	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* Every way a swapped shmem page can go frees its slot: MADV_REMOVE (the hole punch),
+ * ftruncate, and the last close plus munmap. The hole reads back as zeroes, the charge
+ * (Committed_AS) goes with the pages, and SwapFree ends where it began. */
+TEST(punch_remove_truncate_and_close_free_swapped_shmem_slots)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long fd = memfd(e.t, "holes", 8);
+	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
+	fill(e.t, W, 8, 3);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 2 * PG, MADV_REMOVE, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 24);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 24);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 2 * PG, MADV_REMOVE, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 16);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_ftruncate, fd, 6 * PG + 100, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 8);	/* 7 freed, 6 read back */
+	EXPECT_EQ(peek(e.t, W + 6 * PG + 99), byte_of(6, 99, 3));
+	EXPECT_EQ(peek(e.t, W + 6 * PG + 100), 0);	/* the tail was zeroed */
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(peek(e.t, W), 0);		/* punched */
+	EXPECT_EQ(peek(e.t, W + 3 * PG), 0);	/* removed */
+	EXPECT_EQ(peek(e.t, W + 4 * PG + 1), byte_of(4, 1, 3));
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 7 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 4);
+	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
+	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 4);	/* the mapping holds it */
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	/* The same for a shared anonymous mapping: munmap of the last mapping frees all. */
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 4, 4);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 4 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	env_close(&e);
+}
+
+/* MADV_PAGEOUT leaves a shmem page that another process maps too (folio_maybe_mapped_shared),
+ * and never touches a locked one: reclaim culls mlocked shmem to the unevictable list while
+ * it swaps out an unlocked shmem range beside it. */
+TEST(shared_and_mlocked_shmem_stay_resident)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 4, 5);
+	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ct = pm_thread_of(e.sys, (int)child);
+	EXPECT_EQ(peek(ct, W + PG), byte_of(1, 0, 5));	/* the child maps page 1 too */
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 12);	/* all but page 1 */
+	EXPECT_EQ(resident(e.t, W + PG, 1), 1);
+	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
+	EXPECT_TRUE(same(e.t, W, 4, 5));
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	/* Locked beside unlocked. */
+	EXPECT_EQ(do_mmap(e.t, W + 64 * PG, 4 * PG, RW, SHARED | MAP_FIXED), W + 64 * PG);
+	fill(e.t, W + 64 * PG, 4, 6);
+	EXPECT_EQ(SC(e.t, SYS_mlock, W, 4 * PG, 0, 0, 0, 0), 0);
+	EXPECT_ERRNO(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), -EINVAL);
+	for (int i = 0; i < 4; i++)
+		pm_debug_shrink(e.sys, 1 << 20);
+	EXPECT_EQ(resident(e.t, W, 4), 4);
+	EXPECT_EQ(resident(e.t, W + 64 * PG, 4), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_TRUE(field(e.t, "meminfo", "Unevictable:") >= 16);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, W, 4, 5));
+	EXPECT_TRUE(same(e.t, W + 64 * PG, 4, 6));
+	env_close(&e);
+}
+
+/* 32 MiB of RAM, 64 MiB of swap: 40 MiB of shared anonymous memory and a 8 MiB memfd
+ * written only through write(2) fit, reclaim (kswapd and direct) swaps shmem out, every
+ * byte reads back and every invariant holds; with no shmem left SwapFree is back. */
+TEST(small_ram_swaps_shmem_out_under_pressure)
+{
+	pm_config c = swap_cfg(32 * MiB, 64 * MiB);
+	struct env e = env_open_cfg(&c);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	const int pages = 40 * MiB / PG, mpages = 8 * MiB / PG;
+	long fd = memfd(e.t, "big", 0);
+	long b = do_mmap(e.t, 0, PG, RW, ANON);
+	poke(e.t, (uint64_t)b, 1);
+	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	static uint8_t page[PG];
+	for (int i = 0; i < mpages; i++) {
+		for (int k = 0; k < PG; k++)
+			page[k] = byte_of(i, k, 9);
+		EXPECT_EQ(pm_access(e.t, (uint64_t)b, page, PG, PM_WRITE, NULL), PG);
+		EXPECT_EQ(SC(e.t, SYS_write, fd, b, PG, 0, 0, 0), PG);
+	}
+	EXPECT_EQ(do_mmap(e.t, W, pages * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, pages, 8);
+	pm_system_tick(e.sys, 1);
+	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") > 0);
+	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 8 * 1024);
+	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + (pages + mpages) * 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, W, pages, 8));
+	static uint8_t got[PG];
+	for (int i = 0; i < mpages; i++) {
+		EXPECT_EQ(SC(e.t, SYS_pread64, fd, b, PG, (long)i * PG, 0, 0), PG);
+		EXPECT_EQ(pm_access(e.t, (uint64_t)b, got, PG, PM_READ, NULL), PG);
+		if (!holds(got, i, 1, 9))
+			break;
+	}
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, pages * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
+	/* Only the few private anonymous pages (buffers) that went out too hold slots. */
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* A core dump of a shared anonymous mapping whose pages are swapped out holds their real
+ * bytes, read from the slots: nothing is swapped back in. */
+TEST(coredump_of_swapped_shmem_dumps_its_bytes)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 4, 2);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	char dir[] = "/tmp/peimm-shmcoreXXXXXX", core[64];
+	REQUIRE_EQ(mkdtemp(dir) != NULL, 1);
+	snprintf(core, sizeof(core), "%s/core", dir);
+	REQUIRE_EQ(pm_coredump(e.t, core), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);	/* nothing swapped in */
+	int hfd = open(core, O_RDONLY);
+	static uint8_t img[1 << 20];
+	long n = pread(hfd, img, sizeof(img), 0);
+	close(hfd);
+	unlink(core);
+	rmdir(dir);
+	/* Each page's first 64 bytes appear in the image, page-aligned. */
+	int found = 0;
+	for (long off = 0; off + PG <= n; off += PG)
+		for (int i = 0; i < 4; i++) {
+			int ok = 1;
+			for (int k = 0; k < 64 && ok; k++)
+				ok = img[off + k] == byte_of(i, k, 2);
+			found += ok;
+		}
+	EXPECT_EQ(found, 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
