@@ -4,7 +4,9 @@
  * written to a slot and its PTE becomes a swap entry naming that slot; a fault on a swap
  * entry takes the frame from the swap cache or reads the slot into a new frame. Each swap
  * PTE holds one slot reference (mm->swapents counts them); the swap cache holds one more
- * while other PTEs still name a slot that was read back. Callers hold mm->ptl.
+ * while other PTEs still name a slot that was read back. Callers hold mm->ptl. It also
+ * supplies the swap calls shmem and memfd objects make (mm_shmem_swap_ops: the object keeps
+ * the slot in its index, never in a PTE) and pages shmem out for MADV_PAGEOUT.
  */
 #include "mm/mm_internal.h"
 #include "mm/swap_mm.h"

@@ -111,7 +111,7 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 	pages_line(sb, "Cached", cache);
 	pages_line(sb, "SwapCached", sf.cached);
 	/* The LRU lists' lengths (reclaim/lru.c). Frames join them when first mapped; shmem
-	 * and memfd frames, which have no swap path in peimm, are on none. */
+	 * and memfd frames when they enter their object, on the anon lists (swap-backed). */
 	uint64_t nr[NR_LRU_LISTS] = { 0 };
 	if (sv->ms->lru)
 		lru_count(sv->ms->lru, nr);

@@ -7,6 +7,9 @@
  */
 #include "pm_test.h"
 
+#include "reclaim/swap.h"
+#include "sys/sys.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -355,5 +358,29 @@ TEST(coredump_of_swapped_shmem_dumps_its_bytes)
 		}
 	EXPECT_EQ(found, 4);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* pm_check_invariants recounts every slot's references (swap PTEs and shmem index
+ * entries): one reference too many on a shmem slot (a leak) is reported. */
+TEST(invariants_catch_a_leaked_shmem_slot_reference)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	EXPECT_EQ(do_mmap(e.t, W, 2 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 2, 1);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 2 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	struct swap_area *sa = &e.sys->swap;
+	uint64_t slot = 0;
+	for (uint64_t s = 1; s <= sa->nslots && !slot; s++)
+		if (swap_count(sa, s))
+			slot = s;
+	REQUIRE_EQ(slot != 0, 1);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	swap_dup(sa, slot);
+	EXPECT_TRUE(pm_check_invariants(e.sys) > 0);
+	swap_put(sa, slot);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, W, 2, 1));
 	env_close(&e);
 }
