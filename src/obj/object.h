@@ -275,6 +275,17 @@ void obj_truncate_pages(struct vm_object *o, uint64_t first);
  * -EOPNOTSUPP (special or hugetlb object, or the host cannot punch), -EIO; on failure
  * nothing changed. */
 int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last);
+/* A partial page at an edge of a fallocate hole, bytes [start, end) within one page: a
+ * host file punches them on the host; the cached page (a swapped-out shmem page is read
+ * back first) has them zeroed, allocating nothing and dirtying nothing. 0, or
+ * -EOPNOTSUPP / -EIO from the host with nothing changed. */
+int obj_punch_edge(struct vm_object *o, uint64_t start, uint64_t end);
+/* fallocate's allocation (modes 0 and FALLOC_FL_KEEP_SIZE) of bytes [off, off + len):
+ * files ask the host (mode passed through), shmem and memfd get every page of the range
+ * in memory (below EOF with keep_size, shmem_fallocate); without keep_size the size grows
+ * to off + len. 0, -EPERM (memfd GROW seal past EOF, even with keep_size), -ENOMEM (the
+ * pages got so far stay), -EIO / the host's -EOPNOTSUPP / -ENOSPC / -EFBIG. */
+int obj_fallocate(struct vm_object *o, int mode, uint64_t off, uint64_t len);
 /* Puts `new` (one reference, which passes to the index; contents already copied) in the
  * place of `old` at index, moving the dirty state and dropping the index's reference on
  * old, which keeps its owner fields for the PTEs still mapping it (MADV_SOFT_OFFLINE's

@@ -354,3 +354,63 @@ long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len)
 	pthread_mutex_unlock(&o->lock);
 	return (long)done;
 }
+
+int obj_punch_edge(struct vm_object *o, uint64_t start, uint64_t end)
+{
+	uint64_t i = start / PAGE_SIZE, slot;
+	if (start >= end)
+		return 0;
+	PM_ENFORCE((end - 1) / PAGE_SIZE == i);
+	pthread_mutex_lock(&o->lock);
+	if (o->kind == OBJ_FILE && fallocate(o->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					     (off_t)start, (off_t)(end - start))) {
+		int err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	struct page *pg = pindex_get(&o->pages, i);
+	/* shmem_get_partial_folio reads a swapped page back to zero its part. */
+	if (!pg && o->nr_swapped && pindex_get_swap(&o->pages, i, &slot) &&
+	    !obj_swapin_locked(o, i, slot, &pg))
+		phys_put(o->ph, pg);	/* the index keeps its reference */
+	if (pg)
+		memset((uint8_t *)page_address(o->ph, pg) + (start & (PAGE_SIZE - 1)), 0, end - start);
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+int obj_fallocate(struct vm_object *o, int mode, uint64_t off, uint64_t len)
+{
+	int keep = mode & FALLOC_FL_KEEP_SIZE, err = 0;
+	uint64_t end = off + len;
+	if (o->kind != OBJ_FILE && o->kind != OBJ_MEMFD && o->kind != OBJ_SHMEM)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&o->lock);
+	if (o->kind == OBJ_FILE) {
+		if (fallocate(o->host_fd, mode, (off_t)off, (off_t)len))
+			err = errno == EOPNOTSUPP || errno == ENOSPC || errno == EFBIG ? -errno : -EIO;
+		if (!err && !keep && end > o->size)
+			o->size = end;	/* the host file grew with it */
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	if (o->kind == OBJ_MEMFD && (o->seals & OBJ_SEAL_GROW) && end > o->size) {
+		pthread_mutex_unlock(&o->lock);
+		return -EPERM;
+	}
+	uint64_t old_size = o->size;
+	if (!keep && end > o->size)
+		o->size = end;
+	for (uint64_t i = off / PAGE_SIZE; i < obj_size_pages(o) && i * PAGE_SIZE < end; i++) {
+		struct page *pg;
+		if ((err = obj_get_page_locked(o, i, &pg)))
+			break;
+		phys_put(o->ph, pg);	/* the index keeps its own */
+	}
+	if (err && o->size != old_size) {
+		o->size = old_size;	/* the size changes only on success, as Linux's */
+		truncate_pages_locked(o, obj_size_pages(o));
+	}
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}

@@ -1,6 +1,6 @@
 /*
  * The file syscalls on the fd table: read, write, pread64, pwrite64, lseek, fstat,
- * ftruncate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
+ * ftruncate, fallocate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
  * file_open.c). Data moves through the page cache (obj_pread/obj_pwrite) in page-sized
  * bounce chunks, so read/write and mapped views of a file always agree. Each check comes
  * in Linux's order so the errno matches. No mm or object lock is held across a copy.
@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -213,6 +214,78 @@ static long sys_ftruncate(struct pm_thread *t, int fd, long length)
 	return r;
 }
 
+#define FALLOC_MODE_MASK	0xfaL	/* Linux's FALLOC_FL_MODE_MASK: one operation */
+#define FALLOC_WRITE_ZEROES	0x80L
+
+/* vfs_fallocate's mode rule: one operation, with KEEP_SIZE only where it means something. */
+static int falloc_mode_ok(long mode)
+{
+	if (mode & ~(FALLOC_MODE_MASK | FALLOC_FL_KEEP_SIZE))
+		return 0;
+	switch (mode & FALLOC_MODE_MASK) {
+	case 0:
+	case FALLOC_FL_UNSHARE_RANGE:
+	case FALLOC_FL_ZERO_RANGE:
+		return 1;
+	case FALLOC_FL_PUNCH_HOLE:
+		return (mode & FALLOC_FL_KEEP_SIZE) != 0;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+	case FALLOC_WRITE_ZEROES:
+		return !(mode & FALLOC_FL_KEEP_SIZE);
+	default:
+		return 0;
+	}
+}
+
+/* fallocate: vfs_fallocate's checks in its order (checked on Linux 6.18 with a memfd),
+ * then shmem_fallocate's, which knows allocation and holes only (host files: the same two
+ * here, since the other operations would move the cached pages' contents). A hole
+ * (PUNCH_HOLE|KEEP_SIZE) zaps every mapping of its whole pages, frees their frames and
+ * swap slots, and zeroes the partial pages at its edges; modes 0 and KEEP_SIZE allocate
+ * the range (obj_fallocate). */
+static long sys_fallocate(struct pm_thread *t, int fd, long mode, long off, long len)
+{
+	struct open_file *f = fd_lookup(t->proc->files, fd);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	long kind = mode & FALLOC_MODE_MASK;
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (!falloc_mode_ok(mode))
+		r = -EOPNOTSUPP;
+	else if (!can_write(f))
+		r = -EBADF;
+	else if (!f->obj)
+		r = -ENODEV;
+	else if ((uint64_t)off + (uint64_t)len > (uint64_t)INT64_MAX)
+		r = -EFBIG;
+	else if (kind && kind != FALLOC_FL_PUNCH_HOLE)
+		r = -EOPNOTSUPP;
+	if (r || kind != FALLOC_FL_PUNCH_HOLE) {
+		r = r ? r : obj_fallocate(f->obj, (int)mode, (uint64_t)off, (uint64_t)len);
+		fd_file_put(f);
+		return r;
+	}
+	struct vm_object *o = f->obj;
+	uint64_t start = (uint64_t)off, end = start + (uint64_t)len;
+	uint64_t first = (start + PAGE_SIZE - 1) / PAGE_SIZE, stop = end / PAGE_SIZE;
+	int seals = obj_get_seals(o);
+	if (seals > 0 && (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
+		r = -EPERM;
+	else if (first < stop)
+		r = mm_punch_object(o, first, stop - 1);
+	/* The partial pages at the edges (one page may hold both). */
+	uint64_t head_end = min_u64(end, first * PAGE_SIZE);
+	if (!r)
+		r = obj_punch_edge(o, start, head_end);
+	if (!r)
+		r = obj_punch_edge(o, max_u64(head_end, stop * PAGE_SIZE), end);
+	fd_file_put(f);
+	return r;
+}
+
 static long sys_dup(struct pm_thread *t, int fd, long min_fd, int cloexec)
 {
 	struct open_file *f = fd_lookup(t->proc->files, fd);
@@ -312,6 +385,7 @@ int sys_file_dispatch(struct pm_thread *t, long nr, const long a[6], long *ret)
 	case SYS_fstat: *ret = sys_fstat(t, (int)a[0], (uint64_t)a[1]); break;
 	case SYS_lseek: *ret = sys_lseek(t, (int)a[0], a[1], (int)a[2]); break;
 	case SYS_ftruncate: *ret = sys_ftruncate(t, (int)a[0], a[1]); break;
+	case SYS_fallocate: *ret = sys_fallocate(t, (int)a[0], a[1], a[2], a[3]); break;
 	case SYS_dup: *ret = sys_dup(t, (int)a[0], 0, 0); break;
 	case SYS_dup2: *ret = sys_dup3(t, (int)a[0], (int)a[1], 0, 1); break;
 	case SYS_dup3: *ret = sys_dup3(t, (int)a[0], (int)a[1], a[2], 0); break;

@@ -11,6 +11,7 @@
 #include "sys/sys.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -382,5 +383,59 @@ TEST(invariants_catch_a_leaked_shmem_slot_reference)
 	swap_put(sa, slot);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, 2, 1));
+	env_close(&e);
+}
+
+/* fallocate(PUNCH_HOLE|KEEP_SIZE) over swapped memfd pages: the whole pages of the hole
+ * free their slots, the partial pages at its edges are read back and zeroed in part (as
+ * Linux 6.18 does); vfs_fallocate's errors; allocation (mode 0) grows the file and gives it
+ * pages, which Committed_AS charges. */
+TEST(fallocate_punch_hole_frees_swapped_slots_and_zeroes_the_edges)
+{
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long fd = memfd(e.t, "punch", 8);
+	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
+	fill(e.t, W, 8, 6);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	long hole = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE, 0, PG, 0, 0), -EOPNOTSUPP);
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, PG, 0, 0), -EOPNOTSUPP);
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, 0x100, 0, 0, 0, 0), -EINVAL);
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, 0x100, 0, PG, 0, 0), -EOPNOTSUPP);
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, 0, 1, 0x7fffffffffffffffL, 0, 0), -EFBIG);
+	EXPECT_ERRNO(SC(e.t, SYS_fallocate, 99, 0, 0, PG, 0, 0), -EBADF);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, hole, 100, 3 * PG, 0, 0), 0);
+	/* Pages 1 and 2 are gone; 0 and 3 came back to be zeroed in part; 4-7 stay out. */
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(peek(e.t, W + 99), byte_of(0, 99, 6));
+	EXPECT_EQ(peek(e.t, W + 100), 0);
+	EXPECT_EQ(peek(e.t, W + PG + 7), 0);
+	EXPECT_EQ(peek(e.t, W + 3 * PG + 99), 0);
+	EXPECT_EQ(peek(e.t, W + 3 * PG + 100), byte_of(3, 100, 6));
+	EXPECT_TRUE(same(e.t, W + 4 * PG, 1, 6 + 4 * 17));
+	/* A hole inside one swapped page. */
+	EXPECT_EQ(SC(e.t, SYS_madvise, W + 5 * PG, PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, hole, 5 * PG + 10, 20, 0, 0), 0);
+	EXPECT_EQ(peek(e.t, W + 5 * PG + 9), byte_of(5, 9, 6));
+	EXPECT_EQ(peek(e.t, W + 5 * PG + 10), 0);
+	EXPECT_EQ(peek(e.t, W + 5 * PG + 29), 0);
+	EXPECT_EQ(peek(e.t, W + 5 * PG + 30), byte_of(5, 30, 6));
+	/* Allocation grows the file and charges its new pages. */
+	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, 0, 8 * PG, 2 * PG, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_lseek, fd, 0, SEEK_END, 0, 0, 0), 10 * PG);
+	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 8);
+	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, FALLOC_FL_KEEP_SIZE, 10 * PG, 2 * PG, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_lseek, fd, 0, SEEK_END, 0, 0, 0), 10 * PG);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
