@@ -93,6 +93,7 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 		int err = read_slot(mm, v, addr, slot, &pg);
 		if (err)	/* VM_FAULT_SIGBUS on a swap read error */
 			return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+		atomic_fetch_add(&mm->sys->pgmajfault, 1);	/* read from swap: VM_FAULT_MAJOR */
 		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
 		 * they map this one instead of reading the slot again. */
 		if (swap_count(sa, slot) > 1)

@@ -208,6 +208,26 @@ int obj_get_page(struct vm_object *o, uint64_t index, struct page **out)
 	return err;
 }
 
+int obj_fault_page(struct vm_object *o, uint64_t index, struct page **out, int *major)
+{
+	uint64_t slot;
+	*major = 0;
+	if (index >= obj_size_pages(o))
+		return -EFAULT;
+	pthread_mutex_lock(&o->lock);
+	if (!pindex_get(&o->pages, index)) {
+		if (o->kind == OBJ_FILE)
+			*major = 1;	/* filemap_fault had to read the page */
+		else if (o->nr_swapped && pindex_get_swap(&o->pages, index, &slot))
+			*major = !o->dir->swap->cached(o->dir->swap_ctx, slot);
+	}
+	int err = obj_get_page_locked(o, index, out);
+	if (err)
+		*major = 0;
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
 /* ---- i_mmap ---- */
 
 void obj_link_vma(struct vm_object *o, struct vma *v)

@@ -164,6 +164,9 @@ void obj_put(struct vm_object *o);
  * read failed), or -EFAULT when index lies wholly beyond the object's size (the fault
  * handler raises SIGBUS). On failure the index is unchanged. */
 int obj_get_page(struct vm_object *o, uint64_t index, struct page **out);
+/* obj_get_page for a page fault: *major is set to 1 when the page had to be read from the
+ * host file or from swap (not the swap cache), Linux's VM_FAULT_MAJOR, else 0. */
+int obj_fault_page(struct vm_object *o, uint64_t index, struct page **out, int *major);
 /* The frame at `index` if present (no reference taken), else NULL. Caller holds o->lock
  * or knows the frame cannot go away. */
 struct page *obj_peek_page(struct vm_object *o, uint64_t index);

@@ -126,9 +126,10 @@ TEST(shmem_pageout_then_fault_restores_exact_bytes)
 	EXPECT_EQ(field(e.t, "smaps_rollup", "SwapPss:"), 0);
 	EXPECT_EQ(pagemap_entry(e.t, W + 3 * PG) >> 62, 0);	/* bits 62 and 63 clear */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	long in0 = field(e.t, "vmstat", "pswpin "), maj0 = field(e.t, "vmstat", "pgmajfault ");
 	EXPECT_TRUE(same(e.t, W, 8, 1));
 	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(field(e.t, "vmstat", "pgmajfault "), maj0 + 8);	/* each fault read a slot */
 	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
 	EXPECT_EQ(field(e.t, "meminfo", "Shmem:"), shmem0);
 	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);

@@ -18,7 +18,11 @@ TEST(fallocate_punches_a_host_file_byte_exact_through_the_cache)
 	long fd = op(t, "data", O_RDWR);
 	long a = SC(t, SYS_mmap, 0, 3 * PG, RW, MAP_SHARED, fd, 0);
 	REQUIRE_EQ(a > 0, 1);
+	const char *v = strstr(proc_text(t, -1, "vmstat"), "\npgmajfault ");
+	long maj0 = v ? strtol(v + 12, NULL, 10) : -1;
 	EXPECT_EQ(peek(t, (uint64_t)a + 2 * PG), 'x');	/* cached and mapped */
+	v = strstr(proc_text(t, -1, "vmstat"), "\npgmajfault ");
+	EXPECT_EQ(v ? strtol(v + 12, NULL, 10) : -1, maj0 + 1);	/* read from the host */
 	EXPECT_EQ(SC(t, SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100,
 		     2 * PG, 0, 0), 0);
 	EXPECT_EQ(peek(t, (uint64_t)a + 99), 'x');
