@@ -220,6 +220,8 @@ int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, stru
 		 * it, so the caller's zap finds and uncounts them. */
 		old->flags &= ~PG_dirty;
 		phys_put(o->ph, old);
+		if (new->flags & PG_shmem)
+			obj_shmem_lru_add(o, new);	/* reclaimable as the old one was */
 	} else {
 		drop_page_locked(o, index, old);
 	}
