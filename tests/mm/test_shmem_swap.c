@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -436,6 +438,110 @@ TEST(fallocate_punch_hole_frees_swapped_slots_and_zeroes_the_edges)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
+/* Three host threads on one memfd while reclaim runs: a writer in the parent and one in a
+ * forked child, each owning half the pages (a counter in the first 8 bytes, checked after
+ * every store), the child also paging random ranges out, and a second child reading the
+ * file with pread(2) and shrinking the LRU. Bytes 8.. of every page
+ * never change and must survive every swap-out and swap-in; afterwards every invariant
+ * holds and every slot is back once the file is gone. */
+static atomic_int race_go;
+
+struct racer {
+	pm_thread *t;
+	long first, n, iters, fd;
+	int pageout, failed;
+	pm_system *sys;
+};
+
+static void *race_writer(void *arg)
+{
+	struct racer *r = arg;
+	uint64_t prng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)r->first;
+	while (!atomic_load(&race_go))
+		;
+	for (long it = 1; it <= r->iters && !r->failed; it++)
+		for (long i = r->first; i < r->first + r->n; i++) {
+			uint64_t v = (uint64_t)it << 16 | (uint64_t)i, got = 0;
+			if (pm_access(r->t, (uint64_t)W + (uint64_t)i * PG, &v, 8, PM_WRITE, NULL) != 8 ||
+			    pm_access(r->t, (uint64_t)W + (uint64_t)i * PG, &got, 8, PM_READ, NULL) != 8 ||
+			    got != v)
+				r->failed = 1;
+			if (r->pageout && (i & 7) == 0) {
+				prng = prng * 6364136223846793005ULL + 1442695040888963407ULL;
+				long at = (long)(prng >> 33) % 64;
+				SC(r->t, SYS_madvise, W + at * PG, 4 * PG, MADV_PAGEOUT, 0, 0, 0);
+			}
+		}
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct racer *r = arg;
+	long b = do_mmap(r->t, 0, PG, RW, ANON);
+	static uint8_t got[PG];
+	while (!atomic_load(&race_go))
+		;
+	for (long it = 0; it < r->iters && !r->failed; it++) {
+		long i = it % 64;
+		if (SC(r->t, SYS_pread64, r->fd, b, PG, i * PG, 0, 0) != PG ||
+		    pm_access(r->t, (uint64_t)b, got, PG, PM_READ, NULL) != PG)
+			r->failed = 1;
+		for (int k = 8; k < PG && !r->failed; k += 97)
+			if (got[k] != byte_of((int)i, k, 4))
+				r->failed = 1;
+		if (it % 8 == 0)
+			pm_debug_shrink(r->sys, 64);
+	}
+	return NULL;
+}
+
+TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
+{
+	pm_config c = swap_cfg(32 * MiB, 32 * MiB);
+	struct env e = env_open_cfg(&c);
+	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long fd = memfd(e.t, "race", 64);
+	EXPECT_EQ(SC(e.t, SYS_mmap, W, 64 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
+	fill(e.t, W, 64, 4);
+	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ct = pm_thread_of(e.sys, (int)child);
+	long sib = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *st = pm_thread_of(e.sys, (int)sib);
+	REQUIRE_EQ(ct != NULL && st != NULL, 1);
+	struct racer rs[3] = {
+		{ .t = e.t, .first = 0, .n = 32, .iters = 300 },
+		{ .t = ct, .first = 32, .n = 32, .iters = 300, .pageout = 1 },
+		{ .t = st, .iters = 3000, .fd = fd, .sys = e.sys },
+	};
+	long out0 = field(e.t, "vmstat", "pswpout "), in0 = field(e.t, "vmstat", "pswpin ");
+	pthread_t th[3];
+	atomic_store(&race_go, 0);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, i == 2 ? race_reader : race_writer, &rs[i]);
+	atomic_store(&race_go, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(rs[i].failed, 0);
+	fprintf(stderr, "race: %ld pages swapped out, %ld read back\n",
+		field(e.t, "vmstat", "pswpout ") - out0, field(e.t, "vmstat", "pswpin ") - in0);
+	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") - out0 >= 64);
+	EXPECT_TRUE(field(e.t, "vmstat", "pswpin ") - in0 >= 64);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	uint64_t v = 0;
+	EXPECT_EQ(pm_access(e.t, W + 40 * PG, &v, 8, PM_READ, NULL), 8);
+	EXPECT_EQ(v, (uint64_t)300 << 16 | 40);
+	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_munmap, W, 64 * PG, 0, 0, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(st, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
