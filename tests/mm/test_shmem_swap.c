@@ -546,3 +546,54 @@ TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* Shmem is swap-backed, so Swappiness treats it as anonymous memory: with 0 one reclaim
+ * pass takes the (cold) page-cache pages and leaves 512 cold shmem pages alone, with 200
+ * it swaps shmem out and leaves the file pages. */
+static void shmem_mix(long swappiness, long *shmem_swapped_kb, long *file_left)
+{
+	static char root[64];
+	snprintf(root, sizeof(root), "/tmp/peimm-shmixXXXXXX");
+	REQUIRE_EQ(mkdtemp(root) != NULL, 1);
+	pm_config c = swap_cfg(64 * MiB, 32 * MiB);
+	c.root = root;
+	struct env e = env_open_cfg(&c);
+	int err;
+	pm_token *stok = pm_token_parse(e.sys, "system", &err);
+	pm_thread *admin = pm_spawn(e.sys, stok, NULL);
+	pm_token_put(stok);
+	EXPECT_EQ(pm_registry_set(admin, "Swappiness", swappiness), 0);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/mix", root);
+	int hfd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	EXPECT_EQ(ftruncate(hfd, 512 * PG), 0);
+	close(hfd);
+	long fd = SC(e.t, SYS_openat, AT_FDCWD, (long)pm_scratch(e.t, "/mix", 5), O_RDWR, 0, 0, 0);
+	const long F = 0x300000000000L;
+	REQUIRE_EQ(SC(e.t, SYS_mmap, F, 512 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), F);
+	for (long i = 0; i < 512; i++)
+		peek(e.t, (uint64_t)(F + i * PG));
+	REQUIRE_EQ(do_mmap(e.t, W, 512 * PG, RW, SHARED | MAP_FIXED), W);
+	fill(e.t, W, 512, 3);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 512 * PG, MADV_COLD, 0, 0, 0), 0);
+	EXPECT_EQ(SC(e.t, SYS_madvise, F, 512 * PG, MADV_COLD, 0, 0, 0), 0);
+	EXPECT_TRUE(pm_debug_shrink(e.sys, 256) >= 256);
+	*shmem_swapped_kb = field(e.t, "smaps_rollup", "\nSwap:");
+	*file_left = resident(e.t, F, 512);
+	EXPECT_EQ(resident(e.t, W, 512), 512 - *shmem_swapped_kb / 4);
+	EXPECT_TRUE(same(e.t, W, 512, 3));
+	env_close(&e);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	EXPECT_EQ(system(p), 0);
+}
+
+TEST(swappiness_treats_shmem_as_anonymous_memory)
+{
+	long swapped, file_left;
+	shmem_mix(0, &swapped, &file_left);
+	EXPECT_EQ(swapped, 0);
+	EXPECT_TRUE(file_left <= 512 - 256);
+	shmem_mix(200, &swapped, &file_left);
+	EXPECT_TRUE(swapped >= 256 * 4);
+	EXPECT_EQ(file_left, 512);
+}
