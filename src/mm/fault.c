@@ -90,9 +90,11 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		return FAULT_OOM;
 	struct page *pg;
 	uint64_t index = linear_index(v, addr);
-	int err = obj_get_page(v->vm_obj, index, &pg);
+	int major;
+	int err = obj_fault_page(v->vm_obj, index, &pg, &major);
 	if (err)
 		return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+	atomic_fetch_add(&mm->sys->pgmajfault, (unsigned long)major);	/* VM_FAULT_MAJOR */
 	/* Read-ahead around the fault (SPEC §3): none for MADV_RANDOM, a long window for
 	 * MADV_SEQUENTIAL, a short one otherwise. Only host files read anything. */
 	if (!(v->vm_flags & VM_RAND_READ))

@@ -109,9 +109,10 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	switch (a) {
 	case MADV_WILLNEED:
 		/* madvise_willneed: a file range is read into the page cache now (a later
-		 * fault finds it there); shmem and memfd pages are in memory already. For
-		 * anonymous (and private-file COW) pages the swapped slots are read into the
-		 * swap cache. Neither maps anything. */
+		 * fault finds it there); the swapped-out pages of a shmem or memfd range are
+		 * read into the swap cache (shmem_swapin_range). For anonymous (and
+		 * private-file COW) pages the swapped slots are read into the swap cache.
+		 * Neither maps anything. */
 		if (v->vm_obj)
 			obj_read_range(v->vm_obj, v->vm_pgoff + ((start - v->vm_start) >> PAGE_SHIFT),
 				       (end - start) >> PAGE_SHIFT);

@@ -369,6 +369,8 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 				       atomic_fetch_add(&mm->sys->next_ino, 1));
 		if (!obj)
 			goto out_free;
+		if (mm->sys->fcache)
+			obj_shmem_register(mm->sys->fcache, obj);	/* swappable, on the LRU */
 	} else if (obj) {
 		obj_get(obj);
 	}

@@ -64,6 +64,10 @@ int mm_pageout_cached_pte(struct mm_struct *mm, pte_t *ep, struct page *pg);
 /* mm_check's part: every VMA's anon_vma chain is live and its own identity is of mm. */
 int mm_anon_check(struct mm_struct *mm);
 
+/* What shmem and memfd objects use to swap (obj/object.h), with the mm_sys as ctx: sys
+ * hands it to the object directory at start-up. */
+extern const struct obj_swap_ops mm_shmem_swap_ops;
+
 /* ---- reclaim drivers (reclaim_mm.c) ---- */
 enum { RECLAIM_KSWAPD = 0, RECLAIM_DIRECT = 1 };
 /* Scans the LRU lists to free up to nr frames (shrink_node); self is the mm whose lock

@@ -130,35 +130,3 @@ void obj_map_writable_put(struct vm_object *o)
 	atomic_fetch_sub(&o->nr_shared_writable, 1);
 }
 
-int obj_memfd_fallocate(struct vm_object *o, uint64_t off, uint64_t len, int keep_size)
-{
-	uint64_t first = off / PAGE_SIZE, end = (off + len + PAGE_SIZE - 1) / PAGE_SIZE;
-	pthread_mutex_lock(&o->lock);
-	uint64_t old = o->size;
-	int err = ((o->seals & OBJ_SEAL_GROW) && off + len > o->size) ? -EPERM : 0;
-	if (!err && o->size < off + len)
-		o->size = off + len;	/* so the lookup allocates up to the range's end */
-	for (uint64_t i = first; !err && i < end; i++) {
-		struct page *pg;
-		err = obj_get_page_locked(o, i, &pg);
-		if (!err)
-			phys_put(o->ph, pg);	/* the index keeps its own reference */
-	}
-	if (err || keep_size)
-		o->size = old;
-	pthread_mutex_unlock(&o->lock);
-	return err;
-}
-
-void obj_memfd_zero(struct vm_object *o, uint64_t start, uint64_t end)
-{
-	pthread_mutex_lock(&o->lock);
-	for (uint64_t pos = start; pos < end;) {
-		uint64_t in = pos & (PAGE_SIZE - 1), n = min_u64(PAGE_SIZE - in, end - pos);
-		struct page *pg = pindex_get(&o->pages, pos / PAGE_SIZE);
-		if (pg)
-			memset((uint8_t *)page_address(o->ph, pg) + in, 0, n);
-		pos += n;
-	}
-	pthread_mutex_unlock(&o->lock);
-}

@@ -18,10 +18,11 @@ struct recount {
 	uint32_t *refs;			/* expected references per PFN */
 	uint32_t *thps;			/* THP PMDs whose run starts at each PFN */
 	uint64_t nr_thps;		/* runs with at least one PMD (AnonHugePages) */
-	uint32_t *slots;		/* swap PTEs per swap slot (index 0 unused) */
-	uint64_t nslots;
 	struct vm_object **objs;	/* objects seen, each counted once */
 	size_t nobjs, capobjs;
+	uint32_t *slots;		/* expected references per swap slot (swap PTEs and
+					   shmem index entries), or NULL without swap */
+	uint64_t nslots;
 };
 
 static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -30,8 +31,8 @@ static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	pte_t e = *ep;
 	(void)va;
 	(void)level;
-	if (pte_is_swap(e) && pte_swap_offset(e) <= rc->nslots)
-		rc->slots[pte_swap_offset(e)]++;	/* each swap PTE holds a slot reference */
+	if (pte_is_swap(e) && rc->slots && pte_swap_offset(e) <= rc->nslots)
+		rc->slots[pte_swap_offset(e)]++;
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	uint64_t pfn = pte_pfn(e);
@@ -55,6 +56,16 @@ static int count_index(void *ctx, uint64_t index, struct page *pg)
 	return 0;
 }
 
+/* A swapped-out shmem page holds one reference on its slot. */
+static int count_swap_entry(void *ctx, uint64_t index, uint64_t slot)
+{
+	struct recount *rc = ctx;
+	(void)index;
+	if (rc->slots && slot <= rc->nslots)
+		rc->slots[slot]++;
+	return 0;
+}
+
 static void count_object(struct recount *rc, struct vm_object *o)
 {
 	for (size_t i = 0; i < rc->nobjs; i++)
@@ -71,6 +82,7 @@ static void count_object(struct recount *rc, struct vm_object *o)
 	rc->objs[rc->nobjs++] = o;
 	pthread_mutex_lock(&o->lock);
 	pindex_for_each(&o->pages, count_index, rc);
+	pindex_for_each_swap(&o->pages, count_swap_entry, rc);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -105,34 +117,6 @@ static void count_swap_cached(void *ctx, struct page *pg)
 	rc->refs[page_to_pfn(&rc->sys->ph, pg)]++;
 }
 
-/* Each slot's reference count against the swap PTEs that name it (the swap cache holds
- * none), and each frame that records a slot against the cache's entry for it. */
-static int compare_swap(struct recount *rc)
-{
-	struct swap_area *sa = rc->sys->ms.swap;
-	int problems = 0;
-	for (uint64_t s = 1; s <= rc->nslots; s++) {
-		unsigned n = swap_count(sa, s);
-		if (n != rc->slots[s] && problems++ < 20)
-			fprintf(stderr, "swap check: slot %lu has %u references, %u swap PTEs name it\n",
-				(unsigned long)s, n, rc->slots[s]);
-	}
-	struct phys *ph = &rc->sys->ph;
-	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
-		struct page *pg = &ph->pages[pfn];
-		uint64_t slot = atomic_load(&pg->swap_slot);
-		if (!slot)
-			continue;
-		struct page *got = slot <= rc->nslots ? swap_cache_get(sa, slot) : NULL;
-		if (got != pg && problems++ < 20)
-			fprintf(stderr, "swap check: pfn %#lx records slot %lu, which caches %s\n",
-				(unsigned long)pfn, (unsigned long)slot, got ? "another frame" : "none");
-		if (got)
-			phys_put(ph, got);
-	}
-	return problems;
-}
-
 static int compare_frames(struct recount *rc)
 {
 	int problems = 0;
@@ -151,6 +135,41 @@ static int compare_frames(struct recount *rc)
 					"recount gives refcount %u mapcount %u\n", (unsigned long)pfn,
 					pg->flags, ref, map, rc->refs[pfn], rc->maps[pfn]);
 		}
+	}
+	return problems;
+}
+
+/* Each frame that records a swap slot (page.swap_slot) against the swap cache's entry for
+ * that slot. */
+static int compare_cached_slots(struct recount *rc, struct swap_area *sa)
+{
+	int problems = 0;
+	struct phys *ph = &rc->sys->ph;
+	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
+		struct page *pg = &ph->pages[pfn];
+		uint64_t slot = atomic_load(&pg->swap_slot);
+		if (!slot)
+			continue;
+		struct page *got = slot <= rc->nslots ? swap_cache_get(sa, slot) : NULL;
+		if (got != pg && problems++ < 20)
+			fprintf(stderr, "swap check: pfn %#lx records slot %lu, which caches %s\n",
+				(unsigned long)pfn, (unsigned long)slot, got ? "another frame" : "none");
+		if (got)
+			phys_put(ph, got);
+	}
+	return problems;
+}
+
+/* Every slot's reference count against the swap PTEs and shmem index entries naming it:
+ * a leaked reference (the slot never frees) or a lost one (a later double free) shows. */
+static int compare_slots(struct recount *rc, struct swap_area *sa)
+{
+	int problems = 0;
+	for (uint64_t s = 1; rc->slots && s <= rc->nslots; s++) {
+		unsigned n = swap_count(sa, s);
+		if (n != rc->slots[s] && problems++ < 20)
+			fprintf(stderr, "swap check: slot %lu has %u references, the page tables and "
+				"shmem indexes hold %u\n", (unsigned long)s, n, rc->slots[s]);
 	}
 	return problems;
 }
@@ -176,9 +195,12 @@ static int check_commit(struct pm_system *sys, struct recount *rc)
 		sum += atomic_load(&p->mm->committed);
 	}
 	free(seen);
+	long swapped = 0;
 	for (size_t i = 0; i < rc->nobjs; i++)
-		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD)
+		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD) {
 			shmem += (long)rc->objs[i]->nr_pages;
+			swapped += (long)rc->objs[i]->nr_swapped;
+		}
 	int problems = 0;
 	if (sum != atomic_load(&sys->ms.commit.committed) && ++problems)
 		fprintf(stderr, "commit check: vm_committed_as is %ld pages, the address spaces "
@@ -186,6 +208,9 @@ static int check_commit(struct pm_system *sys, struct recount *rc)
 	if (shmem != atomic_load(&sys->ph.nr_shmem) && ++problems)
 		fprintf(stderr, "commit check: shmem charge is %ld pages, the objects hold %ld\n",
 			atomic_load(&sys->ph.nr_shmem), shmem);
+	if (swapped != atomic_load(&sys->ph.nr_shmem_swapped) && ++problems)
+		fprintf(stderr, "commit check: swapped shmem charge is %ld pages, the objects "
+			"hold %ld swap entries\n", atomic_load(&sys->ph.nr_shmem_swapped), swapped);
 	return problems;
 }
 
@@ -197,9 +222,9 @@ int pm_check_invariants(pm_system *sys)
 	rc.refs = calloc(n, sizeof(uint32_t));
 	rc.thps = calloc(n, sizeof(uint32_t));
 	rc.nslots = sys->ms.swap ? sys->ms.swap->nslots : 0;
-	rc.slots = calloc(rc.nslots + 1, sizeof(uint32_t));
+	rc.slots = rc.nslots ? calloc(rc.nslots + 1, sizeof(uint32_t)) : NULL;
 	int problems = phys_check(&sys->ph);
-	if (!rc.maps || !rc.refs || !rc.thps || !rc.slots) {
+	if (!rc.maps || !rc.refs || !rc.thps || (rc.nslots && !rc.slots)) {
 		free(rc.maps);
 		free(rc.refs);
 		free(rc.thps);
@@ -231,7 +256,8 @@ int pm_check_invariants(pm_system *sys)
 	if (sys->ms.swap) {
 		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
 		problems += swap_check(sys->ms.swap);
-		problems += compare_swap(&rc);
+		problems += compare_slots(&rc, sys->ms.swap);
+		problems += compare_cached_slots(&rc, sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
 	problems += check_commit(sys, &rc);

@@ -301,6 +301,8 @@ long fd_sys_memfd_create(struct pm_thread *t, uint64_t uname, unsigned flags)
 	}
 	if (!o)
 		return err;
+	if (o->kind == OBJ_MEMFD)
+		obj_shmem_register(&sys->fcache, o);	/* its pages may be swapped out (not hugetlb's) */
 	struct open_file *f = fd_file_alloc(&sys->km, o, O_RDWR | O_LARGEFILE, -1, NULL);
 	if (!f) {
 		obj_put(o);

@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 
 #include "mm/mm_file.h"
+#include "mm/swap_mm.h"
 #include "sys/sys.h"
 
 #define MAX_RW_COUNT	0x7ffff000L	/* INT_MAX rounded down to a page, Linux's cap */
@@ -38,6 +39,20 @@ static int can_write(const struct open_file *f)
 
 static uint64_t nofile(struct pm_thread *t) { return t->proc->rlim[RLIMIT_NOFILE].cur; }
 
+/* obj_pread / obj_pwrite of one chunk. A frame the object could not get (a new shmem page,
+ * a swap-in, a file read) is retried after direct reclaim, as a fault is
+ * (shmem_get_folio's allocation reclaims), before the call fails with ENOMEM. */
+static long obj_io(struct pm_thread *t, struct open_file *f, uint64_t pos, void *b, size_t n,
+		   int write)
+{
+	for (int tries = 0;; tries++) {
+		long r = write ? obj_pwrite(f->obj, pos, b, n) : obj_pread(f->obj, pos, b, n);
+		if (r != -ENOMEM || tries == 16 ||
+		    !mm_shrink_lru(&t->proc->sys->ms, 32, NULL, RECLAIM_DIRECT))
+			return r;
+	}
+}
+
 /* Copies from the object at pos to process memory. Bytes copied, or -errno if none. */
 static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, size_t count,
 		    uint64_t pos)
@@ -46,7 +61,7 @@ static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, siz
 	size_t done = 0;
 	while (done < count) {
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
-		long r = obj_pread(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 0);
 		if (r < 0)
 			return done ? (long)done : r;
 		if (r && fd_copy_out(t, ubuf + done, bounce, (size_t)r))
@@ -68,7 +83,7 @@ static long write_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, si
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
 		if (fd_copy_in(t, ubuf + done, bounce, n))
 			return done ? (long)done : -EFAULT;
-		long r = obj_pwrite(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 1);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (size_t)r;
@@ -206,63 +221,85 @@ static long sys_ftruncate(struct pm_thread *t, int fd, long length)
 	return r;
 }
 
-/* fallocate (vfs_fallocate's checks in order, then hugetlbfs_fallocate or shmem_fallocate).
- * memfds (shmem and hugetlb) implement it; host files say EOPNOTSUPP (not built yet). */
-static long fallocate_object(struct open_file *f, int mode, uint64_t off, uint64_t len)
+#define FALLOC_MODE_MASK	0xfaL	/* Linux's FALLOC_FL_MODE_MASK: one operation */
+#define FALLOC_WRITE_ZEROES	0x80L
+
+/* vfs_fallocate's mode rule: one operation, with KEEP_SIZE only where it means something. */
+static int falloc_mode_ok(long mode)
 {
-	struct vm_object *o = f->obj;
-	if (!can_write(f))
-		return -EBADF;
-	if (!o)
-		return -EISDIR;
-	if (off + len < off || off + len > INT64_MAX)
-		return -EFBIG;
-	int huge = o->kind == OBJ_HUGETLB;
-	if ((!huge && o->kind != OBJ_MEMFD) || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
-		return -EOPNOTSUPP;
-	int keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
-	if (!(mode & FALLOC_FL_PUNCH_HOLE))
-		return huge ? obj_hugetlb_fallocate(o, off, len, keep) : obj_memfd_fallocate(o, off, len, keep);
-	int seals = obj_get_seals(o);
-	if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-		return -EPERM;
-	/* Mappings of the whole pages inside go first, then the pages; the partial pages at
-	 * the edges are zeroed in place (hugetlbfs_punch_hole, shmem_truncate_range). */
-	uint64_t mask = (huge ? obj_huge_size(o) : PAGE_SIZE) - 1;
-	uint64_t lo = (off + mask) & ~mask, hi = (off + len) & ~mask;
-	if (huge) {
-		if (lo < hi)
-			mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
-		return obj_hugetlb_punch(o, off, off + len);
+	if (mode & ~(FALLOC_MODE_MASK | FALLOC_FL_KEEP_SIZE))
+		return 0;
+	switch (mode & FALLOC_MODE_MASK) {
+	case 0:
+	case FALLOC_FL_UNSHARE_RANGE:
+	case FALLOC_FL_ZERO_RANGE:
+		return 1;
+	case FALLOC_FL_PUNCH_HOLE:
+		return (mode & FALLOC_FL_KEEP_SIZE) != 0;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+	case FALLOC_WRITE_ZEROES:
+		return !(mode & FALLOC_FL_KEEP_SIZE);
+	default:
+		return 0;
 	}
-	obj_memfd_zero(o, off, lo < hi ? lo : off + len);
-	if (lo < hi) {
-		obj_memfd_zero(o, hi, off + len);
-		return mm_punch_object(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
-	}
-	return 0;
 }
 
-static long sys_fallocate(struct pm_thread *t, int fd, int mode, long off, long len)
+/* fallocate: vfs_fallocate's checks in its order (checked on Linux 6.18 with a memfd),
+ * then shmem_fallocate's or hugetlbfs_fallocate's, which know allocation and holes only
+ * (host files: the same two here, since the other operations would move the cached pages'
+ * contents). A hole
+ * (PUNCH_HOLE|KEEP_SIZE) zaps every mapping of its whole pages, frees their frames and
+ * swap slots, and zeroes the partial pages at its edges; modes 0 and KEEP_SIZE allocate
+ * the range (obj_fallocate). */
+static long sys_fallocate(struct pm_thread *t, int fd, long mode, long off, long len)
 {
 	struct open_file *f = fd_lookup(t->proc->files, fd);
 	if (!f)
 		return -EBADF;
 	long r = 0;
-	int kind = mode & ~FALLOC_FL_KEEP_SIZE;
+	long kind = mode & FALLOC_MODE_MASK;
 	if (off < 0 || len <= 0)
 		r = -EINVAL;
-	else if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_MODE_BITS))
+	else if (!falloc_mode_ok(mode))
 		r = -EOPNOTSUPP;
-	else if (kind & (kind - 1))
-		r = -EOPNOTSUPP;	/* one mode at a time */
-	else if (kind == FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE))
-		r = -EOPNOTSUPP;	/* a hole punch must keep the size */
-	else if ((kind & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | 0x80)) &&
-		 (mode & FALLOC_FL_KEEP_SIZE))
-		r = -EOPNOTSUPP;	/* collapse, insert and write-zeroes change the size */
+	else if (!can_write(f))
+		r = -EBADF;
+	else if (!f->obj)
+		r = -EISDIR;	/* only a directory has no object, and it is never writable */
+	else if ((uint64_t)off + (uint64_t)len > (uint64_t)INT64_MAX)
+		r = -EFBIG;
+	else if (kind && kind != FALLOC_FL_PUNCH_HOLE)
+		r = -EOPNOTSUPP;
+	if (r || kind != FALLOC_FL_PUNCH_HOLE) {
+		r = r ? r : obj_fallocate(f->obj, (int)mode, (uint64_t)off, (uint64_t)len);
+		fd_file_put(f);
+		return r;
+	}
+	struct vm_object *o = f->obj;
+	uint64_t start = (uint64_t)off, end = start + (uint64_t)len;
+	uint64_t first = (start + PAGE_SIZE - 1) / PAGE_SIZE, stop = end / PAGE_SIZE;
+	int seals = obj_get_seals(o);
+	if (seals > 0 && (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
+		r = -EPERM;
+	else if (o->kind == OBJ_HUGETLB) {
+		/* hugetlbfs_punch_hole: whole huge pages go (their mappings first), the partial
+		 * ones at the edges are zeroed in place. */
+		uint64_t mask = obj_huge_size(o) - 1;
+		uint64_t lo = (start + mask) & ~mask, hi = end & ~mask;
+		if (lo < hi)
+			mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+		r = obj_hugetlb_punch(o, start, end);
+		fd_file_put(f);
+		return r;
+	} else if (first < stop)
+		r = mm_punch_object(o, first, stop - 1);
+	/* The partial pages at the edges (one page may hold both). */
+	uint64_t head_end = min_u64(end, first * PAGE_SIZE);
 	if (!r)
-		r = fallocate_object(f, mode, (uint64_t)off, (uint64_t)len);
+		r = obj_punch_edge(o, start, head_end);
+	if (!r)
+		r = obj_punch_edge(o, max_u64(head_end, stop * PAGE_SIZE), end);
 	fd_file_put(f);
 	return r;
 }
@@ -366,7 +403,7 @@ int sys_file_dispatch(struct pm_thread *t, long nr, const long a[6], long *ret)
 	case SYS_fstat: *ret = sys_fstat(t, (int)a[0], (uint64_t)a[1]); break;
 	case SYS_lseek: *ret = sys_lseek(t, (int)a[0], a[1], (int)a[2]); break;
 	case SYS_ftruncate: *ret = sys_ftruncate(t, (int)a[0], a[1]); break;
-	case SYS_fallocate: *ret = sys_fallocate(t, (int)a[0], (int)a[1], a[2], a[3]); break;
+	case SYS_fallocate: *ret = sys_fallocate(t, (int)a[0], a[1], a[2], a[3]); break;
 	case SYS_dup: *ret = sys_dup(t, (int)a[0], 0, 0); break;
 	case SYS_dup2: *ret = sys_dup3(t, (int)a[0], (int)a[1], 0, 1); break;
 	case SYS_dup3: *ret = sys_dup3(t, (int)a[0], (int)a[1], a[2], 0); break;
