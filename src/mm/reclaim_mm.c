@@ -244,9 +244,12 @@ static int rmap_walk(struct mm_sys *ms, struct page *pg, struct vm_object *o,
 enum anon_class { ANON_SKIP, ANON_EXCLUSIVE, ANON_SHARED, ANON_CACHED_UNMAPPED };
 static enum anon_class anon_class(struct page *pg)
 {
+	int map = atomic_load(&pg->mapcount), cached = atomic_load(&pg->swap_slot) != 0;
+	if (!(pg->flags & (PG_anon | PG_shmem)) && pg->owner_kind == OWNER_NONE)	/* shmem's */
+		return cached && !map && atomic_load(&pg->refcount) == 2 ? ANON_CACHED_UNMAPPED
+									 : ANON_SKIP;	/* read-ahead */
 	if (!(pg->flags & PG_anon) || (pg->flags & PG_ksm) || pg->owner_kind != OWNER_ANON)
 		return ANON_SKIP;	/* KSM frames keep their stable-tree rmap */
-	int map = atomic_load(&pg->mapcount), cached = atomic_load(&pg->swap_slot) != 0;
 	if (atomic_load(&pg->refcount) != map + 1 + cached)
 		return ANON_SKIP;	/* pinned, or a fault is taking it from the swap cache */
 	if (!map)

@@ -249,12 +249,16 @@ static int shmem_read_in(void *ctx, uint64_t slot, struct page **out)
 	return 0;
 }
 
-/* shmem_swapin_range: the same best-effort rule as anonymous WILLNEED (the frame sits in
- * the swap cache, which reclaim does not take back while no index or PTE holds it). */
+/* shmem_swapin_range: the frame sits in the swap cache, on the inactive anon list, where
+ * reclaim takes it back while no index or PTE holds it. The object's lock is held, so no
+ * reclaim here: read-in stops at the min watermark instead (an allocation that cannot
+ * reclaim does not go below it). */
 static int shmem_prefetch(void *ctx, uint64_t slot)
 {
 	struct mm_sys *ms = ctx;
-	if (phys_free_frames(ms->ph) <= ms->ph->nr_frames / 32)
+	struct watermarks w;
+	lru_watermarks(ms->ph->nr_frames - 1, &w);
+	if (phys_free_frames(ms->ph) <= w.min)
 		return 0;
 	struct page *pg = swap_cache_get(ms->swap, slot);
 	int read = 0;
@@ -264,6 +268,8 @@ static int shmem_prefetch(void *ctx, uint64_t slot)
 			return 0;
 		if (!swap_read(ms->swap, slot, page_address(ms->ph, pg)))
 			read = swap_cache_install(ms->swap, slot, pg);
+		if (read && ms->lru)
+			lru_add(ms->lru, pg, LRU_INACTIVE_ANON);	/* swap-backed */
 	}
 	phys_put(ms->ph, pg);	/* the swap cache keeps its own */
 	return read;

@@ -505,3 +505,28 @@ TEST(twins_racing_reclaim_read_their_own_bytes)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* Shared anonymous memory (shmem) MADV_WILLNEED'd back into the swap cache: those frames
+ * are on the anon LRU too, and reclaim drops them from the cache while the object's index
+ * still names the slots; the bytes come back from the slots. */
+TEST(shmem_willneed_swap_cache_frames_are_reclaimed)
+{
+	enum { N = 64 };
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), W);
+	fill(e.t, W, N, 12);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	EXPECT_EQ(resident(e.t, W, N), 0);
+	long cached0 = field(e.t, "meminfo", "SwapCached:");
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_WILLNEED, 0, 0, 0), 0);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), cached0 + N * 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	pm_debug_shrink(e.sys, 1 << 20);
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(resident(e.t, W, N), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, W, N, 12));
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
