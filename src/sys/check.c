@@ -139,6 +139,27 @@ static int compare_frames(struct recount *rc)
 	return problems;
 }
 
+/* Each frame that records a swap slot (page.swap_slot) against the swap cache's entry for
+ * that slot. */
+static int compare_cached_slots(struct recount *rc, struct swap_area *sa)
+{
+	int problems = 0;
+	struct phys *ph = &rc->sys->ph;
+	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
+		struct page *pg = &ph->pages[pfn];
+		uint64_t slot = atomic_load(&pg->swap_slot);
+		if (!slot)
+			continue;
+		struct page *got = slot <= rc->nslots ? swap_cache_get(sa, slot) : NULL;
+		if (got != pg && problems++ < 20)
+			fprintf(stderr, "swap check: pfn %#lx records slot %lu, which caches %s\n",
+				(unsigned long)pfn, (unsigned long)slot, got ? "another frame" : "none");
+		if (got)
+			phys_put(ph, got);
+	}
+	return problems;
+}
+
 /* Every slot's reference count against the swap PTEs and shmem index entries naming it:
  * a leaked reference (the slot never frees) or a lost one (a later double free) shows. */
 static int compare_slots(struct recount *rc, struct swap_area *sa)
@@ -236,6 +257,7 @@ int pm_check_invariants(pm_system *sys)
 		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
 		problems += swap_check(sys->ms.swap);
 		problems += compare_slots(&rc, sys->ms.swap);
+		problems += compare_cached_slots(&rc, sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
 	problems += check_commit(sys, &rc);
