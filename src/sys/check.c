@@ -174,27 +174,36 @@ static int compare_slots(struct recount *rc, struct swap_area *sa)
 	return problems;
 }
 
-/* vm_committed_as against the sum of the address spaces' charges (each mm once: vfork
- * children share their parent's), and the shmem share against the objects' pages. Each
- * mm's own charge is checked against its recount by mm_check. */
-static int check_commit(struct pm_system *sys, struct recount *rc)
+/* The distinct address spaces of the process list, each once: vfork children and
+ * CLONE_VM processes share one mm, which must be walked and charged once. A calloc'd
+ * array (NULL when the host is out of memory, *n = 0); caller holds sys->lock. */
+static struct mm_struct **distinct_mms(struct pm_system *sys, size_t *n)
 {
-	long sum = 0, shmem = 0;
-	size_t n = 0, nprocs = 1;
+	size_t nprocs = 1;
+	*n = 0;
 	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next)
 		nprocs++;
 	struct mm_struct **seen = calloc(nprocs, sizeof(*seen));
 	for (struct list_head *l = sys->procs.next; seen && l != &sys->procs; l = l->next) {
 		struct pm_process *p = list_entry(l, struct pm_process, node);
 		size_t i = 0;
-		while (i < n && seen[i] != p->mm)
+		while (i < *n && seen[i] != p->mm)
 			i++;
-		if (!p->mm || i < n)
-			continue;
-		seen[n++] = p->mm;
-		sum += atomic_load(&p->mm->committed);
+		if (p->mm && i == *n)
+			seen[(*n)++] = p->mm;
 	}
-	free(seen);
+	return seen;
+}
+
+/* vm_committed_as against the sum of the address spaces' charges, and the shmem share
+ * against the objects' pages. Each mm's own charge is checked against its recount by
+ * mm_check. */
+static int check_commit(struct pm_system *sys, struct recount *rc,
+			struct mm_struct **mms, size_t nmms)
+{
+	long sum = 0, shmem = 0;
+	for (size_t i = 0; i < nmms; i++)
+		sum += atomic_load(&mms[i]->committed);
 	long swapped = 0;
 	for (size_t i = 0; i < rc->nobjs; i++)
 		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD) {
@@ -240,12 +249,20 @@ int pm_check_invariants(pm_system *sys)
 	count_object(&rc, sys->vdso.vdso);
 	count_object(&rc, sys->vdso.vvar);
 	count_object(&rc, sys->vdso.vvar_vclock);
+	size_t nmms;
+	struct mm_struct **mms = distinct_mms(sys, &nmms);
+	if (!mms) {
+		fprintf(stderr, "pm_check_invariants: out of host memory\n");
+		problems++;
+	}
+	for (size_t i = 0; i < nmms; i++) {
+		problems += mm_check(mms[i]);
+		count_process(&rc, mms[i]);
+	}
 	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
 		struct pm_process *p = list_entry(l, struct pm_process, node);
 		if (!p->mm)
 			continue;
-		problems += mm_check(p->mm);
-		count_process(&rc, p->mm);
 		if (p->files) {
 			fd_for_each_object(p->files, count_object_fn, &rc);
 			fd_for_each_object(p->files, check_object_fn, &problems);
@@ -260,7 +277,9 @@ int pm_check_invariants(pm_system *sys)
 		problems += compare_cached_slots(&rc, sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
-	problems += check_commit(sys, &rc);
+	if (mms)
+		problems += check_commit(sys, &rc, mms, nmms);
+	free(mms);
 	pthread_mutex_unlock(&sys->lock);
 	/* KSM's counters against a recount of its items and nodes (ksmd only asserts this
 	 * in Debug builds); ksm->lock is never taken under sys->lock. */

@@ -530,3 +530,30 @@ TEST(shmem_willneed_swap_cache_frames_are_reclaimed)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
+
+/* A frame that is mapped and also in the swap cache (the parent read it back while its fork
+ * twin still names the slot) holds one reference more than its PTEs: the cache's. Collapse
+ * accepts that one, as Linux's is_refcount_suitable does, so MADV_COLLAPSE over the block
+ * (that frame plus 511 swap entries) makes a huge page; the twin keeps its bytes. */
+TEST(collapse_accepts_the_swap_cache_reference)
+{
+	enum { N = 512 };
+	const long H = W + 0x40000000L;	/* 2 MiB aligned */
+	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
+	struct env e = env_open_cfg(&c);
+	REQUIRE_EQ(do_mmap(e.t, H, N * PG, RW, ANON | MAP_FIXED), H);
+	fill(e.t, H, N, 6);
+	EXPECT_EQ(SC(e.t, SYS_madvise, H, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
+	long cpid = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_TRUE(same_from(e.t, H, 0, 1, 6));	/* mapped, and cached for the twin */
+	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 4);
+	EXPECT_EQ(SC(e.t, SYS_madvise, H, N * PG, MADV_COLLAPSE, 0, 0, 0), 0);
+	EXPECT_EQ(vma_field(e.t, H, "AnonHugePages:"), 2048);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_TRUE(same(e.t, H, N, 6));
+	EXPECT_TRUE(same(ch, H, N, 6));
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
