@@ -181,3 +181,33 @@ TEST(cancelled_lazy_free_goes_back_to_the_active_anon_list)
 	env_close(&e);
 	root_clean();
 }
+
+/* With swap as well, a redirtied lazy page is first activated, not swapped out in the pass
+ * that finds it (try_to_unmap_one gives up on it); a later pass may swap it like any
+ * anonymous page, and its bytes come back. */
+TEST(redirtied_lazy_page_is_activated_before_it_can_be_swapped)
+{
+	pm_config c;
+	pm_config_default(&c);
+	c.ram_bytes = 32 * MiB;
+	c.swap_bytes = 16 * MiB;
+	c.seed = 5;
+	struct env e = env_open_cfg(&c);
+	REQUIRE_EQ(do_mmap(e.t, W, 2 * PG, RW, ANON | MAP_FIXED), W);
+	fill(e.t, W, 2, 0x11);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W, 2 * PG, MADV_FREE, 0, 0, 0), 0);
+	EXPECT_EQ(poke(e.t, W + PG, 0x44), 1);
+	EXPECT_EQ(SC(e.t, SYS_madvise, W + PG, PG, MADV_COLD, 0, 0, 0), 0);
+	long out0 = field(e.t, "vmstat", "pswpout "), act0 = field(e.t, "meminfo", "Active(anon):");
+	EXPECT_EQ(pm_debug_shrink(e.sys, 1), 1);	/* the clean page */
+	EXPECT_EQ(field(e.t, "vmstat", "pswpout ") - out0, 0);
+	EXPECT_EQ(field(e.t, "meminfo", "Active(anon):"), act0 + 4);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(pm_debug_shrink(e.sys, 64), 1);
+	EXPECT_EQ(field(e.t, "vmstat", "pswpout ") - out0, 1);
+	EXPECT_EQ(peek(e.t, W + PG), 0x44);
+	EXPECT_EQ(peek(e.t, W + PG + 1), 0x11);
+	EXPECT_EQ(peek(e.t, W), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
