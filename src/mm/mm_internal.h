@@ -99,6 +99,21 @@ enum fault_ret {
 	FAULT_EXPAND_STACK,	/* retry with mm->lock held for writing via mm_expand_stack */
 };
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
+/* Fault-around (fault_around.c). Does a fault of v (write or read) map the cached pages
+ * around it first (should_fault_around)? */
+int mm_fault_around_wanted(const struct vma *v, int write);
+/* Maps the cached pages of v's object in the fault-around window of addr whose entries are
+ * empty (do_fault_around), ep being addr's entry. *table says whether addr's page table
+ * held anything before the fault (Linux would have had to install it), and is set once a
+ * page is mapped. Under mm->ptl. 1 when addr's own page was among them (the fault is
+ * done), else 0. Never reads or allocates a page. */
+int mm_fault_around(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep, int *table);
+/* The PTE bits of a page-cache page mapped by a read fault of v (young; writable only in a
+ * shared writable VMA that needs no writenotify). */
+pte_t mm_file_read_pte_bits(const struct vma *v);
+/* A host file page mapped for the first time joins the file LRU (unevictable if v is
+ * VM_LOCKED). */
+void mm_file_page_lru(struct mm_struct *mm, const struct vma *v, struct page *pg);
 /* Does a present, counted PTE map a poisoned frame (MADV_HWPOISON)? */
 static inline int mm_pte_poisoned(struct mm_struct *mm, pte_t e)
 {
