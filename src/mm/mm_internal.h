@@ -47,6 +47,12 @@ struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v);
 /* Releases the frames mapped in [start, end) and clears their PTEs, markers included
  * (munmap's unmap_vmas with ZAP_FLAG_DROP_MARKER). */
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Zaps keep page tables, as Linux's do. After an unmap of [start, end) (VMAs already
+ * unlinked) mm_free_pgtables frees the empty tables no remaining VMA spans
+ * (free_pgtables); after MADV_DONTNEED mm_reclaim_pgtables frees the empty ones the range
+ * covers whole (pt_reclaim). */
+void mm_free_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end);
+void mm_reclaim_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* zap_page_range_single with details: ZAP_KEEP_GUARD keeps guard markers (MADV_DONTNEED,
  * truncation); with `only` set, only PTEs mapping frames of that object go (hole punch:
  * private copies stay, Linux's even_cows = false). */

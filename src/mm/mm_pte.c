@@ -196,9 +196,32 @@ void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, un
 		end &= ~(PMD_SIZE - 1);
 	if (start >= end)
 		return;
-	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
+	pgt_zap_range(&mm->pgt, start, end, zap_one, &z);	/* the tables stay, as Linux's */
 	zap_release(&z);
 	mm_flush_tlb(mm);
+}
+
+void mm_free_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	/* free_pgtables after an unmap of [start, end): a page table goes only when no VMA is
+	 * left in its span, the floor and ceiling being the VMAs before and after the hole.
+	 * Fault-around sees the difference (filemap_map_pages installs no new table for a
+	 * window whose first cached page is a file's last). */
+	struct vma *next = vma_find(&mm->mt, start);
+	struct vma *prev = next ? vma_prev(&mm->mt, next) : vma_last(&mm->mt);
+	uint64_t floor = prev ? prev->vm_end : 0, ceiling = next ? next->vm_start : UINT64_MAX;
+	uint64_t lo = max_u64(start & ~(PMD_SIZE - 1), (floor + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	uint64_t hi = min_u64((end + PMD_SIZE - 1) & ~(PMD_SIZE - 1), ceiling & ~(PMD_SIZE - 1));
+	if (lo < hi)
+		pgt_free_tables(&mm->pgt, lo, hi);
+}
+
+void mm_reclaim_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	/* pt_reclaim (MADV_DONTNEED): a PTE table the zap covered whole and left empty. */
+	uint64_t lo = (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1), hi = end & ~(PMD_SIZE - 1);
+	if (lo < hi)
+		pgt_free_tables(&mm->pgt, lo, hi);
 }
 
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end)

@@ -242,5 +242,6 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 		vma_free(mm, v);
 		v = next;
 	}
+	mm_free_pgtables(mm, start, end);
 	return 0;
 }
