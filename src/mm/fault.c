@@ -204,6 +204,13 @@ static int access_error(const struct vma *v, int how)
 
 static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
 
+/* Does addr's page lie wholly past the end of v's object (the fault's SIGBUS)? */
+static int past_eof(const struct vma *v, uint64_t addr)
+{
+	uint64_t size = v->vm_obj->size;	/* may race a truncate, as the fault's own test */
+	return linear_index(v, addr) >= (size + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
 {
 	atomic_fetch_add(&mm->sys->pgfault, 1);	/* vmstat pgfault, as handle_mm_fault counts */
@@ -245,11 +252,17 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 	if (mm_thp_fault(mm, v, addr, how & PM_WRITE_, &tr))
 		return tr;	/* a huge page mapped, or a huge PMD touched */
 	pthread_mutex_lock(&mm->ptl);
-	pte_t *ep;
+	pte_t *ep = NULL;
 	enum fault_ret r = FAULT_OK;
 	int level = 0;
 	int table = pgt_lookup(&mm->pgt, addr, &level) && level == 1;	/* fault-around asks */
-	if (pgt_alloc_entry(&mm->pgt, addr, 1, &ep)) {
+	if (!table && v->vm_obj && past_eof(v, addr) &&
+	    ((how & PM_WRITE_) || !mm_fault_past_eof_needs_table(v, addr))) {
+		/* do_fault's SIGBUS past EOF installs no page table: only pages fault-around
+		 * maps first would (do_cow_fault still prepares the anon identity). */
+		int cow = (how & PM_WRITE_) && !(v->vm_flags & VM_SHARED);
+		r = cow && !mm_anon_prepare(mm, v) ? FAULT_OOM : FAULT_SIGBUS;
+	} else if (pgt_alloc_entry(&mm->pgt, addr, 1, &ep)) {
 		r = FAULT_OOM;
 	} else if (pte_none(*ep)) {
 		r = fault_none(mm, v, addr, ep, how & PM_WRITE_, table);

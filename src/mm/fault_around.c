@@ -81,25 +81,53 @@ static int map_one(void *ctx, uint64_t index, struct page *pg)
 	return 0;
 }
 
-int mm_fault_around(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep, int *table)
+/* do_fault_around's window of addr as object pages [*first, *last]: it starts at the
+ * aligned slot or the VMA's start, whichever is later, and runs nr slots from there (so a
+ * VMA that starts mid-window gets nr pages from its start, checked on Linux 6.18), cut at
+ * the page table's and the VMA's end. */
+static void window(const struct vma *v, uint64_t addr, uint64_t *first, uint64_t *last)
 {
 	const uint64_t nr = FAULT_AROUND_PAGES, per_table = pgt_level_size(2) >> PAGE_SHIFT;
 	addr = page_align_down(addr);
 	uint64_t pte_off = (addr >> PAGE_SHIFT) & (per_table - 1);
 	uint64_t vma_off = (addr - v->vm_start) >> PAGE_SHIFT;
-	/* do_fault_around: the window starts at the aligned slot or the VMA's start, whichever
-	 * is later, and runs nr slots from there (so a VMA that starts mid-window gets nr
-	 * pages from its start, checked on Linux 6.18), cut at the table's and VMA's end. */
 	uint64_t from = max_u64(pte_off & ~(nr - 1), pte_off - min_u64(pte_off, vma_off));
 	uint64_t to = min_u64(min_u64(from + nr, per_table),
 			      pte_off + ((v->vm_end - addr) >> PAGE_SHIFT)) - 1;
-	struct around a = { mm, v, ep, v->vm_pgoff + vma_off, mm_file_read_pte_bits(v), UINT64_MAX,
-			    0, 0, 0 };
+	*first = v->vm_pgoff + vma_off - (pte_off - from);
+	*last = v->vm_pgoff + vma_off + (to - pte_off);
+}
+
+/* The file's last page when the table is new (the first-cached-page rule of map_one). */
+static uint64_t no_table_last(const struct vma *v, int table)
+{
 	uint64_t size = v->vm_obj->size;	/* a racing truncate is rechecked under the lock */
-	if (!*table && v->vm_obj->kind == OBJ_FILE && size)
-		a.no_table_last = (size - 1) >> PAGE_SHIFT;
-	obj_for_each_cached(v->vm_obj, a.index - (pte_off - from), a.index + (to - pte_off),
-			    map_one, &a);
+	return !table && v->vm_obj->kind == OBJ_FILE && size ? (size - 1) >> PAGE_SHIFT : UINT64_MAX;
+}
+
+int mm_fault_around(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep, int *table)
+{
+	uint64_t first, last;
+	window(v, addr, &first, &last);
+	struct around a = { mm, v, ep, v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT),
+			    mm_file_read_pte_bits(v), no_table_last(v, *table), 0, 0, 0 };
+	obj_for_each_cached(v->vm_obj, first, last, map_one, &a);
 	*table |= a.mapped;
 	return a.hit;
+}
+
+/* Stops at the first cached page: 1 when fault-around would map it into a new table. */
+static int first_maps(void *ctx, uint64_t index, struct page *pg)
+{
+	(void)pg;
+	return index == *(uint64_t *)ctx ? 2 : 1;
+}
+
+int mm_fault_past_eof_needs_table(struct vma *v, uint64_t addr)
+{
+	if (!mm_fault_around_wanted(v, 0))
+		return 0;
+	uint64_t first, last, eof_last = no_table_last(v, 0);
+	window(v, addr, &first, &last);
+	return obj_for_each_cached(v->vm_obj, first, last, first_maps, &eof_last) == 1;
 }

@@ -114,6 +114,10 @@ int mm_fault_around_wanted(const struct vma *v, int write);
  * page is mapped. Under mm->ptl. 1 when addr's own page was among them (the fault is
  * done), else 0. Never reads or allocates a page. */
 int mm_fault_around(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep, int *table);
+/* A read fault of v at addr, which lies past EOF, where no page table is: would Linux's
+ * fault-around map a page first (and so install the table)? If not, the fault raises
+ * SIGBUS without a table, as filemap_map_pages leaves none behind. */
+int mm_fault_past_eof_needs_table(struct vma *v, uint64_t addr);
 /* The PTE bits of a page-cache page mapped by a read fault of v (young; writable only in a
  * shared writable VMA that needs no writenotify). */
 pte_t mm_file_read_pte_bits(const struct vma *v);
