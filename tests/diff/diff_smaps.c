@@ -2,9 +2,10 @@
  * The smaps part of a differential record: for every smaps entry that meets the window,
  * one window-relative line of the fields both kernels must agree on: Size, Anonymous and
  * VmFlags always; Rss, Pss, Private_Dirty and Locked only for private anonymous VMAs.
- * File and shmem VMAs leave those out on purpose: Linux's fault-around (do_fault_around)
- * maps neighbouring cached pages on a read fault, which changes their Rss and, through
- * mapcounts, the Pss, Locked and private/shared split; peimm does not fault around (yet).
+ * File and shmem VMAs leave those out: their Rss, Pss, Locked and private/shared split
+ * follow page-cache residency and the mapcounts of other processes' mappings of the same
+ * pages, which the pagemap vector (compared exactly, fault-around included) already shows
+ * page by page.
  */
 #include "diff_harness.h"
 
