@@ -192,6 +192,13 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		struct copy_ctx c = { src, dst, v,
 			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0, 0 };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
+		/* copy_pte_range gives the child a page table for each one the parent has under
+		 * the VMA, empty or not (fault-around tells them apart: mm/README.md). */
+		for (uint64_t a = v->vm_start; !c.err && a < v->vm_end; a = (a | (PMD_SIZE - 1)) + 1) {
+			int level = 0;
+			if (pgt_lookup(&src->pgt, a, &level) && level == 1 && !dst_pte(&c, a))
+				c.err = -ENOMEM;
+		}
 		mm_acct_touch(dst, nv, c.charged);
 		ok = c.err == 0;
 	}

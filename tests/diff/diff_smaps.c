@@ -1,11 +1,10 @@
 /*
  * The smaps part of a differential record: for every smaps entry that meets the window,
  * one window-relative line of the fields both kernels must agree on: Size, Anonymous and
- * VmFlags always; Rss, Pss, Private_Dirty and Locked only for private anonymous VMAs.
- * File and shmem VMAs leave those out: their Rss, Pss, Locked and private/shared split
- * follow page-cache residency and the mapcounts of other processes' mappings of the same
- * pages, which the pagemap vector (compared exactly, fault-around included) already shows
- * page by page.
+ * VmFlags always; Rss, Pss, Private_Dirty and Locked for private anonymous VMAs; Rss, Pss
+ * and Locked for the others (file, shmem), which fault-around fills as Linux's does
+ * (src/mm/fault_around.c). Their Private_Dirty is left out: it follows D bits that the
+ * host's writeback may clear behind the harness's back.
  */
 #include "diff_harness.h"
 
@@ -62,6 +61,11 @@ void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen
 					      entry_field(entry, end, "Rss"),
 					      entry_field(entry, end, "Pss"),
 					      entry_field(entry, end, "Private_Dirty"),
+					      entry_field(entry, end, "Locked"));
+		else if (n < outlen)
+			n += (size_t)snprintf(out + n, outlen - n, " Rss=%ld Pss=%ld Lck=%ld",
+					      entry_field(entry, end, "Rss"),
+					      entry_field(entry, end, "Pss"),
 					      entry_field(entry, end, "Locked"));
 		if (n < outlen)
 			n += (size_t)snprintf(out + n, outlen - n, " VmFlags:%s\n", flags);

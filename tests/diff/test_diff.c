@@ -536,3 +536,16 @@ TEST(fork_copies_the_pages_of_a_guarded_file_mapping_like_linux)
 	      CALL_MADVISE(0x9000, 0xb000, MADV_GUARD_INSTALL),
 	      { .op = D_FORK });
 }
+
+/* fork gives the child a page table for every one the parent has under a VMA it copies,
+ * empty or not (copy_pte_range), so in the child the same fault past EOF maps b's last
+ * page into that existing table; corpus seed 4000842. */
+TEST(fork_copies_empty_page_tables_of_copied_vmas_like_linux)
+{
+	REPRO(CALL_MMAP(0x30000, 0x1000, RW, ANON | MAP_FIXED | MAP_POPULATE),
+	      CALL_MADVISE(0x2b000, 0x7000, MADV_DONTNEED),
+	      { .op = D_MMAP, .off = 0x1000, .len = 0x4000, .prot = PROT_READ,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_FORK },
+	      { .op = D_READ, .off = 0x2000, .len = PG });
+}
