@@ -3,8 +3,8 @@
  * one window-relative line of the fields both kernels must agree on: Size, Anonymous and
  * VmFlags always; Rss, Pss, Private_Dirty and Locked for private anonymous VMAs; Rss, Pss
  * and Locked for the others (file, shmem), which fault-around fills as Linux's does
- * (src/mm/fault_around.c). Their Private_Dirty is left out: it follows D bits that the
- * host's writeback may clear behind the harness's back.
+ * (src/mm/fault_around.c). Their clean/dirty and private/shared split is not compared
+ * (yet).
  */
 #include "diff_harness.h"
 
