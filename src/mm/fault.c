@@ -254,8 +254,8 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 	pthread_mutex_lock(&mm->ptl);
 	pte_t *ep = NULL;
 	enum fault_ret r = FAULT_OK;
-	int level = 0;
-	int table = pgt_lookup(&mm->pgt, addr, &level) && level == 1;	/* fault-around asks */
+	int level = 0;	/* does addr's page table exist? Only object faults ask (fault-around) */
+	int table = !v->vm_obj || (pgt_lookup(&mm->pgt, addr, &level) && level == 1);
 	if (!table && v->vm_obj && past_eof(v, addr) &&
 	    ((how & PM_WRITE_) || !mm_fault_past_eof_needs_table(v, addr))) {
 		/* do_fault's SIGBUS past EOF installs no page table: only pages fault-around

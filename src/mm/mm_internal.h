@@ -47,11 +47,13 @@ struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v);
 /* Releases the frames mapped in [start, end) and clears their PTEs, markers included
  * (munmap's unmap_vmas with ZAP_FLAG_DROP_MARKER). */
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end);
-/* Zaps keep page tables, as Linux's do. After an unmap of [start, end) (VMAs already
- * unlinked) mm_free_pgtables frees the empty tables no remaining VMA spans
- * (free_pgtables); after MADV_DONTNEED mm_reclaim_pgtables frees the empty ones the range
- * covers whole (pt_reclaim). */
-void mm_free_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Zaps keep page tables, as Linux's do. mm_zap_unmap is munmap's zap of [start, end),
+ * which holds whole VMAs between the end of the one before (floor, 0 if none) and the
+ * start of the one after (ceiling, UINT64_MAX if none): it also frees the tables no VMA
+ * will span any more (free_pgtables). After MADV_DONTNEED mm_reclaim_pgtables frees the
+ * empty tables the range covers whole (pt_reclaim). */
+void mm_zap_unmap(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+		  uint64_t ceiling);
 void mm_reclaim_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* zap_page_range_single with details: ZAP_KEEP_GUARD keeps guard markers (MADV_DONTNEED,
  * truncation); with `only` set, only PTEs mapping frames of that object go (hole punch:
