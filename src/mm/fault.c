@@ -43,6 +43,10 @@ static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t 
 	if (copy_from)
 		memcpy(page_address(mm->sys->ph, pg), copy_from, PAGE_SIZE);
 	pg->flags |= PG_anon;
+	/* folio_add_new_anon_rmap leaves a droppable folio !swapbacked, as MADV_FREE does:
+	 * reclaim discards it (mm_pageout_pte), swap or no swap. */
+	if (v->vm_flags & VM_DROPPABLE)
+		pg->flags |= PG_lazyfree;
 	pg->owner_kind = OWNER_ANON;
 	pg->owner = v->anon;
 	pg->index = linear_index(v, addr);
@@ -92,9 +96,11 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		return FAULT_OK;
 	struct page *pg;
 	uint64_t index = linear_index(v, addr);
-	int err = obj_get_page(v->vm_obj, index, &pg);
+	int major;
+	int err = obj_fault_page(v->vm_obj, index, &pg, &major);
 	if (err)
 		return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+	atomic_fetch_add(&mm->sys->pgmajfault, (unsigned long)major);	/* VM_FAULT_MAJOR */
 	/* Read-ahead around the fault (SPEC §3): none for MADV_RANDOM, a long window for
 	 * MADV_SEQUENTIAL, a short one otherwise. Only host files read anything. */
 	if (!(v->vm_flags & VM_RAND_READ))

@@ -60,11 +60,14 @@ static int64_t advice_flags(const struct vma *v, long a)
 		if (v->vm_obj || (f & VM_SHARED))
 			return -EINVAL;	/* private anonymous memory only */
 		return (int64_t)(f | VM_WIPEONFORK);
-	case MADV_KEEPONFORK: return (int64_t)(f & ~VM_WIPEONFORK);
+	case MADV_KEEPONFORK:
+		if (f & VM_DROPPABLE)
+			return -EINVAL;	/* droppable memory is always wiped on fork */
+		return (int64_t)(f & ~VM_WIPEONFORK);
 	case MADV_DONTDUMP: return (int64_t)(f | VM_DONTDUMP);
 	case MADV_DODUMP:
-		if ((f & VM_SPECIAL) && !(f & VM_HUGETLB))
-			return -EINVAL;
+		if (((f & VM_SPECIAL) && !(f & VM_HUGETLB)) || (f & VM_DROPPABLE))
+			return -EINVAL;	/* droppable memory is never dumped */
 		return (int64_t)(f & ~VM_DONTDUMP);
 	case MADV_HUGEPAGE: return (int64_t)((f & ~VM_NOHUGEPAGE) | VM_HUGEPAGE);
 	case MADV_NOHUGEPAGE: return (int64_t)((f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE);
@@ -106,9 +109,10 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 	switch (a) {
 	case MADV_WILLNEED:
 		/* madvise_willneed: a file range is read into the page cache now (a later
-		 * fault finds it there); shmem and memfd pages are in memory already. For
-		 * anonymous (and private-file COW) pages the swapped slots are read into the
-		 * swap cache. Neither maps anything. */
+		 * fault finds it there); the swapped-out pages of a shmem or memfd range are
+		 * read into the swap cache (shmem_swapin_range). For anonymous (and
+		 * private-file COW) pages the swapped slots are read into the swap cache.
+		 * Neither maps anything. */
 		if (v->vm_obj)
 			obj_read_range(v->vm_obj, v->vm_pgoff + ((start - v->vm_start) >> PAGE_SHIFT),
 				       (end - start) >> PAGE_SHIFT);

@@ -56,7 +56,7 @@ static int reclaim_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	struct page *pg = pfn_to_page(c->mm->sys->ph, pte_pfn(e));
 	if (!(pg->flags & PG_lazyfree))
 		return 0;
-	if (e & PTE_D) {
+	if ((e & PTE_D) && !(c->v->vm_flags & VM_DROPPABLE)) {
 		pg->flags &= ~PG_lazyfree;	/* written since: back to ordinary anon memory */
 		return 0;
 	}

@@ -19,8 +19,8 @@ static uint8_t page_resident(struct mm_struct *mm, struct vma *v, uint64_t a)
 		return 1;
 	if (ep && pte_is_swap(*ep))
 		return (uint8_t)mm_swap_cached(mm, *ep);	/* mincore_swap: the swap cache */
-	if (v->vm_obj)
-		return obj_peek_page(v->vm_obj, v->vm_pgoff + ((a - v->vm_start) >> PAGE_SHIFT)) != NULL;
+	if (v->vm_obj)	/* a swapped-out shmem page counts only from the swap cache */
+		return (uint8_t)obj_page_resident(v->vm_obj, v->vm_pgoff + ((a - v->vm_start) >> PAGE_SHIFT));
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * (MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT) and munlockall. The quota is RLIMIT_MEMLOCK, which
  * SeLockMemoryPrivilege, present and enabled, lifts (SPEC §10). Locking sets VM_LOCKED on
  * the VMAs (splitting and merging like mprotect) and faults the pages in; special mappings
- * (vdso, vvar) are skipped as Linux skips them.
+ * (vdso, vvar) and MAP_DROPPABLE memory are skipped as Linux skips them.
  */
 #include "mm/mm_internal.h"
 
@@ -13,12 +13,34 @@
 #include "kacs/gate.h"
 
 #define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
+
+/* vma_supports_mlock: special mappings (vdso, vvar) and MAP_DROPPABLE memory are skipped
+ * with success, never locked nor counted. */
+static int vma_lockable(const struct vma *v)
+{
+	return !(v->vm_flags & (VM_SPECIAL | VM_DROPPABLE));
+}
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	1
 #endif
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT	4
 #endif
+
+/* __mm_populate with lock-on-fault: it skips the VMAs that got VM_LOCKONFAULT, so the ones
+ * mlock left alone (droppable) are filled all the same (Linux 6.18 probe). -ENOMEM or 0. */
+static int populate_skipped(struct mm_struct *mm, uint64_t start, uint64_t end, int ignore)
+{
+	for (struct vma *v = vma_find(&mm->mt, start); v && v->vm_start < end;) {
+		uint64_t s = max_u64(start, v->vm_start), e = min_u64(end, v->vm_end);
+		if ((v->vm_flags & VM_DROPPABLE) && mm_populate_range(mm, s, e, ignore) && !ignore)
+			return -ENOMEM;
+		if (e >= end)
+			break;
+		v = vma_find(&mm->mt, e);	/* populating may have changed the tree */
+	}
+	return 0;
+}
 
 /* Pages in [start, end) that are locked already (count_mm_mlocked_page_nr). */
 static uint64_t locked_pages_in(struct mm_struct *mm, uint64_t start, uint64_t end)
@@ -40,7 +62,7 @@ static long apply_lock_flags(struct mm_struct *mm, uint64_t start, uint64_t end,
 	while (nstart < end) {
 		uint64_t tmp = min_u64(v->vm_end, end);
 		uint64_t nf = (v->vm_flags & ~VM_LOCKED_MASK) | add;
-		if (!(v->vm_flags & VM_SPECIAL)) {
+		if (vma_lockable(v)) {
 			struct vma *out;
 			long r = mm_modify_range(mm, v, nstart, tmp, nf, &out);
 			if (r)
@@ -82,6 +104,8 @@ static long do_mlock(struct mm_struct *mm, const struct mm_caller *c, uint64_t s
 	/* Locked pages stay resident: fault them in now (VM_LOCKONFAULT waits for touches). */
 	if (!r && !(flags & VM_LOCKONFAULT) && mm_populate_range(mm, start, end, 0))
 		r = -ENOMEM;	/* __mlock_posix_error_return: the VMAs stay locked */
+	else if (!r && (flags & VM_LOCKONFAULT))
+		r = populate_skipped(mm, start, end, 0);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }
@@ -126,7 +150,7 @@ static long mlockall_locked(struct mm_struct *mm, uint64_t flags)
 		add = 0;
 	for (struct vma *v = vma_first(&mm->mt); v;) {
 		uint64_t end = v->vm_end;
-		if (!(v->vm_flags & VM_SPECIAL)) {
+		if (vma_lockable(v)) {
 			struct vma *out;
 			long r = mm_modify_range(mm, v, v->vm_start, v->vm_end,
 						 (v->vm_flags & ~VM_LOCKED_MASK) | add, &out);
@@ -154,6 +178,8 @@ long mm_mlockall(struct mm_struct *mm, const struct mm_caller *c, uint64_t flags
 		r = mlockall_locked(mm, flags);
 	if (!r && (flags & MCL_CURRENT) && !(flags & MCL_ONFAULT))
 		mm_populate_locked(mm, 0, mm->task_size);
+	else if (!r && (flags & MCL_CURRENT))
+		populate_skipped(mm, 0, mm->task_size, 1);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }

@@ -89,6 +89,8 @@ struct mm_sys {
 	atomic_uint_fast64_t shootdown_gen;	/* bumped to invalidate every thread's TLB, for
 						   frames without a reverse map (MADV_HWPOISON) */
 	atomic_ulong pgfault;			/* faults handled (vmstat pgfault); atomic */
+	atomic_ulong pgmajfault;		/* faults that read the page from swap or a host
+						   file (VM_FAULT_MAJOR: vmstat pgmajfault) */
 	/* Reclaim and swap (swap_mm.c, reclaim_mm.c); set once by sys before any mm exists. */
 	struct swap_area *swap;			/* the swap area (may have no slots) */
 	struct lru *lru;			/* the LRU lists; NULL = frames are not tracked */

@@ -211,9 +211,14 @@ static void zap_object_in(struct mm_struct *mm, struct vm_object *o, uint64_t fi
 		uint64_t lo = max_u64(first, v->vm_pgoff), hi = min_u64(lim, v->vm_pgoff + npages);
 		/* Private copies beyond the new end go too (unmap_mapping_range even_cows);
 		 * a hole punch leaves them (truncate_pagecache_range). */
-		mm_zap_range_details(mm, v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT),
-				     v->vm_start + ((hi - v->vm_pgoff) << PAGE_SHIFT), ZAP_KEEP_GUARD | flags,
-				     even_cows ? NULL : o);
+		uint64_t s = v->vm_start + ((lo - v->vm_pgoff) << PAGE_SHIFT);
+		uint64_t e = v->vm_start + ((hi - v->vm_pgoff) << PAGE_SHIFT);
+		/* A private hugetlb VMA owes a reservation again for each copy zapped here. */
+		if (even_cows)
+			mm_hugetlb_unreserve(mm, v, s, e);
+		mm_zap_range_details(mm, s, e, ZAP_KEEP_GUARD | flags, even_cows ? NULL : o);
+		if (even_cows)
+			mm_hugetlb_rereserve(mm, v, s, e);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 }
@@ -272,7 +277,17 @@ void mm_unmap_object_range(struct vm_object *o, uint64_t first_index, uint64_t l
 
 int mm_punch_object(struct vm_object *o, uint64_t first_index, uint64_t last_index)
 {
-	unmap_object(o, first_index, last_index, 0, 0);
+	if (o->kind == OBJ_HUGETLB) {
+		/* hugetlb_vmdelete_list: only whole huge pages are unmapped; the object zeroes
+		 * the partial ones in place. */
+		uint64_t n = 1ULL << phys_huge_order(o->hstate);
+		uint64_t lo = (first_index + n - 1) & ~(n - 1);
+		uint64_t end = last_index == UINT64_MAX ? UINT64_MAX : (last_index + 1) & ~(n - 1);
+		if (lo < end)
+			unmap_object(o, lo, end == UINT64_MAX ? UINT64_MAX : end - 1, 0, 0);
+	} else {
+		unmap_object(o, first_index, last_index, 0, 0);
+	}
 	return obj_punch_hole(o, first_index, last_index);
 }
 

@@ -220,6 +220,11 @@ void mm_hugetlb_unreserve(struct mm_struct *mm, struct vma *v, uint64_t start, u
 int mm_hugetlb_rereserve(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 /* May v be split at addr (hugetlb VMAs only at huge boundaries)? */
 int mm_hugetlb_split_ok(const struct vma *v, uint64_t addr);
+/* The hugetlbfs_file_mmap half of mapping a hugetlb object o (a memfd) at pgoff for len
+ * bytes (huge-aligned): the offset rule (-EINVAL), the reservation (-ENOMEM), VM_HUGETLB,
+ * and a writable mapping past EOF growing the file. Adjusts *vf; 0 or -errno. */
+long mm_hugetlb_file_mmap(struct mm_struct *mm, struct vm_object *o, uint64_t pgoff, uint64_t len,
+			  uint64_t *vf);
 
 /* ---- thp.c: transparent huge pages (a run of 512 frames behind one PS entry) ---- */
 #define HPAGE_PMD_ORDER	9

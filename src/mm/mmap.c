@@ -16,6 +16,9 @@
 #ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
 #endif
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -162,7 +165,7 @@ static long file_mapping_flags(const struct vm_object *obj, unsigned fmode, uint
 			return -EOPNOTSUPP;
 		if ((prot & PROT_WRITE) && !(fmode & MM_F_WRITE))
 			return -EACCES;
-		unsigned seals = obj->kind == OBJ_MEMFD ? obj->seals : 0;
+		unsigned seals = obj_is_memfd(obj) ? obj->seals : 0;
 		if ((prot & PROT_WRITE) && (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
 			return -EPERM;
 		*vf |= VM_SHARED | VM_MAYSHARE;
@@ -227,12 +230,15 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 	if (!(flags & MAP_ANONYMOUS) && !obj)
 		return -EBADF;
 	/* MAP_HUGETLB (ksys_mmap_pgoff): only the pool sizes x86 has, and the length rounds
-	 * up to the huge size; plain files cannot be hugetlb-mapped. */
+	 * up to the huge size; plain files cannot be hugetlb-mapped, a hugetlbfs file (memfd)
+	 * always is, at its own size whatever MAP_HUGE_* says. */
 	int h = -1;
 	uint64_t huge_mask = 0;
-	if (flags & MAP_HUGETLB) {
-		if (obj || (h = mm_hugetlb_hstate(flags)) < 0)
-			return -EINVAL;
+	if (obj && obj->kind == OBJ_HUGETLB)
+		h = obj->hstate;
+	else if ((flags & MAP_HUGETLB) && (obj || (h = mm_hugetlb_hstate(flags)) < 0))
+		return -EINVAL;
+	if (h >= 0) {
 		huge_mask = (PAGE_SIZE << phys_huge_order(h)) - 1;
 		if (len > UINT64_MAX - huge_mask)
 			return -ENOMEM;
@@ -257,8 +263,9 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 		return -EOVERFLOW;	/* file_mmap_ok: offsets must fit the page cache index */
 
 	pthread_rwlock_wrlock(&mm->lock);
-	long r = get_unmapped_area(mm, c, addr, alen, flags, (flags & MAP_TYPE) == MAP_PRIVATE && !obj && h < 0,
-				   huge_mask);
+	int anon_private = ((flags & MAP_TYPE) == MAP_PRIVATE || (flags & MAP_TYPE) == MAP_DROPPABLE) &&
+			   !obj && h < 0;
+	long r = get_unmapped_area(mm, c, addr, alen, flags, anon_private, huge_mask);
 	if (!obj)
 		flags &= ~(uint64_t)MAP_SYNC;	/* anonymous memory ignores MAP_SYNC */
 	if (r < 0)
@@ -282,10 +289,15 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 			goto out;
 		if ((r = mm_wx_check_mmap(mm, c, prot, vf, obj, pgoff, alen)) < 0)
 			goto out;	/* the second view of a W/X alias (SPEC §4) */
-		if (!(vf & VM_SHARED) && (vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
+		/* hugetlbfs files reserve from their pool instead of being committed. */
+		if (h >= 0 && (r = mm_hugetlb_file_mmap(mm, obj, pgoff, alen, &vf)) < 0)
+			goto out;
+		if (h < 0 && !(vf & VM_SHARED) && (vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
 			vf |= VM_ACCOUNT;
 		int populate = (vf & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
 		r = mm_mmap_region(mm, c, addr, alen, vf, obj, pgoff, VMA_NORMAL, populate);
+		if (r < 0 && h >= 0 && !(vf & (VM_MAYSHARE | VM_NORESERVE)))
+			phys_huge_unreserve(mm->sys->ph, h, alen >> (PAGE_SHIFT + phys_huge_order(h)));
 		goto out;
 	}
 	if (h >= 0) {
@@ -301,6 +313,19 @@ long mm_mmap_file(struct mm_struct *mm, const struct mm_caller *c, uint64_t addr
 		vf |= VM_SHARED | VM_MAYSHARE;
 		pgoff = 0;
 		break;
+	case MAP_DROPPABLE:
+		/* do_mmap (Linux 6.11+): never locked or a stack (MAP_HUGETLB failed above);
+		 * nothing to reserve, wiped on fork, left out of dumps, and an mlockall
+		 * MCL_FUTURE does not lock it (vma_supports_mlock). */
+		if ((flags & MAP_LOCKED) || (vf & VM_GROWSDOWN)) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (vf & VM_LOCKED)	/* do_mmap chose to populate before the lock went */
+			flags = (flags | MAP_POPULATE) & ~(uint64_t)MAP_NONBLOCK;
+		vf &= ~(VM_LOCKED | VM_LOCKONFAULT);
+		vf |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+		/* fallthrough */
 	case MAP_PRIVATE:
 		pgoff = addr >> PAGE_SHIFT;
 		if ((vf & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
@@ -344,6 +369,8 @@ long mm_mmap_region(struct mm_struct *mm, const struct mm_caller *c, uint64_t ad
 				       atomic_fetch_add(&mm->sys->next_ino, 1));
 		if (!obj)
 			goto out_free;
+		if (mm->sys->fcache)
+			obj_shmem_register(mm->sys->fcache, obj);	/* swappable, on the LRU */
 	} else if (obj) {
 		obj_get(obj);
 	}

@@ -8,10 +8,13 @@
  * object, whose i_mmap list gives the VMAs. Other mms are only try-locked (for writing,
  * so no thread of theirs is inside a copy); the mm of a direct reclaim (self) is already
  * locked by its fault and is changed under its ptl.
+ * Shmem and memfd frames sit on the anon lists (swap-backed) and are reached through
+ * their object's i_mmap as file frames are; reclaim unmaps them everywhere and the object
+ * swaps them out (shrink_shmem_page).
  * Skipped, by design: an anonymous frame mapped by more than one PTE (copy-on-write after
  * fork: the child's PTEs are under another anon_vma this map cannot reach), or with more
- * references than its PTE (the swap cache, a pin); shmem and memfd frames (no swap path
- * for them); frames whose mm or object cannot be locked or reached at that moment.
+ * references than its PTE (the swap cache, a pin); frames whose mm or object cannot be
+ * locked or reached at that moment.
  * Frames in VM_LOCKED VMAs go to the unevictable list and are never reclaimed.
  */
 #include "mm/mm_internal.h"
@@ -194,35 +197,23 @@ int mm_reclaim_file_page(struct mm_sys *ms, struct page *pg)
 	return obj_invalidate(o, index, index) != 0;
 }
 
-/* The object of a file frame, with a reference, if it is still a live cached file that
- * holds pg at pg->index. */
-struct find_obj { const struct vm_object *want; struct vm_object *got; };
-static int find_obj_fn(void *ctx, struct vm_object *o)
-{
-	struct find_obj *f = ctx;
-	if (o != f->want)
-		return 0;
-	obj_get(o);	/* a cached object always has a reference (put_ref) */
-	f->got = o;
-	return 1;
-}
-
+/* The object of a file or shmem frame, with a reference, if it is still a live object of
+ * the directory (a cached file or a registered shmem object) that holds pg at pg->index. */
 static struct vm_object *file_owner(struct mm_sys *ms, struct page *pg)
 {
-	if (pg->owner_kind != OWNER_OBJECT || (pg->flags & PG_shmem) || !ms->fcache)
+	if (pg->owner_kind != OWNER_OBJECT || !ms->fcache)
 		return NULL;
-	struct find_obj f = { pg->owner, NULL };
-	obj_filecache_for_each(ms->fcache, find_obj_fn, &f);
-	if (!f.got)
+	struct vm_object *o = obj_filecache_find(ms->fcache, pg->owner);
+	if (!o)
 		return NULL;
-	pthread_mutex_lock(&f.got->lock);
-	int ok = obj_peek_page(f.got, pg->index) == pg;
-	pthread_mutex_unlock(&f.got->lock);
+	pthread_mutex_lock(&o->lock);
+	int ok = obj_peek_page(o, pg->index) == pg;
+	pthread_mutex_unlock(&o->lock);
 	if (!ok) {
-		obj_put(f.got);
+		obj_put(o);
 		return NULL;
 	}
-	return f.got;
+	return o;
 }
 
 static int rmap_walk(struct mm_sys *ms, struct page *pg, struct vm_object *o,
@@ -272,6 +263,45 @@ static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
 	}
 }
 
+/* shrink_folio_list for a shmem or memfd frame on the inactive anon list (swap-backed):
+ * referenced -> active, locked -> unevictable, else every PTE mapping it (through the
+ * object's i_mmap, as for a file page) is removed and shmem_writeout puts a swap slot in
+ * its place in the object's index. Takes over the isolation reference; 1 if freed. */
+static uint64_t shrink_shmem_page(struct mm_sys *ms, struct page *pg, struct mm_struct *self,
+				  int how)
+{
+	struct rmap_ctx c = { 0 };
+	enum lru_list back = LRU_INACTIVE_ANON;
+	struct vm_object *o = file_owner(ms, pg);
+	if (!o) {
+		lru_putback(ms->lru, ms->ph, pg, back);	/* unreachable now: try again later */
+		return 0;
+	}
+	rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c);
+	if (c.locked) {
+		back = LRU_UNEVICTABLE;
+	} else if (c.young || c.failed) {
+		back = c.young ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON;
+	} else if (!mm_swap_available_sys(ms)) {
+		back = LRU_ACTIVE_ANON;	/* no swap left: it stays */
+	} else {
+		if (c.found)
+			rmap_walk(ms, pg, o, self, RMAP_UNMAP, &c);
+		if (!c.failed && atomic_load(&pg->mapcount) == 0 && !obj_shmem_swap_out(o, pg)) {
+			obj_put(o);
+			phys_put(ms->ph, pg);	/* the frame is free now */
+			lru_stat_add(ms->lru, counter_of(how, LS_PGSTEAL_KSWAPD, LS_PGSTEAL_DIRECT), 1);
+			lru_stat_add(ms->lru, LS_PGSTEAL_ANON, 1);
+			return 1;
+		}
+	}
+	obj_put(o);
+	if (lru_is_active(back))
+		lru_stat_add(ms->lru, LS_PGACTIVATE, 1);
+	lru_putback(ms->lru, ms->ph, pg, back);
+	return 0;
+}
+
 /* shrink_inactive_list + shrink_folio_list: referenced frames are activated, locked ones
  * culled to the unevictable list, the rest unmapped and freed (swapped out, discarded when
  * lazily freed and clean, written back and dropped for files). Returns frames freed. */
@@ -293,6 +323,10 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 			struct page *pg = batch[i];
 			struct rmap_ctx c = { 0 };
 			enum lru_list back = list;
+			if (pg->flags & PG_shmem) {
+				freed += shrink_shmem_page(ms, pg, self, how);
+				continue;
+			}
 			struct vm_object *o = file ? file_owner(ms, pg) : NULL;
 			int anon_ok = !file && (pg->flags & PG_anon) && atomic_load(&pg->mapcount) == 1 &&
 				      atomic_load(&pg->refcount) == 2;

@@ -4,7 +4,9 @@
  * written to a slot and its PTE becomes a swap entry naming that slot; a fault on a swap
  * entry takes the frame from the swap cache or reads the slot into a new frame. Each swap
  * PTE holds one slot reference (mm->swapents counts them); the swap cache holds one more
- * while other PTEs still name a slot that was read back. Callers hold mm->ptl.
+ * while other PTEs still name a slot that was read back. Callers hold mm->ptl. It also
+ * supplies the swap calls shmem and memfd objects make (mm_shmem_swap_ops: the object keeps
+ * the slot in its index, never in a PTE) and pages shmem out for MADV_PAGEOUT.
  */
 #include "mm/mm_internal.h"
 #include "mm/swap_mm.h"
@@ -26,8 +28,9 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 {
 	pte_t e = *ep;
 	*lazy = 0;
-	if ((pg->flags & PG_lazyfree) && !(e & PTE_D)) {
-		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped. */
+	if ((pg->flags & PG_lazyfree) && (!(e & PTE_D) || (v->vm_flags & VM_DROPPABLE))) {
+		/* shrink_folio_list's lazyfree case: a clean MADV_FREE page is dropped, and a
+		 * MAP_DROPPABLE one even when dirty (try_to_unmap_one). */
 		pgt_set(&mm->pgt, ep, 0);
 		mm_unmap_page(mm, pg);
 		mm_acct_untouch(mm, v, 1);
@@ -91,6 +94,7 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 		int err = read_slot(mm, v, addr, slot, &pg);
 		if (err)	/* VM_FAULT_SIGBUS on a swap read error */
 			return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
+		atomic_fetch_add(&mm->sys->pgmajfault, 1);	/* read from swap: VM_FAULT_MAJOR */
 		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
 		 * they map this one instead of reading the slot again. */
 		if (swap_count(sa, slot) > 1)
@@ -179,9 +183,123 @@ int mm_swap_peek(struct mm_struct *mm, pte_t e, void *buf)
 	return 0;
 }
 
+/* ---- the swap side of shmem and memfd objects (obj_swap_ops; ctx = the mm_sys) ---- */
+
+static int64_t shmem_write_out(void *ctx, const void *src)
+{
+	struct swap_area *sa = ((struct mm_sys *)ctx)->swap;
+	if (!sa)
+		return -ENOSPC;
+	int64_t slot = swap_alloc(sa);
+	if (slot < 0)
+		return slot;
+	if (swap_write(sa, (uint64_t)slot, src)) {
+		swap_put(sa, (uint64_t)slot);
+		return -EIO;
+	}
+	return slot;
+}
+
+/* A frame with the slot's bytes for the caller: the swap cache's, else a new one read. */
+static int shmem_read_in(void *ctx, uint64_t slot, struct page **out)
+{
+	struct mm_sys *ms = ctx;
+	struct page *pg = swap_cache_get(ms->swap, slot);
+	if (!pg) {
+		pg = phys_alloc(ms->ph, 0, PHYS_NOZERO);
+		if (!pg)
+			return -ENOMEM;
+		if (swap_read(ms->swap, slot, page_address(ms->ph, pg))) {
+			phys_put(ms->ph, pg);
+			return -EIO;
+		}
+	}
+	*out = pg;
+	return 0;
+}
+
+/* shmem_swapin_range: the same best-effort rule as anonymous WILLNEED (the frame sits in
+ * the swap cache, which reclaim does not take back while no index or PTE holds it). */
+static int shmem_prefetch(void *ctx, uint64_t slot)
+{
+	struct mm_sys *ms = ctx;
+	if (phys_free_frames(ms->ph) <= ms->ph->nr_frames / 32)
+		return 0;
+	struct page *pg = swap_cache_get(ms->swap, slot);
+	int read = 0;
+	if (!pg) {
+		pg = phys_alloc(ms->ph, 0, PHYS_NOZERO);
+		if (!pg)
+			return 0;
+		if (!swap_read(ms->swap, slot, page_address(ms->ph, pg)))
+			read = swap_cache_install(ms->swap, slot, pg);
+	}
+	phys_put(ms->ph, pg);	/* the swap cache keeps its own */
+	return read;
+}
+
+static int shmem_cached(void *ctx, uint64_t slot)
+{
+	struct mm_sys *ms = ctx;
+	struct page *pg = swap_cache_get(ms->swap, slot);
+	if (pg)
+		phys_put(ms->ph, pg);
+	return pg != NULL;
+}
+
+static int shmem_peek(void *ctx, uint64_t slot, void *dst)
+{
+	struct mm_sys *ms = ctx;
+	struct page *pg = swap_cache_get(ms->swap, slot);
+	if (!pg)
+		return swap_read(ms->swap, slot, dst);
+	memcpy(dst, page_address(ms->ph, pg), PAGE_SIZE);
+	phys_put(ms->ph, pg);
+	return 0;
+}
+
+static void shmem_free(void *ctx, uint64_t slot) { swap_put(((struct mm_sys *)ctx)->swap, slot); }
+
+static unsigned shmem_count(void *ctx, uint64_t slot)
+{
+	return swap_count(((struct mm_sys *)ctx)->swap, slot);
+}
+
+static void shmem_lru_add(void *ctx, struct page *pg)
+{
+	struct mm_sys *ms = ctx;
+	if (ms->lru)
+		lru_add(ms->lru, pg, LRU_INACTIVE_ANON);	/* swap-backed: the anon lists */
+}
+
+const struct obj_swap_ops mm_shmem_swap_ops = {
+	.write_out = shmem_write_out, .read_in = shmem_read_in, .prefetch = shmem_prefetch,
+	.cached = shmem_cached, .peek = shmem_peek, .free = shmem_free, .count = shmem_count,
+	.lru_add = shmem_lru_add,
+};
+
 /* ---- madvise MADV_COLD and MADV_PAGEOUT on one VMA range ---- */
 
 struct advise_ctx { struct mm_struct *mm; const struct vma *v; int pageout; uint64_t done; };
+
+/* A shmem page only this PTE maps, on the LRU (shrink_folio_list with references
+ * ignored): unmapped, then written to swap in its object (shmem_writeout). Without a free
+ * slot it stays in memory, unmapped, as on Linux (the writeout fails after the unmap). */
+static int pageout_shmem(struct advise_ctx *c, pte_t *ep, struct page *pg)
+{
+	struct mm_struct *mm = c->mm;
+	if (!pg->lru_list || pg->owner != c->v->vm_obj)
+		return 0;	/* not on the LRU (isolated by reclaim right now) */
+	pgt_set(&mm->pgt, ep, 0);
+	page_get(pg);
+	mm_unmap_page(mm, pg);
+	/* The VMA holds the object, so pg->owner stays valid while ptl is held. */
+	if (atomic_load(&pg->mapcount) == 0 && !obj_shmem_swap_out(c->v->vm_obj, pg) && mm->sys->lru)
+		lru_stat_add(mm->sys->lru, LS_PGSTEAL_ANON, 1);
+	phys_put(mm->sys->ph, pg);
+	c->done++;
+	return 0;
+}
 
 static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
@@ -199,9 +317,9 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		return 0;
 	__atomic_fetch_and(ep, ~PTE_A, __ATOMIC_RELAXED);	/* ptep_test_and_clear_young */
 	if (!c->pageout) {
-		if (mm->sys->lru)
-			lru_move(mm->sys->lru, pg, (pg->flags & PG_anon) ? LRU_INACTIVE_ANON
-									 : LRU_INACTIVE_FILE);
+		if (mm->sys->lru)	/* shmem is swap-backed: the anon lists */
+			lru_move(mm->sys->lru, pg, (pg->flags & (PG_anon | PG_shmem)) ? LRU_INACTIVE_ANON
+										      : LRU_INACTIVE_FILE);
 		c->done++;
 		return 0;
 	}
@@ -209,7 +327,7 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		/* A file page: unmap it here (dirty data goes to the object first); reclaim of
 		 * the then unmapped cache page writes it back and drops it. */
 		if (pg->flags & PG_shmem)
-			return 0;	/* shmem has no swap path in this build */
+			return pageout_shmem(c, ep, pg);
 		if (e & PTE_D)
 			obj_page_dirty(pg->owner, pg);
 		pgt_set(&mm->pgt, ep, 0);

@@ -41,6 +41,10 @@ uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t st
  * reference (the owner object must stay alive across the call). 1 if it left the cache. */
 int mm_reclaim_file_page(struct mm_sys *ms, struct page *pg);
 
+/* What shmem and memfd objects use to swap (obj/object.h), with the mm_sys as ctx: sys
+ * hands it to the object directory at start-up. */
+extern const struct obj_swap_ops mm_shmem_swap_ops;
+
 /* ---- reclaim drivers (reclaim_mm.c) ---- */
 enum { RECLAIM_KSWAPD = 0, RECLAIM_DIRECT = 1 };
 /* Scans the LRU lists to free up to nr frames (shrink_node); self is the mm whose lock

@@ -37,7 +37,9 @@ static int thp_disabled(const struct mm_struct *mm, const struct vma *v, int for
 /* vma_is_anonymous for peimm: private memory with no object behind it. */
 static int thp_anon_vma(const struct vma *v)
 {
-	return !v->vm_obj && !(v->vm_flags & (VM_SHARED | VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP));
+	/* peimm keeps MAP_DROPPABLE memory in 4 KiB pages, so reclaim can discard each. */
+	return !v->vm_obj && !(v->vm_flags & (VM_SHARED | VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP |
+					       VM_DROPPABLE));
 }
 
 /* thp_vma_allowable_order for PMD_ORDER, without the size check. `forced` is

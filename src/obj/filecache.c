@@ -1,8 +1,9 @@
 /*
  * The page cache directory: one list of the system's file objects, keyed by host
- * (dev, ino), and the background writeback step that expires dirty data after
- * DirtyExpireCentisecs (Linux's wb_writeback for old inodes). The list never holds a
- * reference: an object leaves it in the same critical section that drops its last one.
+ * (dev, ino), one of its shmem and memfd objects (for reclaim to validate a frame's
+ * owner), and the background writeback step that expires dirty data after
+ * DirtyExpireCentisecs (Linux's wb_writeback for old inodes). The lists never hold a
+ * reference: an object leaves its list in the same critical section that drops its last.
  */
 #include "obj/obj_internal.h"
 
@@ -13,6 +14,10 @@ void obj_filecache_init(struct obj_filecache *c, struct kmem *km, struct phys *p
 	pthread_mutex_init(&c->lock, NULL);
 	list_init(&c->objs);
 	c->nr_objs = 0;
+	list_init(&c->shmem);
+	c->nr_shmem = 0;
+	c->swap = NULL;
+	c->swap_ctx = NULL;
 	c->km = km;
 	c->ph = ph;
 	atomic_init(&c->now_ms, 0);
@@ -21,12 +26,14 @@ void obj_filecache_init(struct obj_filecache *c, struct kmem *km, struct phys *p
 uint64_t obj_filecache_destroy(struct obj_filecache *c)
 {
 	pthread_mutex_lock(&c->lock);
-	uint64_t left = c->nr_objs;
-	for (struct list_head *l = c->objs.next; l != &c->objs; l = l->next) {
-		struct vm_object *o = list_entry(l, struct vm_object, cache_node);
-		fprintf(stderr, "obj_filecache_destroy: %s still cached, refcount %d\n",
-			o->name ? o->name : "?", atomic_load(&o->refcount));
-	}
+	uint64_t left = c->nr_objs + c->nr_shmem;
+	struct list_head *lists[2] = { &c->objs, &c->shmem };
+	for (int k = 0; k < 2; k++)
+		for (struct list_head *l = lists[k]->next; l != lists[k]; l = l->next) {
+			struct vm_object *o = list_entry(l, struct vm_object, cache_node);
+			fprintf(stderr, "obj_filecache_destroy: %s still cached, refcount %d\n",
+				o->name ? o->name : "?", atomic_load(&o->refcount));
+		}
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_destroy(&c->lock);
 	return left;
@@ -77,6 +84,24 @@ int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct 
 	pthread_mutex_lock(&c->lock);
 	for (struct list_head *l = c->objs.next; l != &c->objs && !r; l = l->next)
 		r = fn(ctx, list_entry(l, struct vm_object, cache_node));
+	for (struct list_head *l = c->shmem.next; l != &c->shmem && !r; l = l->next)
+		r = fn(ctx, list_entry(l, struct vm_object, cache_node));
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+struct vm_object *obj_filecache_find(struct obj_filecache *c, const struct vm_object *o)
+{
+	struct vm_object *found = NULL;
+	struct list_head *lists[2] = { &c->objs, &c->shmem };
+	pthread_mutex_lock(&c->lock);
+	for (int k = 0; k < 2 && !found; k++)
+		for (struct list_head *l = lists[k]->next; l != lists[k]; l = l->next)
+			if (list_entry(l, struct vm_object, cache_node) == o) {
+				found = list_entry(l, struct vm_object, cache_node);
+				obj_get(found);	/* listed, so its last reference is not gone */
+				break;
+			}
+	pthread_mutex_unlock(&c->lock);
+	return found;
 }

@@ -1,6 +1,7 @@
 /*
- * memfd: in-memory files (shmem objects that grow and shrink) and their seals, with
- * Linux's rules (memfd_add_seals): seals only accumulate, F_SEAL_SEAL freezes the set,
+ * memfd: in-memory files (shmem objects that grow and shrink, or hugetlb ones with
+ * MFD_HUGETLB) and their seals, with Linux's rules (memfd_add_seals): seals only
+ * accumulate, F_SEAL_SEAL freezes the set,
  * and F_SEAL_WRITE is refused while writable shared mappings exist. The mm layer asks
  * obj_map_writable_get before it creates such a mapping, so the seal and the count
  * change under one lock and neither can slip past the other.
@@ -13,28 +14,17 @@
 
 #include "lib/kmem.h"
 
-struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char *name,
-				   unsigned mfd_flags, uint64_t ino, int *err)
+/* The memfd half of both kinds: the name, the mode and the seals memfd_create starts with. */
+static int memfd_init(struct vm_object *o, const char *name, unsigned mfd_flags)
 {
-	struct vm_object *o = obj_alloc(km, ph, OBJ_MEMFD, 0);
-	if (!o) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	/* Linux names the file "memfd:NAME" on the internal shm mount; maps shows it as
-	 * "/memfd:NAME (deleted)" with device 00:01. */
+	/* Linux names the file "memfd:NAME" on the internal mount; maps shows it as
+	 * "/memfd:NAME (deleted)". */
 	o->name_size = strlen(name) + sizeof("/memfd: (deleted)");
-	o->name_buf = kmem_zalloc(km, o->name_size);
-	if (!o->name_buf) {
-		obj_put(o);
-		*err = -ENOMEM;
-		return NULL;
-	}
+	o->name_buf = kmem_zalloc(o->km, o->name_size);
+	if (!o->name_buf)
+		return -ENOMEM;
 	snprintf(o->name_buf, o->name_size, "/memfd:%s (deleted)", name);
 	o->name = o->name_buf;
-	o->dev_major = 0;
-	o->dev_minor = 1;
-	o->ino = ino;
 	o->mode = 0777;
 	if (mfd_flags & OBJ_MFD_NOEXEC_SEAL) {
 		/* NOEXEC_SEAL implies ALLOW_SEALING and drops the execute bits for good. */
@@ -43,14 +33,54 @@ struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char 
 	} else if (!(mfd_flags & OBJ_MFD_ALLOW_SEALING)) {
 		o->seals = OBJ_SEAL_SEAL;
 	}
+	return 0;
+}
+
+struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char *name,
+				   unsigned mfd_flags, uint64_t ino, int *err)
+{
+	struct vm_object *o = obj_alloc(km, ph, OBJ_MEMFD, 0);
+	*err = -ENOMEM;
+	if (!o)
+		return NULL;
+	if (memfd_init(o, name, mfd_flags)) {
+		obj_put(o);
+		return NULL;
+	}
+	o->dev_major = 0;
+	o->dev_minor = 1;	/* the internal shm mount */
+	o->ino = ino;
+	*err = 0;
 	return o;
+}
+
+struct vm_object *obj_hugetlb_memfd_create(struct kmem *km, struct phys *ph, int h,
+					   const char *name, unsigned mfd_flags, uint64_t ino,
+					   int *err)
+{
+	/* Empty, so nothing to reserve: mmap reserves what it maps (hugetlbfs_file_mmap). */
+	struct vm_object *o = obj_hugetlb_create(km, ph, h, 0, 1, 1, ino, err);
+	if (!o)
+		return NULL;
+	o->huge_memfd = 1;
+	if (memfd_init(o, name, mfd_flags)) {
+		obj_put(o);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return o;
+}
+
+int obj_is_memfd(const struct vm_object *o)
+{
+	return o->kind == OBJ_MEMFD || (o->kind == OBJ_HUGETLB && o->huge_memfd);
 }
 
 int obj_add_seals(struct vm_object *o, unsigned seals)
 {
 	if (seals & ~OBJ_SEAL_ALL)
 		return -EINVAL;
-	if (o->kind != OBJ_MEMFD)
+	if (!obj_is_memfd(o))
 		return -EINVAL;
 	int err = 0;
 	pthread_mutex_lock(&o->lock);
@@ -75,7 +105,7 @@ out:
 
 int obj_get_seals(struct vm_object *o)
 {
-	if (o->kind != OBJ_MEMFD)
+	if (!obj_is_memfd(o))
 		return -EINVAL;
 	pthread_mutex_lock(&o->lock);
 	int s = (int)o->seals;
@@ -99,3 +129,4 @@ void obj_map_writable_put(struct vm_object *o)
 {
 	atomic_fetch_sub(&o->nr_shared_writable, 1);
 }
+

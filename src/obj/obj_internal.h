@@ -31,4 +31,33 @@ void obj_clear_dirty_locked(struct vm_object *o, struct page *pg);
 /* Writes back [first, last] with o->lock held; see obj_writeback. */
 int obj_writeback_locked(struct vm_object *o, uint64_t first, uint64_t last);
 
+/* ---- hugetlb.c, behind the generic entry points of object.c and pagecache.c ---- */
+/* obj_pread of a hugetlb object: holes read as zeroes, nothing is allocated. */
+long obj_hugetlb_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);
+/* obj_truncate of a hugetlb object: huge-aligned sizes only (-EINVAL), the memfd size
+ * seals (-EPERM), and the reservations beyond the new end go back to the pool. */
+int obj_hugetlb_truncate(struct vm_object *o, uint64_t new_size);
+/* The last obj_put's part: the reservations still held go back to the pool. */
+void obj_hugetlb_release(struct vm_object *o);
+/* obj_check's part: resv counts nr_resv marks, none over a present frame. Problems found;
+ * caller holds o->lock. */
+int obj_hugetlb_check_locked(struct vm_object *o);
+/* ---- shmem_swap.c ---- */
+
+/* Reads the swapped-out page at index (its entry names slot) back into a new indexed
+ * frame, frees the slot, and returns the frame with an extra reference. 0, -ENOMEM or
+ * -EIO with the entry unchanged. Caller holds o->lock. */
+int obj_swapin_locked(struct vm_object *o, uint64_t index, uint64_t slot, struct page **out);
+/* Frees the swap entries of pages [first, last] and their slots. Caller holds o->lock
+ * (or the last reference). */
+void obj_drop_swap_locked(struct vm_object *o, uint64_t first, uint64_t last);
+/* Reads the swap entries of [first, last] into the swap cache; returns the slots read.
+ * Caller holds o->lock. */
+int obj_prefetch_swap_locked(struct vm_object *o, uint64_t first, uint64_t last);
+/* A new frame of a registered shmem object joins the LRU (no-op otherwise). */
+void obj_shmem_lru_add(struct vm_object *o, struct page *pg);
+/* obj_check's swap half: entries against nr_swapped, each naming a referenced slot.
+ * Caller holds o->lock; returns the problems. */
+int obj_check_swap_locked(struct vm_object *o);
+
 #endif

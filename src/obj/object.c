@@ -2,8 +2,9 @@
  * Objects: creation, reference counting, page lookup, the i_mmap list and the checker.
  * A shmem or memfd object allocates zeroed frames on first touch; a special object is
  * filled once at creation and never grows; a file object reads frames from its host file
- * (file.c). The index holds one reference on each frame; callers of obj_get_page get
- * their own. Never free a frame that a page table still maps: release_page enforces it.
+ * (file.c). The index holds one reference on each frame, or one slot reference for a
+ * swapped-out shmem page (shmem_swap.c); callers of obj_get_page get their own. Never free
+ * a frame that a page table still maps: release_page enforces it.
  */
 #include "obj/object.h"
 
@@ -103,19 +104,23 @@ static int release_page(void *ctx, uint64_t index, struct page *pg)
  * the same critical section, so a cache lookup never revives a dying object. */
 static int put_ref(struct vm_object *o)
 {
-	if (!o->cache) {
+	struct obj_filecache *c = o->cache ? o->cache : o->dir;
+	if (!c) {
 		int old = atomic_fetch_sub(&o->refcount, 1);
 		PM_ENFORCE(old > 0);
 		return old == 1;
 	}
-	pthread_mutex_lock(&o->cache->lock);
+	pthread_mutex_lock(&c->lock);
 	int old = atomic_fetch_sub(&o->refcount, 1);
 	PM_ENFORCE(old > 0);
 	if (old == 1) {
 		list_del(&o->cache_node);
-		o->cache->nr_objs--;
+		if (o->cache)
+			c->nr_objs--;
+		else
+			c->nr_shmem--;
 	}
-	pthread_mutex_unlock(&o->cache->lock);
+	pthread_mutex_unlock(&c->lock);
 	return old == 1;
 }
 
@@ -129,10 +134,11 @@ void obj_put(struct vm_object *o)
 			close(o->host_fd);
 	}
 	PM_ENFORCE(o->nr_mmap == 0);
-	if (o->kind == OBJ_HUGETLB && o->resv_left)
-		phys_huge_unreserve(o->ph, o->hstate, o->resv_left);	/* promises never taken */
+	if (o->kind == OBJ_HUGETLB)
+		obj_hugetlb_release(o);
 	if (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)
 		atomic_fetch_sub(&o->ph->nr_shmem, (long)o->nr_pages);
+	obj_drop_swap_locked(o, 0, UINT64_MAX);	/* swapped-out pages give their slots back */
 	pindex_for_each(&o->pages, release_page, o);
 	pindex_destroy(&o->pages);
 	pthread_mutex_destroy(&o->lock);
@@ -185,8 +191,11 @@ int obj_get_page_locked(struct vm_object *o, uint64_t index, struct page **out)
 	if (index >= obj_size_pages(o))
 		return -EFAULT;
 	struct page *pg = pindex_get(&o->pages, index);
+	uint64_t slot;
 	if (!pg && o->kind == OBJ_FILE)
 		return obj_file_read_page_locked(o, index, out);
+	if (!pg && o->nr_swapped && pindex_get_swap(&o->pages, index, &slot))
+		return obj_swapin_locked(o, index, slot, out);
 	if (!pg && (o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD)) {
 		pg = phys_alloc(o->ph, 0, PHYS_ZERO);
 		if (!pg)
@@ -197,6 +206,7 @@ int obj_get_page_locked(struct vm_object *o, uint64_t index, struct page **out)
 			phys_put(o->ph, pg);
 			return -ENOMEM;
 		}
+		obj_shmem_lru_add(o, pg);	/* shmem_alloc_and_add_folio: swap-backed LRU */
 	}
 	if (!pg)
 		return -EFAULT;
@@ -211,6 +221,26 @@ int obj_get_page(struct vm_object *o, uint64_t index, struct page **out)
 		return -EFAULT;
 	pthread_mutex_lock(&o->lock);
 	int err = obj_get_page_locked(o, index, out);
+	pthread_mutex_unlock(&o->lock);
+	return err;
+}
+
+int obj_fault_page(struct vm_object *o, uint64_t index, struct page **out, int *major)
+{
+	uint64_t slot;
+	*major = 0;
+	if (index >= obj_size_pages(o))
+		return -EFAULT;
+	pthread_mutex_lock(&o->lock);
+	if (!pindex_get(&o->pages, index)) {
+		if (o->kind == OBJ_FILE)
+			*major = 1;	/* filemap_fault had to read the page */
+		else if (o->nr_swapped && pindex_get_swap(&o->pages, index, &slot))
+			*major = !o->dir->swap->cached(o->dir->swap_ctx, slot);
+	}
+	int err = obj_get_page_locked(o, index, out);
+	if (err)
+		*major = 0;
 	pthread_mutex_unlock(&o->lock);
 	return err;
 }
@@ -264,12 +294,17 @@ int obj_check(struct vm_object *o)
 	if (c.dirty != o->nr_dirty && c.problems++ < 20)
 		fprintf(stderr, "obj_check: object %p has %lu dirty frames, counter says %lu\n",
 			(void *)o, (unsigned long)c.dirty, (unsigned long)o->nr_dirty);
-	if ((o->seals & ~OBJ_SEAL_ALL) || (o->seals && o->kind != OBJ_MEMFD) ||
-	    (o->kind == OBJ_FILE) != (o->host_fd >= 0 && o->cache != NULL)) {
+	if (o->kind == OBJ_HUGETLB)
+		c.problems += obj_hugetlb_check_locked(o);
+	if ((o->seals & ~OBJ_SEAL_ALL) || (o->seals && !obj_is_memfd(o)) ||
+	    (o->kind == OBJ_FILE) != (o->host_fd >= 0 && o->cache != NULL) ||
+	    (o->dir && o->kind != OBJ_SHMEM && o->kind != OBJ_MEMFD)) {
 		if (c.problems++ < 20)
-			fprintf(stderr, "obj_check: object %p kind %d: seals %#x host_fd %d cache %p\n",
-				(void *)o, o->kind, o->seals, o->host_fd, (void *)o->cache);
+			fprintf(stderr, "obj_check: object %p kind %d: seals %#x host_fd %d cache %p "
+				"dir %p\n", (void *)o, o->kind, o->seals, o->host_fd, (void *)o->cache,
+				(void *)o->dir);
 	}
+	c.problems += obj_check_swap_locked(o);
 	pthread_mutex_unlock(&o->lock);
 	pthread_mutex_lock(&o->i_mmap_lock);
 	size_t listed = 0, foreign = 0;

@@ -27,7 +27,9 @@ enum obj_kind {
 	OBJ_SPECIAL,	/* kernel image pages (vdso, vvar): fixed size, never grow */
 	OBJ_FILE,	/* a host file through the page cache; in an obj_filecache */
 	OBJ_MEMFD,	/* memfd_create: shmem that can grow and carry F_SEAL_* seals */
-	OBJ_HUGETLB,	/* MAP_HUGETLB memory: "/anon_hugepage (deleted)"; frames from a pool */
+	OBJ_HUGETLB,	/* hugetlbfs memory: MAP_HUGETLB ("/anon_hugepage (deleted)") or a
+			   memfd_create(MFD_HUGETLB) file; frames from a pool, indexed by
+			   huge page */
 };
 
 /* Memfd seals: Linux's F_SEAL_* values (fcntl(2)). */
@@ -48,6 +50,36 @@ enum obj_kind {
 enum { OBJ_FMODE_READ = 1, OBJ_FMODE_WRITE = 2 };
 
 /*
+ * What obj asks of swap for shmem and memfd objects (Linux's shmem_writeout and
+ * shmem_swapin_folio), supplied by the layer that owns the swap area and the LRU lists
+ * (mm, through obj_filecache_set_swap; obj sits below both). ctx is the supplier's. Each
+ * call may take the swap, LRU and phys locks (leaves), never an object or mm lock; obj
+ * makes them with the object's lock held.
+ */
+struct obj_swap_ops {
+	/* A new slot holding the 4096 bytes at src, with one reference (the index's): the
+	 * slot number, or -ENOSPC / -EIO with nothing allocated. */
+	int64_t (*write_out)(void *ctx, const void *src);
+	/* A frame holding the slot's bytes, with one reference for the caller: the swap
+	 * cache's frame, else a new one read from the slot. 0, -ENOMEM or -EIO. */
+	int (*read_in)(void *ctx, uint64_t slot, struct page **out);
+	/* MADV_WILLNEED: reads the slot into the swap cache unless it is there or memory is
+	 * short. 1 if it read the slot, else 0. */
+	int (*prefetch)(void *ctx, uint64_t slot);
+	/* 1 if the slot's data is in the swap cache (mincore), else 0. */
+	int (*cached)(void *ctx, uint64_t slot);
+	/* The slot's bytes into dst, changing nothing (core dumps). 0 or -EIO. */
+	int (*peek)(void *ctx, uint64_t slot, void *dst);
+	/* Drops the index's reference to the slot (the last one frees it and its cached
+	 * frame). */
+	void (*free)(void *ctx, uint64_t slot);
+	/* References the slot holds now (for obj_check: an index entry is one). */
+	unsigned (*count)(void *ctx, uint64_t slot);
+	/* A frame entered a shmem index: it joins the LRU (the anon lists: swap-backed). */
+	void (*lru_add)(void *ctx, struct page *pg);
+};
+
+/*
  * The system-wide page cache directory: host (dev, ino) -> the one OBJ_FILE object, so
  * every open of a file shares one set of cached pages (Linux's inode hash). Lock order:
  * mm->lock -> i_mmap_lock -> mm->ptl -> cache->lock -> vm_object.lock -> phys->lock.
@@ -57,6 +89,12 @@ struct obj_filecache {
 					   0 -> freed transition of members' refcounts */
 	struct list_head objs;		/* OBJ_FILE objects, in creation order */
 	uint64_t nr_objs;		/* length of objs; under lock */
+	/* Shmem and memfd objects registered for swap (obj_shmem_register), so reclaim can
+	 * tell a live owner from a stale pointer; same lock and 0 -> freed rule. */
+	struct list_head shmem;		/* through cache_node; under lock */
+	uint64_t nr_shmem;		/* length of shmem; under lock */
+	const struct obj_swap_ops *swap;	/* NULL = shmem never swaps; set at start-up */
+	void *swap_ctx;			/* the ops' ctx; set at start-up */
 	struct kmem *km;		/* immutable */
 	struct phys *ph;		/* immutable */
 	atomic_uint_fast64_t now_ms;	/* simulated ms, from the last obj_writeback_expired */
@@ -86,7 +124,11 @@ struct vm_object {
 	int host_mode;			/* OBJ_FMODE_* of host_fd; under lock */
 	uint64_t host_dev, host_ino;	/* OBJ_FILE: host st_dev and st_ino; immutable */
 	struct obj_filecache *cache;	/* OBJ_FILE: the cache it is in; immutable; else NULL */
-	struct list_head cache_node;	/* in cache->objs; under cache->lock */
+	struct obj_filecache *dir;	/* shmem/memfd registered for swap: the directory that
+					   lists it and supplies swap; else NULL; set once */
+	struct list_head cache_node;	/* in cache->objs (files) or dir->shmem; under its lock */
+	uint64_t nr_swapped;		/* shmem/memfd: swap entries in pages (Linux's
+					   info->swapped); under lock */
 	uint64_t nr_dirty;		/* frames with PG_dirty; under lock */
 	uint64_t dirtied_ms;		/* cache clock when nr_dirty went 0 -> 1; under lock */
 	unsigned seals;			/* OBJ_MEMFD: OBJ_SEAL_*; under lock */
@@ -94,9 +136,15 @@ struct vm_object {
 	atomic_int nr_shared_writable;	/* VM_SHARED|VM_WRITE mappings (Linux's i_mmap_writable);
 					   kept by mm through obj_map_writable_get/put */
 
-	/* OBJ_HUGETLB. */
+	/* OBJ_HUGETLB. pages is indexed by huge page (index i covers bytes i << huge shift). */
 	int hstate;			/* pool: 0 = 2 MiB, 1 = 1 GiB; immutable */
-	uint64_t resv_left;		/* shared: pool pages promised and not yet taken; under lock */
+	int huge_memfd;			/* made by memfd_create(MFD_HUGETLB): memfd name, mode and
+					   seals; immutable */
+	struct pindex resv;		/* huge indices promised a pool page that have none yet
+					   (Linux's resv_map regions less the pages present); the
+					   entries are markers, never frames; under lock */
+	uint64_t nr_resv;		/* entries in resv: pool pages this object holds reserved;
+					   under lock */
 	/* The VMAs that map this object (Linux's i_mapping->i_mmap), kept by mm. */
 	pthread_mutex_t i_mmap_lock;	/* guards the two fields below */
 	struct list_head i_mmap;	/* VMAs mapping the object, through vma.vm_obj_node */
@@ -118,11 +166,15 @@ void obj_get(struct vm_object *o);
 void obj_put(struct vm_object *o);
 
 /* The frame at page `index` with an extra reference for the caller. Shmem and memfd
- * allocate a zeroed frame if absent; files read it from the host (pread), zero-filling
- * past EOF inside the last page. 0, -ENOMEM, -EIO (host read failed), or -EFAULT when
- * index lies wholly beyond the object's size (the fault handler raises SIGBUS). On
- * failure the index is unchanged. */
+ * allocate a zeroed frame if absent and read a swapped-out page back (shmem_swapin_folio:
+ * the swap entry gives way to the frame and the slot is freed); files read it from the
+ * host (pread), zero-filling past EOF inside the last page. 0, -ENOMEM, -EIO (host or swap
+ * read failed), or -EFAULT when index lies wholly beyond the object's size (the fault
+ * handler raises SIGBUS). On failure the index is unchanged. */
 int obj_get_page(struct vm_object *o, uint64_t index, struct page **out);
+/* obj_get_page for a page fault: *major is set to 1 when the page had to be read from the
+ * host file or from swap (not the swap cache), Linux's VM_FAULT_MAJOR, else 0. */
+int obj_fault_page(struct vm_object *o, uint64_t index, struct page **out, int *major);
 /* The frame at `index` if present (no reference taken), else NULL. Caller holds o->lock
  * or knows the frame cannot go away. */
 struct page *obj_peek_page(struct vm_object *o, uint64_t index);
@@ -136,10 +188,36 @@ struct page *obj_peek_page(struct vm_object *o, uint64_t index);
 int obj_for_each_cached(struct vm_object *o, uint64_t first, uint64_t last,
 			int (*fn)(void *ctx, uint64_t index, struct page *pg), void *ctx);
 
-/* Checks that every indexed frame names this object and index, the frame and dirty
- * counters, the i_mmap list, and each kind's rules (file frames never PG_shmem, memfd
- * seals within OBJ_SEAL_ALL); returns the number of problems. */
+/* Checks that every indexed frame names this object and index, the frame, swap entry and
+ * dirty counters, the i_mmap list, and each kind's rules (file frames never PG_shmem, swap
+ * entries only in registered shmem, each naming a live slot, memfd seals within
+ * OBJ_SEAL_ALL); returns the number of problems. */
 int obj_check(struct vm_object *o);
+
+/* ---- shmem swap (object.c, shmem_swap.c) ---- */
+
+/* Makes c's shmem objects swappable through ops (ctx passed to each). Once, at start-up. */
+void obj_filecache_set_swap(struct obj_filecache *c, const struct obj_swap_ops *ops, void *ctx);
+/* Lists a new shmem or memfd object in c, so its frames join the LRU and may be swapped
+ * out. Once per object, before anything maps it; never fails. */
+void obj_shmem_register(struct obj_filecache *c, struct vm_object *o);
+/* o with a new reference if it is still a live object listed in c (a file or a registered
+ * shmem object), else NULL: o may be a stale pointer read from a frame, and is compared,
+ * never dereferenced, until found. */
+struct vm_object *obj_filecache_find(struct obj_filecache *c, const struct vm_object *o);
+/* shmem_writeout: pg, a frame of o that nobody maps and only the index and the caller
+ * hold, is written to a new swap slot that takes its place in the index; the index's
+ * reference on pg is dropped (the caller's put then frees it). 0, -EAGAIN (pg is no longer
+ * o's, is mapped or held by someone else), -ENOSPC (no slot, or o cannot swap), -EIO. */
+int obj_shmem_swap_out(struct vm_object *o, struct page *pg);
+/* Swap entries among pages [first, last] (smaps' Swap for shmem mappings). */
+uint64_t obj_swapped_pages(struct vm_object *o, uint64_t first, uint64_t last);
+/* mincore of an object page: 1 if a frame holds it or it is swapped out and its slot is
+ * in the swap cache, else 0. */
+int obj_page_resident(struct vm_object *o, uint64_t index);
+/* The bytes of page index into buf without allocating or swapping anything in (core
+ * dumps): 1 if a frame or a swap slot held them, 0 for a hole (buf untouched), -EIO. */
+int obj_peek_copy(struct vm_object *o, uint64_t index, void *buf);
 
 /* ---- file.c: host files ---- */
 
@@ -185,7 +263,8 @@ int obj_filecache_for_each(struct obj_filecache *c, int (*fn)(void *ctx, struct 
  * at EOF or the first failure. Returns the pages read. */
 int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr);
 /* The same for the pages [first, first + nr): MADV_WILLNEED's read-in
- * (force_page_cache_readahead). */
+ * (force_page_cache_readahead); for shmem and memfd, the swapped-out pages of the range
+ * are read into the swap cache, left swapped in the index (shmem_swapin_range). */
 int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr);
 /* Marks a cached frame of o dirty (files only: PG_dirty and, on the first dirty page, the
  * dirty timestamp the expiry daemon reads). Shmem and memfd have no backing store: no-op. */
@@ -205,17 +284,33 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last);
 /* Sets the size (files: host ftruncate first), zeroes the tail of a now-partial last page,
  * and drops the frames beyond the new EOF that nobody maps (the caller zaps mappings with
  * mm_unmap_object_range and then calls obj_truncate_pages to drop the rest).
- * 0, -EPERM (memfd SHRINK/GROW seal), -EIO (host failure), -EINVAL (special object);
- * nothing changed on failure. */
+ * 0, -EPERM (memfd SHRINK/GROW seal), -EIO (host failure), -EINVAL (special object, or a
+ * hugetlb size that is not a multiple of the huge size); nothing changed on failure. A
+ * hugetlb object also gives back the reservations beyond the new size. */
 int obj_truncate(struct vm_object *o, uint64_t new_size);
-/* Drops frames from page `first` on that nobody maps; dirty state is discarded. */
+/* Drops frames from page `first` on that nobody maps; dirty state is discarded. (first
+ * counts 4 KiB pages for every kind; a hugetlb object's is huge-aligned.) */
 void obj_truncate_pages(struct vm_object *o, uint64_t first);
 /* Punches a hole over pages [first, last] (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE): host files
  * deallocate the bytes on the host, and the frames of the range that nobody maps leave
- * the index (the caller zaps mappings first), so the hole reads back as zeroes. 0,
- * -EOPNOTSUPP (special or hugetlb object, or the host cannot punch), -EIO; on failure
- * nothing changed. */
+ * the index (the caller zaps mappings first), so the hole reads back as zeroes. A hugetlb
+ * object punches only the huge pages wholly inside and drops their reservations. 0,
+ * -EOPNOTSUPP (special object, or the host cannot punch), -EIO; on failure nothing
+ * changed. */
 int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last);
+/* A partial page at an edge of a fallocate hole, bytes [start, end) within one page: a
+ * host file punches them on the host; the cached page (a swapped-out shmem page is read
+ * back first) has them zeroed, allocating nothing and dirtying nothing. 0, or
+ * -EOPNOTSUPP / -EIO from the host with nothing changed. */
+int obj_punch_edge(struct vm_object *o, uint64_t start, uint64_t end);
+/* fallocate's allocation (modes 0 and FALLOC_FL_KEEP_SIZE) of bytes [off, off + len):
+ * files ask the host (mode passed through), shmem and memfd get every page of the range
+ * in memory (past EOF too with keep_size, where they count in st_blocks, shmem_fallocate),
+ * hugetlb objects whole huge pages (obj_hugetlb_fallocate); without keep_size the size
+ * grows to off + len. 0, -EPERM (memfd GROW seal past EOF, even with keep_size), -ENOMEM
+ * (the size is put back), -ENOSPC (hugetlb pool), -EIO / the host's -EOPNOTSUPP /
+ * -ENOSPC / -EFBIG. */
+int obj_fallocate(struct vm_object *o, int mode, uint64_t off, uint64_t len);
 /* Puts `new` (one reference, which passes to the index; contents already copied) in the
  * place of `old` at index, moving the dirty state and dropping the index's reference on
  * old, which keeps its owner fields for the PTEs still mapping it (MADV_SOFT_OFFLINE's
@@ -227,7 +322,8 @@ int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, stru
  * Returns the bytes copied (0 at or past EOF), or -errno if nothing was. */
 long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len);
 /* Copies len bytes from buf into the object at off, growing the size, marking file pages
- * dirty. Memfd seals: WRITE/FUTURE_WRITE -> -EPERM, GROW past the size -> -EPERM.
+ * dirty. Memfd seals: WRITE/FUTURE_WRITE -> -EPERM, GROW past the size -> -EPERM; hugetlb
+ * objects have no write(2) (hugetlbfs has no write_iter): -EINVAL.
  * Returns the bytes copied (short only on a failure after some bytes), or -errno. */
 long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len);
 
@@ -238,6 +334,13 @@ long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len);
  * implies ALLOW_SEALING and adds F_SEAL_EXEC. NULL with *err = -ENOMEM. */
 struct vm_object *obj_memfd_create(struct kmem *km, struct phys *ph, const char *name,
 				   unsigned mfd_flags, uint64_t ino, int *err);
+/* A new empty memfd_create(MFD_HUGETLB) file on pool h: a hugetlb object with a memfd's
+ * name, mode and seals (dev 00:11, the hugetlbfs mount). NULL with *err = -ENOMEM. */
+struct vm_object *obj_hugetlb_memfd_create(struct kmem *km, struct phys *ph, int h,
+					   const char *name, unsigned mfd_flags, uint64_t ino,
+					   int *err);
+/* Is o a memfd (shmem or hugetlb), the objects that carry seals? */
+int obj_is_memfd(const struct vm_object *o);
 /* F_ADD_SEALS after the caller's access check: -EINVAL (unknown bits, or not a memfd),
  * -EPERM (already F_SEAL_SEAL), -EBUSY (WRITE, or EXEC on an executable memfd which
  * implies the write seals, while writable shared mappings exist). 0 on success; nothing
@@ -250,16 +353,36 @@ int obj_get_seals(struct vm_object *o);
 int obj_map_writable_get(struct vm_object *o);
 void obj_map_writable_put(struct vm_object *o);
 
-/* ---- hugetlb.c: MAP_HUGETLB objects ---- */
+/* ---- hugetlb.c: hugetlbfs objects (MAP_HUGETLB and MFD_HUGETLB) ---- */
 /* The object behind a hugetlb mapping of `size` bytes (a multiple of the huge size) from
  * pool h. A shared one reserves its pages now unless noreserve: NULL with *err = -ENOMEM
  * when the pool is short. Private mappings reserve in mm; their object only names them. */
 struct vm_object *obj_hugetlb_create(struct kmem *km, struct phys *ph, int h, uint64_t size,
 				     int shared, int noreserve, uint64_t ino, int *err);
-/* The shared huge frame at huge index `index` (allocated from the object's reservation on
- * first use), with a reference for the caller. 0, -ENOMEM (pool empty: the fault raises
- * SIGBUS), or -EFAULT beyond the object. */
-int obj_hugetlb_get_page(struct vm_object *o, uint64_t index, struct page **out);
+/* Bytes of one huge page of o. */
+uint64_t obj_huge_size(const struct vm_object *o);
+/* Reserves pool pages for the huge indices [first, first + n) that have neither a frame nor
+ * a reservation yet (hugetlb_reserve_pages of a shared mapping, region_chg + region_add):
+ * 0, or -ENOMEM when the pool is short, with nothing changed (or, rarely, when the index
+ * cannot grow: the marks made so far then stay, counted and released with the object). */
+int obj_hugetlb_reserve(struct vm_object *o, uint64_t first, uint64_t n);
+/* The huge frame at huge index `index`, with a reference for the caller. When absent it
+ * is allocated if alloc (from the index's reservation when it has one), else -ENOENT.
+ * 0, -ENOMEM (pool empty: the fault raises SIGBUS), or -EFAULT at or beyond the size
+ * rounded down to huge pages. */
+int obj_hugetlb_get_page(struct vm_object *o, uint64_t index, int alloc, struct page **out);
+/* Punches bytes [start, end) of a hugetlb object (hugetlbfs_punch_hole): the huge pages
+ * wholly inside leave the index with their reservations (the caller zaps their mappings
+ * first), the partial ones at the edges are zeroed over the range. 0, or -EPERM under a
+ * WRITE or FUTURE_WRITE seal. obj_punch_hole of a hugetlb object lands here. */
+int obj_hugetlb_punch(struct vm_object *o, uint64_t start, uint64_t end);
+/* Raises the size to `size` bytes if it is smaller (a writable mmap past EOF,
+ * hugetlbfs_file_mmap). Never fails; no seal is checked (hugetlbfs_file_mmap checks none). */
+void obj_hugetlb_grow(struct vm_object *o, uint64_t size);
+/* Allocates the huge pages over bytes [off, off + len) that are absent (hugetlbfs_fallocate),
+ * then, unless keep_size, grows the size to off + len. 0, -EPERM (F_SEAL_GROW and the range
+ * reaches past EOF, even with keep_size), -ENOSPC (the pool ran dry: the pages allocated so far stay). */
+int obj_hugetlb_fallocate(struct vm_object *o, uint64_t off, uint64_t len, int keep_size);
 
 /* ---- i_mmap: the VMAs mapping an object (object.c) ---- */
 

@@ -17,12 +17,18 @@
 
 int obj_readahead(struct vm_object *o, uint64_t index, uint64_t nr)
 {
-	return obj_read_range(o, index + 1, nr);
+	return o->kind == OBJ_FILE ? obj_read_range(o, index + 1, nr) : 0;
 }
 
 int obj_read_range(struct vm_object *o, uint64_t first, uint64_t nr)
 {
 	int done = 0;
+	if ((o->kind == OBJ_SHMEM || o->kind == OBJ_MEMFD) && nr) {
+		pthread_mutex_lock(&o->lock);
+		done = obj_prefetch_swap_locked(o, first, first + nr - 1);
+		pthread_mutex_unlock(&o->lock);
+		return done;
+	}
 	if (o->kind != OBJ_FILE)
 		return 0;
 	pthread_mutex_lock(&o->lock);
@@ -178,8 +184,11 @@ uint64_t obj_invalidate(struct vm_object *o, uint64_t first, uint64_t last)
 int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last)
 {
 	uint64_t i;
-	if (o->kind == OBJ_SPECIAL || o->kind == OBJ_HUGETLB)
+	if (o->kind == OBJ_SPECIAL)
 		return -EOPNOTSUPP;
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_punch(o, first << PAGE_SHIFT,
+					 last >= UINT64_MAX >> PAGE_SHIFT ? UINT64_MAX : (last + 1) << PAGE_SHIFT);
 	pthread_mutex_lock(&o->lock);
 	if (o->kind == OBJ_FILE &&
 	    fallocate(o->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -192,6 +201,7 @@ int obj_punch_hole(struct vm_object *o, uint64_t first, uint64_t last)
 	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
 		if (!atomic_load(&pg->mapcount))
 			drop_page_locked(o, i, pg);	/* the hole reads back as zeroes */
+	obj_drop_swap_locked(o, first, last);	/* and swapped-out pages free their slots */
 	pthread_mutex_unlock(&o->lock);
 	return 0;
 }
@@ -213,6 +223,8 @@ int obj_replace_page(struct vm_object *o, uint64_t index, struct page *old, stru
 		 * it, so the caller's zap finds and uncounts them. */
 		old->flags &= ~PG_dirty;
 		phys_put(o->ph, old);
+		if (new->flags & PG_shmem)
+			obj_shmem_lru_add(o, new);	/* reclaimable as the old one was */
 	} else {
 		drop_page_locked(o, index, old);
 	}
@@ -227,10 +239,13 @@ static void truncate_pages_locked(struct vm_object *o, uint64_t first)
 	     pg = i == UINT64_MAX ? NULL : pindex_next(&o->pages, i + 1, &i))
 		if (!atomic_load(&pg->mapcount))
 			drop_page_locked(o, i, pg);
+	obj_drop_swap_locked(o, first, UINT64_MAX);
 }
 
 void obj_truncate_pages(struct vm_object *o, uint64_t first)
 {
+	if (o->kind == OBJ_HUGETLB)
+		first >>= phys_huge_order(o->hstate);	/* its index counts huge pages */
 	pthread_mutex_lock(&o->lock);
 	truncate_pages_locked(o, first);
 	pthread_mutex_unlock(&o->lock);
@@ -251,6 +266,8 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 {
 	if (o->kind == OBJ_SPECIAL)
 		return -EINVAL;
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_truncate(o, new_size);
 	pthread_mutex_lock(&o->lock);
 	int err = size_change_allowed(o, new_size);
 	if (!err && o->kind == OBJ_FILE && ftruncate(o->host_fd, (off_t)new_size))
@@ -264,8 +281,13 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 	if (new_size < old) {
 		/* Bytes past the new EOF in the last page must read back as zero if the file
 		 * grows again (Linux's truncate_inode_pages zeroes the partial page). */
-		struct page *pg = (new_size & (PAGE_SIZE - 1))
-					  ? pindex_get(&o->pages, new_size / PAGE_SIZE) : NULL;
+		uint64_t part = new_size / PAGE_SIZE, slot;
+		struct page *pg = (new_size & (PAGE_SIZE - 1)) ? pindex_get(&o->pages, part) : NULL;
+		/* A swapped-out partial page is read back to be zeroed (shmem_get_partial_folio);
+		 * if that fails the tail stays in the slot, as Linux gives up on it too. */
+		if ((new_size & (PAGE_SIZE - 1)) && !pg && pindex_get_swap(&o->pages, part, &slot) &&
+		    !obj_swapin_locked(o, part, slot, &pg))
+			phys_put(o->ph, pg);	/* the index keeps its reference */
 		if (pg)
 			memset((uint8_t *)page_address(o->ph, pg) + (new_size & (PAGE_SIZE - 1)), 0,
 			       PAGE_SIZE - (new_size & (PAGE_SIZE - 1)));
@@ -277,6 +299,8 @@ int obj_truncate(struct vm_object *o, uint64_t new_size)
 
 long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len)
 {
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_pread(o, off, buf, len);
 	size_t done = 0;
 	pthread_mutex_lock(&o->lock);
 	while (done < len && off + done < o->size) {
@@ -300,8 +324,8 @@ long obj_pread(struct vm_object *o, uint64_t off, void *buf, size_t len)
 /* The seal rules of a write (shmem_write_begin), checked per page as Linux does. */
 static int write_allowed(const struct vm_object *o, uint64_t end)
 {
-	if (o->kind == OBJ_SPECIAL)
-		return -EINVAL;
+	if (o->kind == OBJ_SPECIAL || o->kind == OBJ_HUGETLB)
+		return -EINVAL;	/* hugetlbfs has no write_iter */
 	if (o->kind != OBJ_MEMFD)
 		return 0;
 	if (o->seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE))
@@ -340,4 +364,70 @@ long obj_pwrite(struct vm_object *o, uint64_t off, const void *buf, size_t len)
 	}
 	pthread_mutex_unlock(&o->lock);
 	return (long)done;
+}
+
+int obj_punch_edge(struct vm_object *o, uint64_t start, uint64_t end)
+{
+	uint64_t i = start / PAGE_SIZE, slot;
+	if (start >= end)
+		return 0;
+	PM_ENFORCE((end - 1) / PAGE_SIZE == i);
+	pthread_mutex_lock(&o->lock);
+	if (o->kind == OBJ_FILE && fallocate(o->host_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					     (off_t)start, (off_t)(end - start))) {
+		int err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -EIO;
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	struct page *pg = pindex_get(&o->pages, i);
+	/* shmem_get_partial_folio reads a swapped page back to zero its part. */
+	if (!pg && o->nr_swapped && pindex_get_swap(&o->pages, i, &slot) &&
+	    !obj_swapin_locked(o, i, slot, &pg))
+		phys_put(o->ph, pg);	/* the index keeps its reference */
+	if (pg)
+		memset((uint8_t *)page_address(o->ph, pg) + (start & (PAGE_SIZE - 1)), 0, end - start);
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+int obj_fallocate(struct vm_object *o, int mode, uint64_t off, uint64_t len)
+{
+	int keep = mode & FALLOC_FL_KEEP_SIZE, err = 0;
+	uint64_t end = off + len;
+	if (o->kind == OBJ_HUGETLB)
+		return obj_hugetlb_fallocate(o, off, len, keep);
+	if (o->kind != OBJ_FILE && o->kind != OBJ_MEMFD && o->kind != OBJ_SHMEM)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&o->lock);
+	if (o->kind == OBJ_FILE) {
+		if (fallocate(o->host_fd, mode, (off_t)off, (off_t)len))
+			err = errno == EOPNOTSUPP || errno == ENOSPC || errno == EFBIG ? -errno : -EIO;
+		if (!err && !keep && end > o->size)
+			o->size = end;	/* the host file grew with it */
+		pthread_mutex_unlock(&o->lock);
+		return err;
+	}
+	if (o->kind == OBJ_MEMFD && (o->seals & OBJ_SEAL_GROW) && end > o->size) {
+		pthread_mutex_unlock(&o->lock);
+		return -EPERM;
+	}
+	/* shmem_fallocate allocates the whole range, past EOF too under KEEP_SIZE (the pages
+	 * count in st_blocks): the size is raised for the lookups and put back after. */
+	uint64_t old_size = o->size;
+	if (end > o->size)
+		o->size = end;
+	for (uint64_t i = off / PAGE_SIZE; i * PAGE_SIZE < end; i++) {
+		struct page *pg;
+		if ((err = obj_get_page_locked(o, i, &pg)))
+			break;
+		phys_put(o->ph, pg);	/* the index keeps its own */
+	}
+	if (err && o->size != old_size) {
+		o->size = old_size;	/* the size changes only on success, as Linux's */
+		truncate_pages_locked(o, obj_size_pages(o));
+	} else if (keep) {
+		o->size = old_size;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return err;
 }

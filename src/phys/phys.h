@@ -89,6 +89,8 @@ struct phys {
 	struct hstate hstate[PHYS_NR_HSTATES];	/* hugetlb pools; under lock */
 	atomic_long nr_shmem;		/* frames in shmem and memfd object indexes (obj keeps
 					   it; commit accounting charges them); atomic */
+	atomic_long nr_shmem_swapped;	/* swap entries in those indexes: swapped-out shmem
+					   pages, still charged (obj keeps it); atomic */
 	/* Called by phys_put and phys_put_many with the frames (n >= 1) whose last reference
 	 * went and whose lru_list is non-zero, before they are freed and outside phys->lock
 	 * (reclaim takes them off their LRU lists). Set once at start-up; NULL = none. */

@@ -111,7 +111,7 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 	pages_line(sb, "Cached", cache);
 	pages_line(sb, "SwapCached", sf.cached);
 	/* The LRU lists' lengths (reclaim/lru.c). Frames join them when first mapped; shmem
-	 * and memfd frames, which have no swap path in peimm, are on none. */
+	 * and memfd frames when they enter their object, on the anon lists (swap-backed). */
 	uint64_t nr[NR_LRU_LISTS] = { 0 };
 	if (sv->ms->lru)
 		lru_count(sv->ms->lru, nr);
@@ -169,7 +169,7 @@ void proc_render_meminfo(const struct proc_sys_view *sv, struct strbuf *sb)
 /* /proc/vmstat: Linux 6.x's vmstat_text order. Entries without a source print 0. */
 enum vmstat_src {
 	VS_ZERO, VS_FREE, VS_ANON, VS_FILE, VS_SHMEM, VS_DIRTY, VS_MAPPED, VS_PGTABLE,
-	VS_MLOCK, VS_ANON_LRU, VS_FILE_LRU, VS_HUGETLB, VS_PGALLOC, VS_PGFREE, VS_PGFAULT,
+	VS_MLOCK, VS_ANON_LRU, VS_FILE_LRU, VS_HUGETLB, VS_PGALLOC, VS_PGFREE, VS_PGFAULT, VS_PGMAJFAULT,
 	VS_SWAPCACHED, VS_PSWPIN, VS_PSWPOUT, VS_OOM_KILL,
 	VS_ANON_THPS, VS_THP_FAULT_ALLOC, VS_THP_FAULT_FALLBACK, VS_THP_COLLAPSE_ALLOC,
 	VS_THP_COLLAPSE_FAILED, VS_THP_SPLIT_PAGE, VS_THP_SPLIT_PMD, VS_THP_EXCEED_NONE,
@@ -215,8 +215,8 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "nr_balloon_pages", VS_ZERO }, { "nr_kernel_file_pages", VS_ZERO },
 	{ "nr_dirty_threshold", VS_ZERO }, { "nr_dirty_background_threshold", VS_ZERO },
 	{ "nr_memmap_pages", VS_ZERO }, { "nr_memmap_boot_pages", VS_ZERO },
-	/* Event counters. pgpgin/pgpgout wait for I/O accounting; pgmajfault for the page
-	 * cache to report a host read on a fault; the thp_* events for THP. pgalloc_normal
+	/* Event counters. pgpgin/pgpgout wait for I/O accounting; pgmajfault counts faults
+	 * that read from swap or a host file; the thp_* events for THP. pgalloc_normal
 	 * and pgfree count buddy calls, not pages, until phys keeps page counts. */
 	{ "pgpgin", VS_ZERO }, { "pgpgout", VS_ZERO }, { "pswpin", VS_PSWPIN },
 	{ "pswpout", VS_PSWPOUT }, { "pgalloc_dma", VS_ZERO }, { "pgalloc_dma32", VS_ZERO },
@@ -227,7 +227,7 @@ static const struct { const char *name; unsigned char src; } vmstat_items[] = {
 	{ "pgskip_dma", VS_ZERO }, { "pgskip_dma32", VS_ZERO }, { "pgskip_normal", VS_ZERO },
 	{ "pgskip_movable", VS_ZERO }, { "pgskip_device", VS_ZERO }, { "pgfree", VS_PGFREE },
 	{ "pgactivate", RS_(LS_PGACTIVATE) }, { "pgdeactivate", RS_(LS_PGDEACTIVATE) }, { "pglazyfree", VS_ZERO },
-	{ "pgfault", VS_PGFAULT }, { "pgmajfault", VS_ZERO }, { "pglazyfreed", RS_(LS_PGLAZYFREED) },
+	{ "pgfault", VS_PGFAULT }, { "pgmajfault", VS_PGMAJFAULT }, { "pglazyfreed", RS_(LS_PGLAZYFREED) },
 	{ "pgrefill", RS_(LS_PGREFILL) }, { "pgreuse", VS_ZERO }, { "pgsteal_kswapd", RS_(LS_PGSTEAL_KSWAPD) },
 	{ "pgsteal_direct", RS_(LS_PGSTEAL_DIRECT) }, { "pgsteal_khugepaged", VS_ZERO },
 	{ "pgsteal_proactive", VS_ZERO }, { "pgscan_kswapd", RS_(LS_PGSCAN_KSWAPD) },
@@ -292,6 +292,7 @@ void proc_render_vmstat(const struct proc_sys_view *sv, struct strbuf *sb)
 		[VS_ANON_LRU] = c.anon + c.shmem, [VS_FILE_LRU] = c.file - c.shmem,
 		[VS_HUGETLB] = phys_huge_pool_pages(ph), [VS_PGALLOC] = allocs, [VS_PGFREE] = frees,
 		[VS_PGFAULT] = (uint64_t)atomic_load(&sv->ms->pgfault),
+		[VS_PGMAJFAULT] = (uint64_t)atomic_load(&sv->ms->pgmajfault),
 		[VS_SWAPCACHED] = sf.cached, [VS_PSWPIN] = sf.pswpin, [VS_PSWPOUT] = sf.pswpout,
 		[VS_OOM_KILL] = sv->oom_kills,
 		[VS_ANON_THPS] = (uint64_t)atomic_load(&sv->ms->thp.nr_anon_thps),	/* in THPs */

@@ -118,10 +118,33 @@ static int smaps_leaf(void *ctx, uint64_t va, pte_t *ep, int level)
 	return 0;
 }
 
+/* shmem_swap_usage / smaps_pte_hole: a shmem or memfd mapping's Swap also counts the
+ * object's swapped-out pages in its range (their PTEs are none). A shared or read-only
+ * mapping counts them all; a private writable one only where no PTE stands (a COW copy
+ * replaced the object's page there). SwapPss is the PTEs' share alone, as on Linux. */
+static uint64_t shmem_swap(struct mm_struct *mm, const struct vma *v)
+{
+	struct vm_object *o = v->vm_obj;
+	if (!o || (o->kind != OBJ_SHMEM && o->kind != OBJ_MEMFD))
+		return 0;
+	uint64_t npages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+	if ((v->vm_flags & VM_SHARED) || !(v->vm_flags & VM_WRITE))
+		return obj_swapped_pages(o, v->vm_pgoff, v->vm_pgoff + npages - 1) * PAGE_SIZE;
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < npages && obj_swapped_pages(o, v->vm_pgoff + i, UINT64_MAX); i++) {
+		int level;
+		pte_t *ep = pgt_lookup(&mm->pgt, v->vm_start + (i << PAGE_SHIFT), &level);
+		if ((!ep || !*ep) && obj_swapped_pages(o, v->vm_pgoff + i, v->vm_pgoff + i))
+			n += PAGE_SIZE;
+	}
+	return n;
+}
+
 static void smaps_vma(struct mm_struct *mm, const struct vma *v, struct smaps_stats *st)
 {
 	struct smaps_walk w = { mm->sys->ph, v, st, mm->sys->swap };
 	pgt_walk_range(&mm->pgt, v->vm_start, v->vm_end, smaps_leaf, &w);
+	st->swap += shmem_swap(mm, v);
 }
 
 /* SEQ_PUT_DEC: the name padded to 16 columns, the value in kB right-aligned in 8. */
@@ -173,7 +196,7 @@ static void show_vmflags(struct strbuf *sb, uint64_t flags)
 		[13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc", [18] = "de",
 		[19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf", [24] = "ar",
 		[25] = "wf", [26] = "dd", [27] = "sd", [28] = "mm", [29] = "hg", [30] = "nh",
-		[31] = "mg", [42] = "sl",
+		[31] = "mg", [40] = "dp", [42] = "sl",
 	};
 	sb_puts(sb, "VmFlags: ");
 	for (int bit = 0; bit < 64; bit++) {

@@ -50,7 +50,10 @@ uint64_t commit_limit(struct commit *c, struct phys *ph, struct swap_area *sa)
 
 uint64_t commit_total(struct commit *c, struct phys *ph)
 {
-	long n = atomic_load(&c->committed) + atomic_load(&ph->nr_shmem);
+	/* Shmem pages stay charged while swapped out (Linux's shmem_acct_blocks covers every
+	 * allocated block, in memory or in swap). */
+	long n = atomic_load(&c->committed) + atomic_load(&ph->nr_shmem) +
+		 atomic_load(&ph->nr_shmem_swapped);
 	return n > 0 ? (uint64_t)n : 0;
 }
 

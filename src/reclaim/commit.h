@@ -30,8 +30,8 @@ void commit_set_policy(struct commit *c, int mode, long ratio);
 void commit_charge(struct commit *c, long pages);
 /* CommitLimit = swap + (RAM - hugetlb pool) * ratio / 100, in pages. */
 uint64_t commit_limit(struct commit *c, struct phys *ph, struct swap_area *sa);
-/* Committed_AS: the address spaces' charges plus the pages shmem and memfd objects hold
- * (phys->nr_shmem), in pages. */
+/* Committed_AS: the address spaces' charges plus the pages shmem and memfd objects hold,
+ * in memory or swapped out (phys->nr_shmem + nr_shmem_swapped), in pages. */
 uint64_t commit_total(struct commit *c, struct phys *ph);
 /* __vm_enough_memory without the charge: may `pages` more be promised? Mode 0 refuses
  * only a request larger than RAM + swap; mode 1 never; mode 2 when Committed_AS would

@@ -20,6 +20,9 @@ struct recount {
 	uint64_t nr_thps;		/* runs with at least one PMD (AnonHugePages) */
 	struct vm_object **objs;	/* objects seen, each counted once */
 	size_t nobjs, capobjs;
+	uint32_t *slots;		/* expected references per swap slot (swap PTEs and
+					   shmem index entries), or NULL without swap */
+	uint64_t nslots;
 };
 
 static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
@@ -28,6 +31,8 @@ static int count_pte(void *ctx, uint64_t va, pte_t *ep, int level)
 	pte_t e = *ep;
 	(void)va;
 	(void)level;
+	if (pte_is_swap(e) && rc->slots && pte_swap_offset(e) <= rc->nslots)
+		rc->slots[pte_swap_offset(e)]++;
 	if (!(e & (PTE_P | PTE_PROTNONE)) || (e & PTE_SPECIAL))
 		return 0;
 	uint64_t pfn = pte_pfn(e);
@@ -51,6 +56,16 @@ static int count_index(void *ctx, uint64_t index, struct page *pg)
 	return 0;
 }
 
+/* A swapped-out shmem page holds one reference on its slot. */
+static int count_swap_entry(void *ctx, uint64_t index, uint64_t slot)
+{
+	struct recount *rc = ctx;
+	(void)index;
+	if (rc->slots && slot <= rc->nslots)
+		rc->slots[slot]++;
+	return 0;
+}
+
 static void count_object(struct recount *rc, struct vm_object *o)
 {
 	for (size_t i = 0; i < rc->nobjs; i++)
@@ -67,6 +82,7 @@ static void count_object(struct recount *rc, struct vm_object *o)
 	rc->objs[rc->nobjs++] = o;
 	pthread_mutex_lock(&o->lock);
 	pindex_for_each(&o->pages, count_index, rc);
+	pindex_for_each_swap(&o->pages, count_swap_entry, rc);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -123,6 +139,20 @@ static int compare_frames(struct recount *rc)
 	return problems;
 }
 
+/* Every slot's reference count against the swap PTEs and shmem index entries naming it:
+ * a leaked reference (the slot never frees) or a lost one (a later double free) shows. */
+static int compare_slots(struct recount *rc, struct swap_area *sa)
+{
+	int problems = 0;
+	for (uint64_t s = 1; rc->slots && s <= rc->nslots; s++) {
+		unsigned n = swap_count(sa, s);
+		if (n != rc->slots[s] && problems++ < 20)
+			fprintf(stderr, "swap check: slot %lu has %u references, the page tables and "
+				"shmem indexes hold %u\n", (unsigned long)s, n, rc->slots[s]);
+	}
+	return problems;
+}
+
 /* vm_committed_as against the sum of the address spaces' charges (each mm once: vfork
  * children share their parent's), and the shmem share against the objects' pages. Each
  * mm's own charge is checked against its recount by mm_check. */
@@ -144,9 +174,12 @@ static int check_commit(struct pm_system *sys, struct recount *rc)
 		sum += atomic_load(&p->mm->committed);
 	}
 	free(seen);
+	long swapped = 0;
 	for (size_t i = 0; i < rc->nobjs; i++)
-		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD)
+		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD) {
 			shmem += (long)rc->objs[i]->nr_pages;
+			swapped += (long)rc->objs[i]->nr_swapped;
+		}
 	int problems = 0;
 	if (sum != atomic_load(&sys->ms.commit.committed) && ++problems)
 		fprintf(stderr, "commit check: vm_committed_as is %ld pages, the address spaces "
@@ -154,6 +187,9 @@ static int check_commit(struct pm_system *sys, struct recount *rc)
 	if (shmem != atomic_load(&sys->ph.nr_shmem) && ++problems)
 		fprintf(stderr, "commit check: shmem charge is %ld pages, the objects hold %ld\n",
 			atomic_load(&sys->ph.nr_shmem), shmem);
+	if (swapped != atomic_load(&sys->ph.nr_shmem_swapped) && ++problems)
+		fprintf(stderr, "commit check: swapped shmem charge is %ld pages, the objects "
+			"hold %ld swap entries\n", atomic_load(&sys->ph.nr_shmem_swapped), swapped);
 	return problems;
 }
 
@@ -164,11 +200,14 @@ int pm_check_invariants(pm_system *sys)
 	rc.maps = calloc(n, sizeof(uint32_t));
 	rc.refs = calloc(n, sizeof(uint32_t));
 	rc.thps = calloc(n, sizeof(uint32_t));
+	rc.nslots = sys->ms.swap ? sys->ms.swap->nslots : 0;
+	rc.slots = rc.nslots ? calloc(rc.nslots + 1, sizeof(uint32_t)) : NULL;
 	int problems = phys_check(&sys->ph);
-	if (!rc.maps || !rc.refs || !rc.thps) {
+	if (!rc.maps || !rc.refs || !rc.thps || (rc.nslots && !rc.slots)) {
 		free(rc.maps);
 		free(rc.refs);
 		free(rc.thps);
+		free(rc.slots);
 		fprintf(stderr, "pm_check_invariants: out of host memory\n");
 		return problems + 1;
 	}
@@ -196,6 +235,7 @@ int pm_check_invariants(pm_system *sys)
 	if (sys->ms.swap) {
 		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
 		problems += swap_check(sys->ms.swap);
+		problems += compare_slots(&rc, sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
 	problems += check_commit(sys, &rc);
@@ -212,6 +252,7 @@ int pm_check_invariants(pm_system *sys)
 	free(rc.maps);
 	free(rc.refs);
 	free(rc.thps);
+	free(rc.slots);
 	free(rc.objs);
 	return problems;
 }

@@ -48,11 +48,7 @@ static void read_page(struct mm_struct *mm, struct vma *v, uint64_t va, uint8_t 
 	if (o && o->kind == OBJ_FILE) {
 		obj_pread(o, idx * PAGE_SIZE, buf, PAGE_SIZE);	/* zeros past EOF */
 	} else if (o) {
-		pthread_mutex_lock(&o->lock);
-		struct page *pg = obj_peek_page(o, idx);	/* shmem: never allocate */
-		if (pg)
-			memcpy(buf, page_address(o->ph, pg), PAGE_SIZE);
-		pthread_mutex_unlock(&o->lock);
+		obj_peek_copy(o, idx, buf);	/* shmem: never allocate; swapped: the slot */
 	}
 }
 

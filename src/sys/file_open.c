@@ -1,5 +1,5 @@
 /*
- * open, openat and memfd_create. Paths come from process memory and resolve against the
+ * open, openat and memfd_create (shmem, or hugetlb with MFD_HUGETLB). Paths come from process memory and resolve against the
  * system's root directory (cfg.root, default the host "/") as if the process were
  * chrooted there: the host resolves them with openat2's RESOLVE_IN_ROOT, so neither ".."
  * nor a symlink can leave the root. A regular file becomes the page cache's one object
@@ -285,14 +285,24 @@ long fd_sys_memfd_create(struct pm_thread *t, uint64_t uname, unsigned flags)
 	long n = fd_copy_string(t, uname, name, sizeof(name));
 	if (n < 0)
 		return n == -ENAMETOOLONG ? -EINVAL : n;
-	if (flags & MFD_HUGETLB_)
-		return -EINVAL;	/* no hugetlbfs: the simulated hugetlb pool has no mount */
 	struct pm_system *sys = t->proc->sys;
+	uint64_t ino = atomic_fetch_add(&sys->ms.next_ino, 1);
 	int err;
-	struct vm_object *o = obj_memfd_create(&sys->km, &sys->ph, name, flags,
-					       atomic_fetch_add(&sys->ms.next_ino, 1), &err);
+	struct vm_object *o;
+	if (flags & MFD_HUGETLB_) {
+		/* hugetlb_file_setup: MFD_HUGE_* picks a pool; a size with no pool is ENODEV. */
+		unsigned log = (flags & MFD_HUGE_BITS) >> 26;
+		int h = (log == 0 || log == 21) ? 0 : log == 30 ? 1 : -1;
+		if (h < 0)
+			return -ENODEV;
+		o = obj_hugetlb_memfd_create(&sys->km, &sys->ph, h, name, flags, ino, &err);
+	} else {
+		o = obj_memfd_create(&sys->km, &sys->ph, name, flags, ino, &err);
+	}
 	if (!o)
 		return err;
+	if (o->kind == OBJ_MEMFD)
+		obj_shmem_register(&sys->fcache, o);	/* its pages may be swapped out (not hugetlb's) */
 	struct open_file *f = fd_file_alloc(&sys->km, o, O_RDWR | O_LARGEFILE, -1, NULL);
 	if (!f) {
 		obj_put(o);

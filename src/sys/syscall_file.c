@@ -1,6 +1,6 @@
 /*
  * The file syscalls on the fd table: read, write, pread64, pwrite64, lseek, fstat,
- * ftruncate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
+ * ftruncate, fallocate, close, dup, dup2, dup3, fcntl (open, openat and memfd_create are in
  * file_open.c). Data moves through the page cache (obj_pread/obj_pwrite) in page-sized
  * bounce chunks, so read/write and mapped views of a file always agree. Each check comes
  * in Linux's order so the errno matches. No mm or object lock is held across a copy.
@@ -9,15 +9,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "mm/mm_file.h"
+#include "mm/swap_mm.h"
 #include "sys/sys.h"
 
 #define MAX_RW_COUNT	0x7ffff000L	/* INT_MAX rounded down to a page, Linux's cap */
 #define SETFL_MASK	(O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
+/* FALLOC_FL_MODE_MASK of Linux 6.18: punch, collapse, zero, insert, unshare, write-zeroes. */
+#define FALLOC_MODE_BITS	0xfa
 
 /* The Linux x86-64 struct stat is the host's on this ABI (144 bytes). */
 _Static_assert(sizeof(struct stat) == 144, "x86-64 struct stat");
@@ -34,6 +39,20 @@ static int can_write(const struct open_file *f)
 
 static uint64_t nofile(struct pm_thread *t) { return t->proc->rlim[RLIMIT_NOFILE].cur; }
 
+/* obj_pread / obj_pwrite of one chunk. A frame the object could not get (a new shmem page,
+ * a swap-in, a file read) is retried after direct reclaim, as a fault is
+ * (shmem_get_folio's allocation reclaims), before the call fails with ENOMEM. */
+static long obj_io(struct pm_thread *t, struct open_file *f, uint64_t pos, void *b, size_t n,
+		   int write)
+{
+	for (int tries = 0;; tries++) {
+		long r = write ? obj_pwrite(f->obj, pos, b, n) : obj_pread(f->obj, pos, b, n);
+		if (r != -ENOMEM || tries == 16 ||
+		    !mm_shrink_lru(&t->proc->sys->ms, 32, NULL, RECLAIM_DIRECT))
+			return r;
+	}
+}
+
 /* Copies from the object at pos to process memory. Bytes copied, or -errno if none. */
 static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, size_t count,
 		    uint64_t pos)
@@ -42,7 +61,7 @@ static long read_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, siz
 	size_t done = 0;
 	while (done < count) {
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
-		long r = obj_pread(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 0);
 		if (r < 0)
 			return done ? (long)done : r;
 		if (r && fd_copy_out(t, ubuf + done, bounce, (size_t)r))
@@ -64,7 +83,7 @@ static long write_at(struct pm_thread *t, struct open_file *f, uint64_t ubuf, si
 		size_t n = (size_t)min_u64(sizeof(bounce), count - done);
 		if (fd_copy_in(t, ubuf + done, bounce, n))
 			return done ? (long)done : -EFAULT;
-		long r = obj_pwrite(f->obj, pos + done, bounce, n);
+		long r = obj_io(t, f, pos + done, bounce, n, 1);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (size_t)r;
@@ -85,8 +104,8 @@ static long rw(struct pm_thread *t, int fd, uint64_t ubuf, long count, long pos,
 		r = -EBADF;
 	else if (!f->obj)
 		r = -EISDIR;
-	else if (count < 0)
-		r = -EINVAL;
+	else if (count < 0 || (write && f->obj->kind == OBJ_HUGETLB))
+		r = -EINVAL;	/* hugetlbfs has no write_iter: no FMODE_CAN_WRITE */
 	else
 		r = 0;
 	if (r || !count)
@@ -148,13 +167,17 @@ static int stat_file(struct open_file *f, struct stat *st)
 	if (o->kind == OBJ_FILE) {
 		err = fstat(o->host_fd, st) ? -EIO : 0;
 	} else {
-		st->st_dev = 1;
+		/* hugetlbfs: its own mount (00:11), blocks and block size in huge pages. */
+		uint64_t unit = o->kind == OBJ_HUGETLB ? obj_huge_size(o) : PAGE_SIZE;
+		st->st_dev = makedev(o->dev_major, o->dev_minor);
 		st->st_ino = o->ino;
 		st->st_mode = S_IFREG | o->mode;
-		st->st_blocks = (blkcnt_t)(o->nr_pages * (PAGE_SIZE / 512));
+		st->st_blocks = (blkcnt_t)(o->nr_pages * (unit / 512));
+		st->st_blksize = (blksize_t)unit;
 	}
 	st->st_size = (off_t)o->size;
-	st->st_blksize = PAGE_SIZE;
+	if (o->kind == OBJ_FILE)
+		st->st_blksize = PAGE_SIZE;
 	pthread_mutex_unlock(&o->lock);
 	return err;
 }
@@ -194,6 +217,89 @@ static long sys_ftruncate(struct pm_thread *t, int fd, long length)
 	if (!f)
 		return -EBADF;
 	long r = (!f->obj || !can_write(f)) ? -EINVAL : fd_truncate_object(f->obj, (uint64_t)length);
+	fd_file_put(f);
+	return r;
+}
+
+#define FALLOC_MODE_MASK	0xfaL	/* Linux's FALLOC_FL_MODE_MASK: one operation */
+#define FALLOC_WRITE_ZEROES	0x80L
+
+/* vfs_fallocate's mode rule: one operation, with KEEP_SIZE only where it means something. */
+static int falloc_mode_ok(long mode)
+{
+	if (mode & ~(FALLOC_MODE_MASK | FALLOC_FL_KEEP_SIZE))
+		return 0;
+	switch (mode & FALLOC_MODE_MASK) {
+	case 0:
+	case FALLOC_FL_UNSHARE_RANGE:
+	case FALLOC_FL_ZERO_RANGE:
+		return 1;
+	case FALLOC_FL_PUNCH_HOLE:
+		return (mode & FALLOC_FL_KEEP_SIZE) != 0;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+	case FALLOC_WRITE_ZEROES:
+		return !(mode & FALLOC_FL_KEEP_SIZE);
+	default:
+		return 0;
+	}
+}
+
+/* fallocate: vfs_fallocate's checks in its order (checked on Linux 6.18 with a memfd),
+ * then shmem_fallocate's or hugetlbfs_fallocate's, which know allocation and holes only
+ * (host files: the same two here, since the other operations would move the cached pages'
+ * contents). A hole
+ * (PUNCH_HOLE|KEEP_SIZE) zaps every mapping of its whole pages, frees their frames and
+ * swap slots, and zeroes the partial pages at its edges; modes 0 and KEEP_SIZE allocate
+ * the range (obj_fallocate). */
+static long sys_fallocate(struct pm_thread *t, int fd, long mode, long off, long len)
+{
+	struct open_file *f = fd_lookup(t->proc->files, fd);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	long kind = mode & FALLOC_MODE_MASK;
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (!falloc_mode_ok(mode))
+		r = -EOPNOTSUPP;
+	else if (!can_write(f))
+		r = -EBADF;
+	else if (!f->obj)
+		r = -EISDIR;	/* only a directory has no object, and it is never writable */
+	else if ((uint64_t)off + (uint64_t)len > (uint64_t)INT64_MAX)
+		r = -EFBIG;
+	else if (kind && kind != FALLOC_FL_PUNCH_HOLE)
+		r = -EOPNOTSUPP;
+	if (r || kind != FALLOC_FL_PUNCH_HOLE) {
+		r = r ? r : obj_fallocate(f->obj, (int)mode, (uint64_t)off, (uint64_t)len);
+		fd_file_put(f);
+		return r;
+	}
+	struct vm_object *o = f->obj;
+	uint64_t start = (uint64_t)off, end = start + (uint64_t)len;
+	uint64_t first = (start + PAGE_SIZE - 1) / PAGE_SIZE, stop = end / PAGE_SIZE;
+	int seals = obj_get_seals(o);
+	if (seals > 0 && (seals & (OBJ_SEAL_WRITE | OBJ_SEAL_FUTURE_WRITE)))
+		r = -EPERM;
+	else if (o->kind == OBJ_HUGETLB) {
+		/* hugetlbfs_punch_hole: whole huge pages go (their mappings first), the partial
+		 * ones at the edges are zeroed in place. */
+		uint64_t mask = obj_huge_size(o) - 1;
+		uint64_t lo = (start + mask) & ~mask, hi = end & ~mask;
+		if (lo < hi)
+			mm_unmap_object_pages(o, lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - 1);
+		r = obj_hugetlb_punch(o, start, end);
+		fd_file_put(f);
+		return r;
+	} else if (first < stop)
+		r = mm_punch_object(o, first, stop - 1);
+	/* The partial pages at the edges (one page may hold both). */
+	uint64_t head_end = min_u64(end, first * PAGE_SIZE);
+	if (!r)
+		r = obj_punch_edge(o, start, head_end);
+	if (!r)
+		r = obj_punch_edge(o, max_u64(head_end, stop * PAGE_SIZE), end);
 	fd_file_put(f);
 	return r;
 }
@@ -297,6 +403,7 @@ int sys_file_dispatch(struct pm_thread *t, long nr, const long a[6], long *ret)
 	case SYS_fstat: *ret = sys_fstat(t, (int)a[0], (uint64_t)a[1]); break;
 	case SYS_lseek: *ret = sys_lseek(t, (int)a[0], a[1], (int)a[2]); break;
 	case SYS_ftruncate: *ret = sys_ftruncate(t, (int)a[0], a[1]); break;
+	case SYS_fallocate: *ret = sys_fallocate(t, (int)a[0], a[1], a[2], a[3]); break;
 	case SYS_dup: *ret = sys_dup(t, (int)a[0], 0, 0); break;
 	case SYS_dup2: *ret = sys_dup3(t, (int)a[0], (int)a[1], 0, 1); break;
 	case SYS_dup3: *ret = sys_dup3(t, (int)a[0], (int)a[1], a[2], 0); break;

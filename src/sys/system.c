@@ -100,6 +100,7 @@ pm_system *pm_system_create(const pm_config *cfg)
 	sys->ms.lru = &sys->lru;
 	sys->ms.fcache = &sys->fcache;
 	sys->ms.swap = &sys->swap;
+	obj_filecache_set_swap(&sys->fcache, &mm_shmem_swap_ops, &sys->ms);	/* shmem swaps */
 	atomic_store(&sys->ms.swappiness, (int)sys->reg[REG_SWAPPINESS]);
 	commit_set_policy(&sys->ms.commit, (int)sys->reg[REG_OVERCOMMIT_MEMORY],
 			  sys->reg[REG_OVERCOMMIT_RATIO]);

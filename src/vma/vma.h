@@ -51,6 +51,9 @@ struct mm_struct;
 #define VM_HUGEPAGE	0x20000000ULL
 #define VM_NOHUGEPAGE	0x40000000ULL
 #define VM_MERGEABLE	0x80000000ULL
+/* MAP_DROPPABLE (Linux 6.11+, "dp"): reclaim discards its pages, even dirty ones, instead
+ * of swapping them; never mlocked, wiped on fork, not dumped, not committed. */
+#define VM_DROPPABLE	(1ULL << 40)
 #define VM_SEALED	(1ULL << 42)
 /* Peios W^X history (SPEC §4): set once the mapping has been writable / executable in this
  * process; never cleared while the VMA lives; carried through split, merge and mremap. */

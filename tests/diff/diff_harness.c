@@ -43,7 +43,7 @@ static const struct bitname prot_names[] = {
 	{ PROT_GROWSUP, "PROT_GROWSUP" }, { 0, NULL },
 };
 static const struct bitname flag_names[] = {
-	{ MAP_SHARED, "MAP_SHARED" }, { MAP_PRIVATE, "MAP_PRIVATE" },
+	{ MAP_SHARED, "MAP_SHARED" }, { MAP_PRIVATE, "MAP_PRIVATE" }, { 0x08, "MAP_DROPPABLE" },
 	{ MAP_FIXED, "MAP_FIXED" }, { MAP_ANONYMOUS, "MAP_ANONYMOUS" },
 	{ MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
 	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" },
@@ -311,10 +311,12 @@ static int dd_seal_unmap(const struct diff_call *c, const struct diff_caps *caps
 	 * legacy ones); an anonymous one may not (EINVAL first). */
 	if (type == MAP_SHARED_VALIDATE && c->fd && !(c->flags & (MAP_ANONYMOUS | MAP_SYNC)))
 		type = MAP_SHARED;
-	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE) ||
+	if (c->op == D_MMAP && ((type != MAP_SHARED && type != MAP_PRIVATE && type != 0x08) ||
 				(c->flags & (MAP_UNINITIALIZED | MAP_FIXED_NOREPLACE)) ||
-				(type == MAP_SHARED && (c->flags & MAP_GROWSDOWN))))
-		return 0;	/* EINVAL first on both sides (shared GROWSDOWN is refused) */
+				(type == MAP_SHARED && (c->flags & MAP_GROWSDOWN)) ||
+				(type == 0x08 && (c->fd || (c->flags & (MAP_GROWSDOWN | MAP_LOCKED))))))
+		return 0;	/* EINVAL first on both sides (shared GROWSDOWN is refused, and a
+			 * droppable file, stack or locked mapping) */
 	if (c->op == D_MMAP && c->pgoff % PG)
 		return 0;	/* a misaligned offset is EINVAL first, anonymous or not */
 	if (c->op == D_MMAP && c->fd && type == MAP_SHARED && (c->prot & PROT_WRITE) &&
@@ -495,6 +497,8 @@ static void gen_mmap(uint64_t *s, struct diff_call *c)
 	if (rnd(s, 8) == 0)
 		c->len -= 1 + rnd(s, PG - 1);	/* lengths round up to pages */
 	long type = rnd(s, 4) == 0 ? MAP_SHARED : MAP_PRIVATE;
+	if (type == MAP_PRIVATE && rnd(s, 12) == 0)
+		type = 0x08;	/* MAP_DROPPABLE (Linux 6.11+) */
 	uint64_t r = rnd(s, 20);
 	long place = r < 9 ? MAP_FIXED : r < 14 ? MAP_FIXED_NOREPLACE : r < 19 ? 0 :
 		     MAP_FIXED | MAP_FIXED_NOREPLACE;
