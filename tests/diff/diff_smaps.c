@@ -44,7 +44,9 @@ void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen
 		p = end;
 		if (got < 6 || e <= base || s >= base + WIN_BYTES)
 			continue;
-		int named = entry[name_at] != '\n' && entry[name_at] != '\0';
+		/* The format's last space skips a newline too: a name is what lies before it. */
+		const char *eol = strchr(entry, '\n');
+		int named = eol && entry + name_at < eol;
 		int anon_private = !ino && !named && perms[3] == 'p';
 		char flags[128];
 		const char *f = vmf + strlen("\nVmFlags:");
