@@ -125,8 +125,9 @@ static struct vma *dup_vma(struct mm_struct *dst, const struct vma *v)
 	if ((nv->vm_flags & VM_HUGETLB) && !(nv->vm_flags & VM_SHARED))
 		nv->vm_flags |= VM_HUGE_NORESV;	/* the parent keeps the reservation */
 	/* anon_vma_fork: each inherited VMA gets a fresh identity, so the child's VMAs do not
-	 * merge with each other the way the parent's might (LTP vma01). */
-	if (v->anon && !(v->vm_flags & VM_WIPEONFORK) && !(nv->anon = anon_vma_new(dst))) {
+	 * merge with each other the way the parent's might (LTP vma01); its parent is v's, so
+	 * reclaim's reverse map reaches the child's PTEs of the frames they share. */
+	if (v->anon && !(v->vm_flags & VM_WIPEONFORK) && !(nv->anon = anon_vma_fork(dst, v->anon))) {
 		vma_free(dst, nv);
 		return NULL;
 	}

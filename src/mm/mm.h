@@ -69,6 +69,8 @@ struct mm_thp {
 	atomic_ulong zero_page_alloc, zero_page_alloc_failed;
 };
 
+#define MM_ANON_BUCKETS 256
+
 /* The system-wide state the memory code needs; it lives inside the system object. */
 struct mm_sys {
 	struct kmem *km;			/* immutable */
@@ -96,8 +98,11 @@ struct mm_sys {
 	struct lru *lru;			/* the LRU lists; NULL = frames are not tracked */
 	struct obj_filecache *fcache;		/* live file objects, for the file reverse map */
 	atomic_int swappiness;			/* registry Swappiness, 0..200 */
-	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list */
-	struct list_head anon_list;		/* every live anon_vma, for reclaim's reverse map */
+	pthread_mutex_t anon_lock;		/* leaf lock: guards anon_list and the anon_vma
+						   tree links (children, sibling) */
+	struct list_head anon_list[MM_ANON_BUCKETS];	/* every live anon_vma, hashed by
+						   address (mm_anon_bucket), so reclaim's reverse
+						   map validates a frame's owner in one bucket */
 	struct ksm ksm;				/* KSM's trees and slots (mm/ksm_mm.h); own locks */
 	struct mm_thp thp;			/* transparent huge pages (thp.c); atomics */
 	struct commit commit;			/* vm_committed_as and the overcommit policy
@@ -115,13 +120,30 @@ struct mm_caller {
 };
 
 /* The anonymous-memory identity of one or more VMAs (Linux's anon_vma). Frames of private
- * anonymous memory name it as their owner. */
+ * anonymous memory name it as their owner. fork gives each inherited VMA a child identity
+ * whose parent is the parent VMA's (anon_vma_fork), so a frame owned by an identity is
+ * mapped only by VMAs whose identity is it or one of its descendants: reclaim's reverse
+ * map (rmap_anon.c) walks that subtree across address spaces. An identity lives while a
+ * VMA or a child names it; frames hold no reference (reclaim validates their pointer
+ * against anon_list). */
 struct anon_vma {
-	atomic_int refcount;			/* VMAs pointing at it */
+	atomic_int refcount;			/* VMAs pointing at it, plus one per child */
 	uint64_t id;				/* for dumps; immutable */
-	struct mm_struct *mm;			/* the address space of its VMAs; immutable */
-	struct list_head node;			/* in mm_sys.anon_list, under anon_lock */
+	struct mm_struct *mm;			/* the address space of its VMAs, with an
+						   mm_grab reference; immutable */
+	struct anon_vma *parent;		/* forked from (one reference held), or NULL;
+						   immutable */
+	struct list_head node;			/* in its mm_sys.anon_list bucket, under anon_lock */
+	struct list_head children;		/* identities forked from it, under anon_lock */
+	struct list_head sibling;		/* in parent->children, under anon_lock */
 };
+
+/* The anon_list bucket an anon_vma at this address lives in. */
+static inline struct list_head *mm_anon_bucket(struct mm_sys *ms, const void *av)
+{
+	uintptr_t a = (uintptr_t)av >> 4;
+	return &ms->anon_list[(a ^ (a >> 8) ^ (a >> 16)) % MM_ANON_BUCKETS];
+}
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
 

@@ -137,6 +137,7 @@ int mm_check(struct mm_struct *mm)
 	int p = vma_tree_check(&mm->mt) + pgt_check(&mm->pgt);
 	pgt_walk_range(&mm->pgt, 0, mm->task_size, check_pte, &c);
 	check_counters(&c);
+	p += mm_anon_check(mm);
 	pthread_rwlock_unlock(&mm->lock);
 	return p + c.problems;
 }

@@ -57,7 +57,8 @@ void mm_sys_init(struct mm_sys *ms, struct kmem *km, struct phys *ph, int levels
 	atomic_init(&ms->next_anon_id, 1);
 	atomic_init(&ms->swappiness, 60);
 	pthread_mutex_init(&ms->anon_lock, NULL);
-	list_init(&ms->anon_list);
+	for (int i = 0; i < MM_ANON_BUCKETS; i++)
+		list_init(&ms->anon_list[i]);
 	atomic_init(&ms->next_vma_gen, 1);
 }
 
@@ -175,13 +176,23 @@ void vma_copy(struct vma *dst, const struct vma *src)
 		atomic_fetch_add(&dst->anon->refcount, 1);
 }
 
+/* The last reference to an identity leaves it: it goes from anon_list and its parent's
+ * children, drops its mm and then its parent's reference (iteratively up the chain). */
 void anon_vma_put(struct mm_struct *mm, struct anon_vma *av)
 {
-	if (av && atomic_fetch_sub(&av->refcount, 1) == 1) {
-		pthread_mutex_lock(&mm->sys->anon_lock);
+	struct mm_sys *ms = mm->sys;
+	while (av && atomic_fetch_sub(&av->refcount, 1) == 1) {
+		struct anon_vma *parent = av->parent;
+		pthread_mutex_lock(&ms->anon_lock);
+		PM_ENFORCE(list_empty(&av->children));
 		list_del(&av->node);
-		pthread_mutex_unlock(&mm->sys->anon_lock);
-		kmem_delete(mm->sys->km, av);
+		if (parent)
+			list_del(&av->sibling);
+		pthread_mutex_unlock(&ms->anon_lock);
+		struct mm_struct *owner = av->mm;
+		kmem_delete(ms->km, av);
+		mm_drop(owner);
+		av = parent;
 	}
 }
 
@@ -328,13 +339,26 @@ static int anon_compatible(const struct vma *a, const struct vma *b)
 
 struct anon_vma *anon_vma_new(struct mm_struct *mm)
 {
+	return anon_vma_fork(mm, NULL);
+}
+
+struct anon_vma *anon_vma_fork(struct mm_struct *mm, struct anon_vma *parent)
+{
 	struct anon_vma *av = kmem_new(mm->sys->km, struct anon_vma);
 	if (av) {
 		atomic_init(&av->refcount, 1);
 		av->id = atomic_fetch_add(&mm->sys->next_anon_id, 1);
 		av->mm = mm;
+		mm_grab(mm);
+		av->parent = parent;
+		list_init(&av->children);
+		list_init(&av->sibling);
+		if (parent)
+			atomic_fetch_add(&parent->refcount, 1);
 		pthread_mutex_lock(&mm->sys->anon_lock);
-		list_add(&av->node, &mm->sys->anon_list);
+		list_add(&av->node, mm_anon_bucket(mm->sys, av));
+		if (parent)
+			list_add(&av->sibling, &parent->children);
 		pthread_mutex_unlock(&mm->sys->anon_lock);
 	}
 	return av;

@@ -94,6 +94,9 @@ struct anon_vma *mm_anon_prepare(struct mm_struct *mm, struct vma *v);
 void anon_vma_put(struct mm_struct *mm, struct anon_vma *av);
 /* A fresh anon identity with one reference, or NULL. */
 struct anon_vma *anon_vma_new(struct mm_struct *mm);
+/* anon_vma_fork: a fresh identity in mm (a fork child) whose parent is `parent` (the
+ * parent VMA's identity, which gains a reference), or NULL on -ENOMEM. */
+struct anon_vma *anon_vma_fork(struct mm_struct *mm, struct anon_vma *parent);
 
 /* The fault handler (fault.c). Called with mm->lock held for reading. */
 enum fault_ret {

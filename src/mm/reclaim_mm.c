@@ -2,19 +2,21 @@
  * Page reclaim over the LRU lists (Linux's shrink_node, shrink_active_list,
  * shrink_inactive_list, folio_referenced and try_to_unmap, much simplified), and kswapd's
  * step. The lists live in reclaim/lru.c; this file finds each isolated frame's PTEs by
- * reverse map and decides. The reverse map: an anonymous frame names its anon_vma, which
- * names its one mm (anon_vmas never cross address spaces here); the VMAs of that mm with
- * that anon_vma and the frame's linear index give the address. A file frame names its
+ * reverse map and decides. The reverse map: an anonymous frame names its anon_vma; the
+ * mms of that identity's fork subtree (rmap_anon.c), each VMA whose identity descends
+ * from it and the frame's linear index give the addresses. A file frame names its
  * object, whose i_mmap list gives the VMAs. Other mms are only try-locked (for writing,
- * so no thread of theirs is inside a copy); the mm of a direct reclaim (self) is already
- * locked by its fault and is changed under its ptl.
+ * so no thread of theirs is inside a copy), all of an anonymous frame's at once; the mm
+ * of a direct reclaim (self) is already locked by its fault and is changed under its ptl.
+ * An anonymous frame that one PTE maps alone is written to a new slot as its PTE changes;
+ * one that several map (copy-on-write after fork) or the swap cache holds goes to the
+ * swap cache first and every PTE becomes the same swap entry; an unmapped swap-cache
+ * frame just leaves the cache (its slot keeps the bytes).
  * Shmem and memfd frames sit on the anon lists (swap-backed) and are reached through
  * their object's i_mmap as file frames are; reclaim unmaps them everywhere and the object
  * swaps them out (shrink_shmem_page).
- * Skipped, by design: an anonymous frame mapped by more than one PTE (copy-on-write after
- * fork: the child's PTEs are under another anon_vma this map cannot reach), or with more
- * references than its PTE (the swap cache, a pin); frames whose mm or object cannot be
- * locked or reached at that moment.
+ * Skipped, by design: frames with references beyond their PTEs and the swap cache (a
+ * pin); KSM frames; frames whose mm or object cannot be locked or reached at that moment.
  * Frames in VM_LOCKED VMAs go to the unevictable list and are never reclaimed.
  */
 #include "mm/mm_internal.h"
@@ -28,6 +30,7 @@
 
 #define BATCH 32	/* SWAP_CLUSTER_MAX */
 #define MAX_MMS 16	/* address spaces one file frame's walk visits */
+#define ANON_MAX_MMS 64	/* address spaces one anonymous frame's walk locks */
 
 enum rmap_op { RMAP_YOUNG, RMAP_UNMAP };
 
@@ -41,6 +44,7 @@ struct rmap_ctx {
 	int locked;		/* one lies in a VM_LOCKED VMA */
 	int failed;		/* an mm could not be locked, or unmapping failed */
 	int lazy;		/* a lazy-free page was discarded */
+	uint64_t slot;		/* RMAP_UNMAP of a swap-cached frame: the slot for every PTE */
 };
 
 static uint64_t vma_index_addr(const struct vma *v, uint64_t index)
@@ -71,7 +75,9 @@ static void rmap_one(struct rmap_ctx *c, struct mm_struct *mm, struct vma *v, pt
 		}
 		return;
 	}
-	if (pg->flags & PG_anon) {
+	if ((pg->flags & PG_anon) && c->slot) {
+		mm_pageout_shared_pte(mm, ep, pg, c->slot);
+	} else if (pg->flags & PG_anon) {
 		/* Still exclusive (a fork may have run since the frame was chosen)? */
 		if (atomic_load(&pg->mapcount) != 1 || atomic_load(&pg->refcount) != 2 ||
 		    mm_pageout_pte(mm, v, ep, pg, &c->lazy)) {
@@ -87,17 +93,14 @@ static void rmap_one(struct rmap_ctx *c, struct mm_struct *mm, struct vma *v, pt
 	mm_flush_tlb(mm);
 }
 
-/* Visits pg's PTEs in mm (VMAs selected by anon identity or object). */
-static void rmap_mm(struct rmap_ctx *c, struct mm_struct *mm, const void *key, int anon)
+/* Visits pg's PTEs in mm, whose lock the caller holds (VMAs selected by anon identity,
+ * its own or a descendant's, or by object). */
+static void rmap_mm_locked(struct rmap_ctx *c, struct mm_struct *mm, const void *key, int anon)
 {
 	int own = mm == c->self;
-	if (!own && pthread_rwlock_trywrlock(&mm->lock)) {
-		c->failed = 1;
-		return;
-	}
 	uint64_t pfn = page_to_pfn(c->ms->ph, c->pg);
 	for (struct vma *v = mm->dead ? NULL : vma_first(&mm->mt); v; v = vma_next(&mm->mt, v)) {
-		if (anon ? (const void *)v->anon != key : (const void *)v->vm_obj != key)
+		if (anon ? !mm_anon_covers(v->anon, key) : (const void *)v->vm_obj != key)
 			continue;
 		uint64_t addr = vma_index_addr(v, c->pg->index);
 		if (!addr)
@@ -125,35 +128,42 @@ static void rmap_mm(struct rmap_ctx *c, struct mm_struct *mm, const void *key, i
 			rmap_one(c, mm, v, ep);
 		pthread_mutex_unlock(&mm->ptl);
 	}
+}
+
+static void rmap_mm(struct rmap_ctx *c, struct mm_struct *mm, const void *key, int anon)
+{
+	int own = mm == c->self;
+	if (!own && pthread_rwlock_trywrlock(&mm->lock)) {
+		c->failed = 1;
+		return;
+	}
+	rmap_mm_locked(c, mm, key, anon);
 	if (!own)
 		pthread_rwlock_unlock(&mm->lock);
 }
 
-/* The mm of a live anon_vma, with a reference, or NULL (freed: a stale owner). */
-static struct mm_struct *anon_mm(struct mm_sys *ms, const struct anon_vma *av)
-{
-	struct mm_struct *mm = NULL;
-	pthread_mutex_lock(&ms->anon_lock);
-	for (struct list_head *l = ms->anon_list.next; l != &ms->anon_list; l = l->next)
-		if (list_entry(l, struct anon_vma, node) == av) {
-			mm = av->mm;
-			mm_grab(mm);
-			break;
-		}
-	pthread_mutex_unlock(&ms->anon_lock);
-	return mm;
-}
-
+/* rmap_walk_anon: every mm of the owner's fork subtree, all try-locked before any is
+ * visited, so a frame is unmapped from all of its mappers or from none. */
 static void rmap_walk_anon(struct rmap_ctx *c)
 {
-	const struct anon_vma *av = c->pg->owner;
-	struct mm_struct *mm = c->pg->owner_kind == OWNER_ANON ? anon_mm(c->ms, av) : NULL;
-	if (!mm) {
+	const void *av = c->pg->owner;
+	struct mm_struct *mms[ANON_MAX_MMS];
+	int n = c->pg->owner_kind == OWNER_ANON ? mm_anon_rmap_mms(c->ms, av, mms, ANON_MAX_MMS) : -1;
+	if (n < 0) {
 		c->failed = 1;
 		return;
 	}
-	rmap_mm(c, mm, av, 1);
-	mm_drop(mm);
+	int locked = 0;
+	while (locked < n && (mms[locked] == c->self || !pthread_rwlock_trywrlock(&mms[locked]->lock)))
+		locked++;
+	for (int i = 0; locked == n && i < n; i++)
+		rmap_mm_locked(c, mms[i], av, 1);
+	c->failed |= locked < n;
+	for (int i = 0; i < n; i++) {
+		if (i < locked && mms[i] != c->self)
+			pthread_rwlock_unlock(&mms[i]->lock);
+		mm_drop(mms[i]);
+	}
 }
 
 /* The object's mms, collected with references under i_mmap_lock (never held while an mm
@@ -219,7 +229,8 @@ static struct vm_object *file_owner(struct mm_sys *ms, struct page *pg)
 static int rmap_walk(struct mm_sys *ms, struct page *pg, struct vm_object *o,
 		     struct mm_struct *self, enum rmap_op op, struct rmap_ctx *c)
 {
-	*c = (struct rmap_ctx){ .ms = ms, .pg = pg, .self = self, .op = op };
+	uint64_t slot = op == RMAP_UNMAP ? c->slot : 0;
+	*c = (struct rmap_ctx){ .ms = ms, .pg = pg, .self = self, .op = op, .slot = slot };
 	if (pg->flags & PG_anon)
 		rmap_walk_anon(c);
 	else if (o)
@@ -227,6 +238,34 @@ static int rmap_walk(struct mm_sys *ms, struct page *pg, struct vm_object *o,
 	else
 		c->failed = 1;
 	return c->found;
+}
+
+/* What swap-out an isolated anonymous frame (one reference ours) can take. */
+enum anon_class { ANON_SKIP, ANON_EXCLUSIVE, ANON_SHARED, ANON_CACHED_UNMAPPED };
+static enum anon_class anon_class(struct page *pg)
+{
+	int map = atomic_load(&pg->mapcount), cached = atomic_load(&pg->swap_slot) != 0;
+	if (!(pg->flags & (PG_anon | PG_shmem)) && pg->owner_kind == OWNER_NONE)	/* shmem's */
+		return cached && !map && atomic_load(&pg->refcount) == 2 ? ANON_CACHED_UNMAPPED
+									 : ANON_SKIP;	/* read-ahead */
+	if (!(pg->flags & PG_anon) || (pg->flags & PG_ksm) || pg->owner_kind != OWNER_ANON)
+		return ANON_SKIP;	/* KSM frames keep their stable-tree rmap */
+	if (atomic_load(&pg->refcount) != map + 1 + cached)
+		return ANON_SKIP;	/* pinned, or a fault is taking it from the swap cache */
+	if (!map)
+		return cached ? ANON_CACHED_UNMAPPED : ANON_SKIP;
+	return map == 1 && !cached ? ANON_EXCLUSIVE : ANON_SHARED;
+}
+
+/* The last step for an anonymous frame no PTE maps any more: out of the swap cache if it
+ * is there (__remove_mapping: the slot keeps the bytes and its references), then our
+ * reference, the last, frees it. 0 (nothing done) if someone took a reference meanwhile. */
+static int free_anon(struct mm_sys *ms, struct page *pg)
+{
+	if (atomic_load(&pg->swap_slot) && !swap_cache_reclaim(ms->swap, pg, 1))
+		return 0;
+	phys_put(ms->ph, pg);
+	return 1;
 }
 
 static uint64_t counter_of(int how, int kswapd_stat, int direct_stat)
@@ -252,7 +291,8 @@ static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
 			struct page *pg = batch[i];
 			struct rmap_ctx c;
 			struct vm_object *o = (pg->flags & PG_anon) ? NULL : file_owner(ms, pg);
-			if ((pg->flags & PG_anon) ? atomic_load(&pg->mapcount) == 1 : o != NULL)
+			enum anon_class ac = (pg->flags & PG_anon) ? anon_class(pg) : ANON_SKIP;
+			if ((pg->flags & PG_anon) ? ac == ANON_EXCLUSIVE || ac == ANON_SHARED : o != NULL)
 				rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c);
 			else
 				c.locked = 0;
@@ -261,6 +301,12 @@ static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
 			lru_putback(ms->lru, ms->ph, pg, c.locked ? LRU_UNEVICTABLE : inactive);
 		}
 	}
+}
+
+static void steal_stats(struct mm_sys *ms, int how, int file, uint64_t n)
+{
+	lru_stat_add(ms->lru, counter_of(how, LS_PGSTEAL_KSWAPD, LS_PGSTEAL_DIRECT), n);
+	lru_stat_add(ms->lru, file ? LS_PGSTEAL_FILE : LS_PGSTEAL_ANON, n);
 }
 
 /* shrink_folio_list for a shmem or memfd frame on the inactive anon list (swap-backed):
@@ -328,30 +374,39 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 				continue;
 			}
 			struct vm_object *o = file ? file_owner(ms, pg) : NULL;
-			int anon_ok = !file && (pg->flags & PG_anon) && atomic_load(&pg->mapcount) == 1 &&
-				      atomic_load(&pg->refcount) == 2;
-			if (!file && !anon_ok) {
-				back = active;	/* shared or swap-cached: not ours to take */
+			enum anon_class ac = file ? ANON_SKIP : anon_class(pg);
+			if (!file && ac == ANON_SKIP) {
+				back = active;	/* pinned or KSM: not ours to take */
+			} else if (ac == ANON_CACHED_UNMAPPED) {
+				if (free_anon(ms, pg)) {	/* unmapped swap cache: just drop it */
+					freed++;
+					steal_stats(ms, how, 0, 1);
+					continue;
+				}
 			} else if (file && !o) {
 				back = list;	/* unreachable now: try again later */
 			} else if (rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c), c.locked) {
 				back = LRU_UNEVICTABLE;
 			} else if (c.young || c.failed) {
 				back = c.young ? active : list;
-			} else if (!file && !(pg->flags & PG_lazyfree) && !mm_swap_available_sys(ms)) {
+			} else if (!file && !(ac == ANON_EXCLUSIVE && (pg->flags & PG_lazyfree)) &&
+				   !atomic_load(&pg->swap_slot) && !mm_swap_available_sys(ms)) {
 				back = active;	/* no swap left: anonymous memory stays */
+			} else if (ac == ANON_SHARED && !(c.slot = mm_swap_hold(ms, pg))) {
+				back = active;	/* no slot, or the write failed */
 			} else {
 				if (c.found)
 					rmap_walk(ms, pg, o, self, RMAP_UNMAP, &c);
+				if (ac == ANON_SHARED)
+					swap_put(ms->swap, c.slot);	/* the PTEs hold their own */
 				if (!c.failed && atomic_load(&pg->mapcount) == 0) {
 					uint64_t ok = 1;
 					if (file)
 						ok = (uint64_t)mm_reclaim_file_page(ms, pg);	/* takes our ref */
-					else
-						phys_put(ms->ph, pg);	/* the frame is free now */
+					else if (!free_anon(ms, pg))
+						goto keep;
 					freed += ok;
-					lru_stat_add(ms->lru, counter_of(how, LS_PGSTEAL_KSWAPD, LS_PGSTEAL_DIRECT), ok);
-					lru_stat_add(ms->lru, file ? LS_PGSTEAL_FILE : LS_PGSTEAL_ANON, ok);
+					steal_stats(ms, how, file, ok);
 					if (c.lazy)
 						lru_stat_add(ms->lru, LS_PGLAZYFREED, 1);
 					if (o)
@@ -359,6 +414,7 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 					continue;
 				}
 			}
+keep:
 			if (o)
 				obj_put(o);
 			if (lru_is_active(back))

@@ -3,10 +3,11 @@
  * do_swap_page, and the swap halves of zap and fork): an exclusive anonymous frame is
  * written to a slot and its PTE becomes a swap entry naming that slot; a fault on a swap
  * entry takes the frame from the swap cache or reads the slot into a new frame. Each swap
- * PTE holds one slot reference (mm->swapents counts them); the swap cache holds one more
- * while other PTEs still name a slot that was read back. Callers hold mm->ptl. It also
- * supplies the swap calls shmem and memfd objects make (mm_shmem_swap_ops: the object keeps
- * the slot in its index, never in a PTE) and pages shmem out for MADV_PAGEOUT.
+ * PTE holds one slot reference (mm->swapents counts them); the swap cache keeps a frame
+ * (one frame reference) while other PTEs still name a slot that was read back. Frames
+ * several PTEs map go out through the swap cache (rmap_anon.c). Callers hold mm->ptl. It
+ * also supplies the swap calls shmem and memfd objects make (mm_shmem_swap_ops: the object
+ * keeps the slot in its index, never in a PTE) and pages shmem out for MADV_PAGEOUT.
  */
 #include "mm/mm_internal.h"
 #include "mm/swap_mm.h"
@@ -55,10 +56,18 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 }
 
 /* A new frame holding slot's bytes, owned by v's anon identity at addr: 0, -ENOMEM, or
- * -EIO on a read error. The caller holds the one reference. */
+ * -EIO on a read error. The caller holds the one reference. When other PTEs name the slot
+ * too (fork twins: all in one anon_vma tree), the owner is the tree's root, which every
+ * one of them descends from (__folio_set_anon's oldest anon_vma for a non-exclusive
+ * folio), so reclaim's reverse map reaches whichever of them maps it later. Only this
+ * mm's fork could add a PTE for the slot, and its lock is held. */
 static int read_slot(struct mm_struct *mm, struct vma *v, uint64_t addr, uint64_t slot,
 		     struct page **out)
 {
+	struct anon_vma *owner = v->anon;
+	if (swap_count(mm->sys->swap, slot) > 1)
+		while (owner->parent)
+			owner = owner->parent;
 	struct page *pg = phys_alloc(mm->sys->ph, 0, PHYS_NOZERO);
 	if (!pg)
 		return -ENOMEM;
@@ -68,7 +77,7 @@ static int read_slot(struct mm_struct *mm, struct vma *v, uint64_t addr, uint64_
 	}
 	pg->flags |= PG_anon;
 	pg->owner_kind = OWNER_ANON;
-	pg->owner = v->anon;
+	pg->owner = owner;
 	pg->index = v->vm_pgoff + ((addr - v->vm_start) >> PAGE_SHIFT);
 	*out = pg;
 	return 0;
@@ -87,8 +96,8 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	pte_t e = *ep;
 	uint64_t slot = pte_swap_offset(e);
 	PM_ENFORCE(sa && pte_is_swap(e));
-	struct page *pg = swap_cache_get(sa, slot);	/* its reference passes to the PTE */
-	if (!pg) {
+	struct page *pg;
+	while (!(pg = swap_cache_get(sa, slot))) {	/* its reference passes to the PTE */
 		if (!mm_anon_prepare(mm, v))
 			return FAULT_OOM;
 		int err = read_slot(mm, v, addr, slot, &pg);
@@ -96,10 +105,15 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 			return err == -ENOMEM ? FAULT_OOM : FAULT_SIGBUS;
 		atomic_fetch_add(&mm->sys->pgmajfault, 1);	/* read from swap: VM_FAULT_MAJOR */
 		/* Other PTEs (a forked twin) still name the slot: keep the frame findable so
-		 * they map this one instead of reading the slot again. */
-		if (swap_count(sa, slot) > 1)
-			swap_cache_add(sa, slot, pg);
+		 * they map this one instead of reading the slot again. A twin that read it
+		 * at the same time (under its own ptl) may have cached its frame first: then
+		 * that one is mapped and ours was never seen. */
+		if (swap_count(sa, slot) > 1 && !swap_cache_install(sa, slot, pg)) {
+			phys_put(mm->sys->ph, pg);
+			continue;
+		}
 		lru_add_anon(mm, v, pg);
+		break;
 	}
 	atomic_fetch_add(&pg->mapcount, 1);
 	atomic_fetch_add(&mm->rss[MM_ANONPAGES], 1);
@@ -115,34 +129,51 @@ enum fault_ret mm_swapin_fault(struct mm_struct *mm, struct vma *v, uint64_t add
 	return FAULT_OK;
 }
 
+/* One slot of a WILLNEED range into the swap cache; ptl held. -ENOMEM when no frame was
+ * free; 0 otherwise (read, already cached, or a read error left to the fault). */
+static int willneed_one(struct mm_struct *mm, struct vma *v, uint64_t a, uint64_t *read)
+{
+	struct swap_area *sa = mm->sys->swap;
+	int level;
+	pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
+	if (!ep || !pte_is_swap(*ep))
+		return 0;
+	/* The PTE holds a slot reference while ptl is held, so the slot stays. */
+	uint64_t slot = pte_swap_offset(*ep);
+	struct page *pg = swap_cache_get(sa, slot);
+	if (!pg) {
+		int err = read_slot(mm, v, a, slot, &pg);
+		if (err)
+			return err == -ENOMEM ? err : 0;
+		if (swap_cache_install(sa, slot, pg)) {
+			lru_add_anon(mm, v, pg);
+			(*read)++;
+		}
+	}
+	phys_put(mm->sys->ph, pg);	/* the swap cache keeps its own */
+	return 0;
+}
+
 uint64_t mm_swap_willneed(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end)
 {
 	struct swap_area *sa = mm->sys->swap;
 	uint64_t read = 0;
 	if (!sa || !v->anon)	/* no swap entry without an anon identity */
 		return 0;
-	/* A frame in the swap cache that no PTE maps is not reclaimable here (reclaim_mm.c
-	 * takes only exclusively mapped anon frames), so read-in stops while free memory is
-	 * short rather than push the system toward the OOM killer for a hint. */
-	uint64_t reserve = mm->sys->ph->nr_frames / 32;
-	for (uint64_t a = start; a < end && phys_free_frames(mm->sys->ph) > reserve; a += PAGE_SIZE) {
+	/* read_swap_cache_async allocates as any page allocation does: below the min
+	 * watermark it reclaims first (this mm's lock is held for reading, its ptl not),
+	 * and the frames it reads are on the anon LRU, reclaimable while unmapped. */
+	struct watermarks w;
+	lru_watermarks(mm->sys->ph->nr_frames - 1, &w);
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		if (phys_free_frames(mm->sys->ph) <= w.min &&
+		    !mm_shrink_lru(mm->sys, 32, mm, RECLAIM_DIRECT))
+			break;	/* nothing reclaimable: leave the rest to the faults */
 		pthread_mutex_lock(&mm->ptl);
-		int level;
-		pte_t *ep = pgt_lookup(&mm->pgt, a, &level);
-		if (ep && pte_is_swap(*ep)) {
-			/* The PTE holds a slot reference while ptl is held, so the slot stays. */
-			uint64_t slot = pte_swap_offset(*ep);
-			struct page *pg = swap_cache_get(sa, slot);
-			if (!pg && !read_slot(mm, v, a, slot, &pg)) {
-				if (swap_cache_install(sa, slot, pg)) {
-					lru_add_anon(mm, v, pg);
-					read++;
-				}
-			}
-			if (pg)
-				phys_put(mm->sys->ph, pg);	/* the swap cache keeps its own */
-		}
+		int err = willneed_one(mm, v, a, &read);
 		pthread_mutex_unlock(&mm->ptl);
+		if (err)
+			break;
 	}
 	return read;
 }
@@ -218,12 +249,16 @@ static int shmem_read_in(void *ctx, uint64_t slot, struct page **out)
 	return 0;
 }
 
-/* shmem_swapin_range: the same best-effort rule as anonymous WILLNEED (the frame sits in
- * the swap cache, which reclaim does not take back while no index or PTE holds it). */
+/* shmem_swapin_range: the frame sits in the swap cache, on the inactive anon list, where
+ * reclaim takes it back while no index or PTE holds it. The object's lock is held, so no
+ * reclaim here: read-in stops at the min watermark instead (an allocation that cannot
+ * reclaim does not go below it). */
 static int shmem_prefetch(void *ctx, uint64_t slot)
 {
 	struct mm_sys *ms = ctx;
-	if (phys_free_frames(ms->ph) <= ms->ph->nr_frames / 32)
+	struct watermarks w;
+	lru_watermarks(ms->ph->nr_frames - 1, &w);
+	if (phys_free_frames(ms->ph) <= w.min)
 		return 0;
 	struct page *pg = swap_cache_get(ms->swap, slot);
 	int read = 0;
@@ -233,6 +268,8 @@ static int shmem_prefetch(void *ctx, uint64_t slot)
 			return 0;
 		if (!swap_read(ms->swap, slot, page_address(ms->ph, pg)))
 			read = swap_cache_install(ms->swap, slot, pg);
+		if (read && ms->lru)
+			lru_add(ms->lru, pg, LRU_INACTIVE_ANON);	/* swap-backed */
 	}
 	phys_put(ms->ph, pg);	/* the swap cache keeps its own */
 	return read;
@@ -340,8 +377,19 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		c->done++;
 		return 0;
 	}
+	if ((pg->flags & PG_anon) && !(pg->flags & PG_ksm) && atomic_load(&pg->swap_slot) &&
+	    atomic_load(&pg->refcount) == 2) {
+		/* Mapped here alone, but in the swap cache (a twin read it back): its slot
+		 * has the bytes, so the PTE becomes that entry and the frame goes. */
+		if (mm_pageout_cached_pte(mm, ep, pg) == 0) {
+			c->done++;
+			if (mm->sys->lru)
+				lru_stat_add(mm->sys->lru, LS_PGSTEAL_ANON, 1);
+		}
+		return 0;
+	}
 	if (!(pg->flags & PG_anon) || atomic_load(&pg->refcount) != 1)
-		return 0;	/* swap-cached or pinned: not exclusive */
+		return 0;	/* pinned: not exclusive */
 	int lazy;
 	if (mm_pageout_pte(mm, c->v, ep, pg, &lazy) == 0) {
 		c->done++;

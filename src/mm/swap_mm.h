@@ -22,8 +22,9 @@ void mm_swap_zap(struct mm_struct *mm, pte_t e);
 /* MADV_WILLNEED on anonymous memory (swapin_walk_pmd_entry): reads the slot of every swap
  * entry in [start, end) of v into the swap cache, leaving the PTEs as they are, so mincore
  * reports the pages and their faults read nothing. Caller holds mm->lock (read), not ptl.
- * Returns the slots read. Best effort: it stops while free frames are under 1/32 of RAM,
- * and a failed allocation or read leaves that page to its fault. */
+ * Returns the slots read. Below the min watermark it reclaims first (the frames it reads
+ * are reclaimable unmapped swap cache); where nothing can be reclaimed it stops, and a
+ * failed allocation or read leaves the page to its fault. */
 uint64_t mm_swap_willneed(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 void mm_swap_fork(struct mm_struct *dst, pte_t e);
 /* Is the slot of swap entry e in the swap cache? Its reference count? */
@@ -40,6 +41,28 @@ uint64_t mm_advise_cold_pageout(struct mm_struct *mm, struct vma *v, uint64_t st
 /* Writes back (if dirty) and drops an unmapped file cache frame; takes over the caller's
  * reference (the owner object must stay alive across the call). 1 if it left the cache. */
 int mm_reclaim_file_page(struct mm_sys *ms, struct page *pg);
+
+/* ---- the anonymous reverse map across fork (rmap_anon.c) ---- */
+/* The address spaces whose VMAs may map a frame owned by the anon_vma `owner` (its
+ * subtree's), each with an mm_grab reference, into mms[0..max). The count, or -1 (nothing
+ * held) when owner is no live anon_vma or more than max spaces are involved. */
+int mm_anon_rmap_mms(struct mm_sys *ms, const void *owner, struct mm_struct **mms, int max);
+/* Is a (a VMA's identity, alive under its mm's lock) owner or a descendant of it? */
+int mm_anon_covers(const struct anon_vma *a, const void *owner);
+/* A swap slot holding pg's bytes, with one reference for the caller: the slot pg caches,
+ * else a new slot written and pg added to the swap cache (add_to_swap). 0 on no slot or
+ * a write error. The caller's reference on the slot goes with swap_put. */
+uint64_t mm_swap_hold(struct mm_sys *ms, struct page *pg);
+/* try_to_unmap_one for a frame in the swap cache: the PTE at *ep (mapping pg) becomes a
+ * swap entry for slot, with a slot reference of its own. ptl (or the mm's lock for
+ * writing) held; the caller flushes the TLB. */
+void mm_pageout_shared_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, uint64_t slot);
+/* MADV_PAGEOUT of a swap-cached frame that only the PTE at *ep maps: the PTE becomes the
+ * cached slot's entry and the frame leaves the swap cache and is freed unless someone
+ * took a reference meanwhile. ptl held; 0, or -EAGAIN (not in the swap cache). */
+int mm_pageout_cached_pte(struct mm_struct *mm, pte_t *ep, struct page *pg);
+/* mm_check's part: every VMA's anon_vma chain is live and its own identity is of mm. */
+int mm_anon_check(struct mm_struct *mm);
 
 /* What shmem and memfd objects use to swap (obj/object.h), with the mm_sys as ctx: sys
  * hands it to the object directory at start-up. */

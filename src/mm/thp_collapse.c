@@ -62,8 +62,10 @@ static enum scan_result scan_block(struct collapse *c, pte_t *pt)
 			atomic_fetch_add(&mm->sys->thp.scan_exceed_shared, 1);
 			return SCAN_EXCEED_SHARED_PTE;
 		}
-		if (atomic_load(&pg->refcount) != map)
-			return SCAN_PAGE_COUNT;	/* the swap cache or a pin holds it too */
+		/* is_refcount_suitable: the PTEs, plus the swap cache's hold when the frame
+		 * records a slot; anything more is a pin. */
+		if (atomic_load(&pg->refcount) != map + (atomic_load(&pg->swap_slot) != 0))
+			return SCAN_PAGE_COUNT;
 		young += (e & PTE_A) != 0;
 	}
 	/* khugepaged collapses only memory in use; MADV_COLLAPSE does not ask. */

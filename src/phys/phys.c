@@ -139,6 +139,7 @@ struct page *phys_alloc(struct phys *ph, unsigned order, unsigned opts)
 	pg->index = 0;
 	pg->pt_used = 0;
 	pg->thp_maps = 0;
+	atomic_store_explicit(&pg->swap_slot, 0, memory_order_relaxed);
 	/* Relaxed: nobody else can see the block yet. Whatever publishes it (a PTE store under
 	 * the table lock, a list insert under its lock) orders these stores, and a seq_cst
 	 * store here is an xchg that waits for the 4 KiB of zeroing to drain first. */
@@ -153,6 +154,7 @@ static void free_prepare(struct phys *ph, struct page *pg, unsigned order)
 	uint64_t pfn = page_to_pfn(ph, pg);
 	PM_ENFORCE(atomic_load(&pg->mapcount) == 0);
 	PM_ENFORCE(atomic_load(&pg->refcount) == 0);
+	PM_ENFORCE(atomic_load(&pg->swap_slot) == 0);	/* the swap cache holds a reference */
 	PM_ENFORCE(!(pg->flags & (PG_buddy | PG_reserved)) && pfn != 0);
 	if (ph->poison) {
 		memset(page_address(ph, pg), 0x5a, PAGE_SIZE << order);

@@ -60,6 +60,10 @@ struct page {
 					   lru), 0 = none; under the LRU lock */
 	uint16_t thp_maps;		/* anon THP (mm/thp.c): PMD entries mapping the 2 MiB
 					   run this frame heads; 0 otherwise */
+	atomic_uint swap_slot;		/* reclaim/swap.c: the swap slot whose data this frame
+					   caches (Linux's folio->swap with PG_swapcache), 0 =
+					   not in the swap cache; changed under swap->lock;
+					   0 whenever the frame is free */
 	void *owner;			/* see enum page_owner */
 	uint64_t index;			/* page index in the owner */
 };

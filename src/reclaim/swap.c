@@ -55,6 +55,8 @@ int swap_init(struct swap_area *sa, struct kmem *km, struct phys *ph, const char
 	uint64_t pages = bytes >> PAGE_SHIFT;
 	if (pages < 2)
 		return bytes ? -EINVAL : 0;	/* a header and at least one slot, or no swap */
+	if (pages - 1 > UINT32_MAX)
+		return -EINVAL;	/* the header's last_page, and page.swap_slot, are 32 bits */
 	sa->nslots = pages - 1;
 	sa->count = kmem_zalloc(km, (sa->nslots + 1) * sizeof(*sa->count));
 	sa->cache = kmem_zalloc(km, (sa->nslots + 1) * sizeof(*sa->cache));
@@ -81,8 +83,10 @@ uint64_t swap_destroy(struct swap_area *sa)
 	uint64_t used = 0;
 	for (uint64_t s = 1; sa->count && s <= sa->nslots; s++) {
 		used += sa->count[s] != 0;
-		if (sa->cache && sa->cache[s])
+		if (sa->cache && sa->cache[s]) {
+			atomic_store(&sa->cache[s]->swap_slot, 0);
 			phys_put(sa->ph, sa->cache[s]);
+		}
 	}
 	if (sa->count)
 		kmem_free(sa->km, sa->count, (sa->nslots + 1) * sizeof(*sa->count));
@@ -134,6 +138,8 @@ int swap_put(struct swap_area *sa, uint64_t slot)
 		drop = sa->cache[slot];
 		sa->cache[slot] = NULL;
 		sa->nr_cached -= drop != NULL;
+		if (drop)
+			atomic_store(&drop->swap_slot, 0);
 	}
 	pthread_mutex_unlock(&sa->lock);
 	if (drop)
@@ -185,8 +191,10 @@ void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg)
 {
 	pthread_mutex_lock(&sa->lock);
 	PM_ENFORCE(slot >= 1 && slot <= sa->nslots && sa->count[slot] && !sa->cache[slot]);
+	PM_ENFORCE(!atomic_load(&pg->swap_slot));
 	page_get(pg);
 	sa->cache[slot] = pg;
+	atomic_store(&pg->swap_slot, (unsigned)slot);
 	sa->nr_cached++;
 	pthread_mutex_unlock(&sa->lock);
 }
@@ -197,12 +205,44 @@ int swap_cache_install(struct swap_area *sa, uint64_t slot, struct page *pg)
 	PM_ENFORCE(slot >= 1 && slot <= sa->nslots && sa->count[slot]);
 	int installed = !sa->cache[slot];
 	if (installed) {
+		PM_ENFORCE(!atomic_load(&pg->swap_slot));
 		page_get(pg);
 		sa->cache[slot] = pg;
+		atomic_store(&pg->swap_slot, (unsigned)slot);
 		sa->nr_cached++;
 	}
 	pthread_mutex_unlock(&sa->lock);
 	return installed;
+}
+
+uint64_t swap_cache_hold(struct swap_area *sa, struct page *pg)
+{
+	pthread_mutex_lock(&sa->lock);
+	uint64_t slot = atomic_load(&pg->swap_slot);
+	if (slot && sa->cache[slot] == pg && sa->count[slot] && sa->count[slot] < UINT16_MAX)
+		sa->count[slot]++;
+	else
+		slot = 0;
+	pthread_mutex_unlock(&sa->lock);
+	return slot;
+}
+
+int swap_cache_reclaim(struct swap_area *sa, struct page *pg, int refs)
+{
+	pthread_mutex_lock(&sa->lock);
+	uint64_t slot = atomic_load(&pg->swap_slot);
+	/* __remove_mapping's folio_ref_freeze: lookups take their reference under this lock,
+	 * so a frame nobody else holds now stays unheld once it has left the cache. */
+	int ok = slot && sa->cache[slot] == pg && atomic_load(&pg->mapcount) == 0 &&
+		 atomic_load(&pg->refcount) == refs + 1;
+	if (ok) {
+		sa->cache[slot] = NULL;
+		sa->nr_cached--;
+		atomic_store(&pg->swap_slot, 0);
+		atomic_fetch_sub(&pg->refcount, 1);	/* the cache's; the caller's remain */
+	}
+	pthread_mutex_unlock(&sa->lock);
+	return ok;
 }
 
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached)
@@ -234,6 +274,11 @@ int swap_check(struct swap_area *sa)
 		if (!sa->count[s] && sa->cache[s]) {
 			fprintf(stderr, "swap: free slot %llu still has a cached frame\n",
 				(unsigned long long)s);
+			bad++;
+		}
+		if (sa->cache[s] && atomic_load(&sa->cache[s]->swap_slot) != s) {
+			fprintf(stderr, "swap: the frame cached for slot %llu records slot %u\n",
+				(unsigned long long)s, atomic_load(&sa->cache[s]->swap_slot));
 			bad++;
 		}
 	}

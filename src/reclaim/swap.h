@@ -1,8 +1,11 @@
 /*
  * The swap area (SPEC §6, DESIGN "swap uses a real host file"): slots of one page in a
- * host file, a reference count per slot (each swap PTE and the swap cache holds one), and
- * the swap cache, which keeps a swapped-in page findable by slot while other PTEs still
- * name the slot (after fork), so they map the same frame instead of reading it again.
+ * host file, a reference count per slot (each swap PTE holds one), and the swap cache,
+ * which keeps a frame findable by slot while PTEs still name the slot (a twin after fork
+ * read it back, MADV_WILLNEED read it ahead, or reclaim is unmapping a shared frame), so
+ * they map that frame instead of reading it again. The cache holds a frame reference, not
+ * a slot reference: the slot's last put drops its cached frame. A cached frame records
+ * its slot in page.swap_slot.
  * Slot 0 holds a Linux-style header ("SWAPSPACE2"); usable slots are 1..nslots.
  * Lock order: swap->lock is a leaf lock (taken under mm locks, never the other way).
  */
@@ -59,6 +62,15 @@ void swap_cache_add(struct swap_area *sa, uint64_t slot, struct page *pg);
 /* swap_cache_add unless the slot has a frame already (a racing reader): 1 when pg went in
  * (with its own reference), 0 when the cache kept the other. */
 int swap_cache_install(struct swap_area *sa, uint64_t slot, struct page *pg);
+
+/* The slot pg caches (page.swap_slot) with one more reference taken, or 0 if pg is not in
+ * the swap cache. */
+uint64_t swap_cache_hold(struct swap_area *sa, struct page *pg);
+/* __delete_from_swap_cache for reclaim: pg (recording its slot in page.swap_slot) leaves
+ * the swap cache if no PTE maps it and nobody but the caller's `refs` references holds it
+ * (lookups take theirs under the lock, so none can appear after). The slot keeps its data
+ * and its references. 1 if it left (the cache's reference is dropped), else 0. */
+int swap_cache_reclaim(struct swap_area *sa, struct page *pg, int refs);
 
 /* Totals in pages, for meminfo (SwapTotal, SwapFree) and vmstat. */
 void swap_stat(struct swap_area *sa, uint64_t *total, uint64_t *free, uint64_t *cached);

@@ -139,6 +139,27 @@ static int compare_frames(struct recount *rc)
 	return problems;
 }
 
+/* Each frame that records a swap slot (page.swap_slot) against the swap cache's entry for
+ * that slot. */
+static int compare_cached_slots(struct recount *rc, struct swap_area *sa)
+{
+	int problems = 0;
+	struct phys *ph = &rc->sys->ph;
+	for (uint64_t pfn = 1; pfn < ph->nr_frames; pfn++) {
+		struct page *pg = &ph->pages[pfn];
+		uint64_t slot = atomic_load(&pg->swap_slot);
+		if (!slot)
+			continue;
+		struct page *got = slot <= rc->nslots ? swap_cache_get(sa, slot) : NULL;
+		if (got != pg && problems++ < 20)
+			fprintf(stderr, "swap check: pfn %#lx records slot %lu, which caches %s\n",
+				(unsigned long)pfn, (unsigned long)slot, got ? "another frame" : "none");
+		if (got)
+			phys_put(ph, got);
+	}
+	return problems;
+}
+
 /* Every slot's reference count against the swap PTEs and shmem index entries naming it:
  * a leaked reference (the slot never frees) or a lost one (a later double free) shows. */
 static int compare_slots(struct recount *rc, struct swap_area *sa)
@@ -153,27 +174,36 @@ static int compare_slots(struct recount *rc, struct swap_area *sa)
 	return problems;
 }
 
-/* vm_committed_as against the sum of the address spaces' charges (each mm once: vfork
- * children share their parent's), and the shmem share against the objects' pages. Each
- * mm's own charge is checked against its recount by mm_check. */
-static int check_commit(struct pm_system *sys, struct recount *rc)
+/* The distinct address spaces of the process list, each once: vfork children and
+ * CLONE_VM processes share one mm, which must be walked and charged once. A calloc'd
+ * array (NULL when the host is out of memory, *n = 0); caller holds sys->lock. */
+static struct mm_struct **distinct_mms(struct pm_system *sys, size_t *n)
 {
-	long sum = 0, shmem = 0;
-	size_t n = 0, nprocs = 1;
+	size_t nprocs = 1;
+	*n = 0;
 	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next)
 		nprocs++;
 	struct mm_struct **seen = calloc(nprocs, sizeof(*seen));
 	for (struct list_head *l = sys->procs.next; seen && l != &sys->procs; l = l->next) {
 		struct pm_process *p = list_entry(l, struct pm_process, node);
 		size_t i = 0;
-		while (i < n && seen[i] != p->mm)
+		while (i < *n && seen[i] != p->mm)
 			i++;
-		if (!p->mm || i < n)
-			continue;
-		seen[n++] = p->mm;
-		sum += atomic_load(&p->mm->committed);
+		if (p->mm && i == *n)
+			seen[(*n)++] = p->mm;
 	}
-	free(seen);
+	return seen;
+}
+
+/* vm_committed_as against the sum of the address spaces' charges, and the shmem share
+ * against the objects' pages. Each mm's own charge is checked against its recount by
+ * mm_check. */
+static int check_commit(struct pm_system *sys, struct recount *rc,
+			struct mm_struct **mms, size_t nmms)
+{
+	long sum = 0, shmem = 0;
+	for (size_t i = 0; i < nmms; i++)
+		sum += atomic_load(&mms[i]->committed);
 	long swapped = 0;
 	for (size_t i = 0; i < rc->nobjs; i++)
 		if (rc->objs[i]->kind == OBJ_SHMEM || rc->objs[i]->kind == OBJ_MEMFD) {
@@ -219,12 +249,20 @@ int pm_check_invariants(pm_system *sys)
 	count_object(&rc, sys->vdso.vdso);
 	count_object(&rc, sys->vdso.vvar);
 	count_object(&rc, sys->vdso.vvar_vclock);
+	size_t nmms;
+	struct mm_struct **mms = distinct_mms(sys, &nmms);
+	if (!mms) {
+		fprintf(stderr, "pm_check_invariants: out of host memory\n");
+		problems++;
+	}
+	for (size_t i = 0; i < nmms; i++) {
+		problems += mm_check(mms[i]);
+		count_process(&rc, mms[i]);
+	}
 	for (struct list_head *l = sys->procs.next; l != &sys->procs; l = l->next) {
 		struct pm_process *p = list_entry(l, struct pm_process, node);
 		if (!p->mm)
 			continue;
-		problems += mm_check(p->mm);
-		count_process(&rc, p->mm);
 		if (p->files) {
 			fd_for_each_object(p->files, count_object_fn, &rc);
 			fd_for_each_object(p->files, check_object_fn, &problems);
@@ -236,9 +274,12 @@ int pm_check_invariants(pm_system *sys)
 		swap_cache_for_each(sys->ms.swap, count_swap_cached, &rc);
 		problems += swap_check(sys->ms.swap);
 		problems += compare_slots(&rc, sys->ms.swap);
+		problems += compare_cached_slots(&rc, sys->ms.swap);
 	}
 	problems += lru_check(&sys->lru);
-	problems += check_commit(sys, &rc);
+	if (mms)
+		problems += check_commit(sys, &rc, mms, nmms);
+	free(mms);
 	pthread_mutex_unlock(&sys->lock);
 	/* KSM's counters against a recount of its items and nodes (ksmd only asserts this
 	 * in Debug builds); ksm->lock is never taken under sys->lock. */

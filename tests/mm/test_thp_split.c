@@ -34,6 +34,38 @@ static long huge_filled(pm_thread *t, int n, int salt)
 	return a;
 }
 
+/* A THP both twins map after fork: reclaim splits each PMD and swaps every 4 KiB piece out
+ * of both address spaces into one slot; both read the bytes back and a write stays private. */
+TEST(thp_shared_after_fork_swaps_out_of_both_twins)
+{
+	pm_config cfg;
+	pm_config_default(&cfg);
+	cfg.ram_bytes = 64 * MiB;
+	cfg.swap_bytes = 16 * MiB;
+	cfg.seed = 12;
+	struct tenv k = tenv_open_cfg(&cfg);
+	pm_thread *t = k.e.t;
+	long a = huge_filled(t, 1, 21);
+	long pid = SC(t, SYS_fork, 0, 0, 0, 0, 0, 0);
+	pm_thread *ch = pm_thread_of(k.e.sys, (int)pid);
+	REQUIRE_EQ(ch != NULL, 1);
+	EXPECT_EQ(smaps_kb(ch, a, "AnonHugePages"), 2048);
+	for (int i = 0; i < 6; i++)
+		pm_debug_shrink(k.e.sys, 1 << 20);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	EXPECT_EQ(smaps_kb(t, a, "Swap"), 2048);
+	EXPECT_EQ(smaps_kb(ch, a, "Swap"), 2048);
+	EXPECT_EQ(smaps_kb(ch, a, "SwapPss"), 1024);
+	EXPECT_EQ(smaps_kb(ch, a, "Rss"), 0);
+	EXPECT_EQ(mismatches(ch, a, HP, 21, 0, 0), 0);
+	EXPECT_EQ(mismatches(t, a, HP, 21, 0, 0), 0);
+	EXPECT_EQ(poke(ch, a, 0x77), 1);
+	EXPECT_EQ(mismatches(t, a, HP, 21, 0, 0), 0);
+	EXPECT_EQ(peek(ch, a), 0x77);
+	EXPECT_EQ(pm_check_invariants(k.e.sys), 0);
+	tenv_close(&k);
+}
+
 /* munmap of one page splits the PMD; the other 511 keep their bytes. */
 TEST(thp_partial_munmap_splits_and_keeps_the_rest)
 {

@@ -111,6 +111,26 @@ TEST(clone_thread_shares_the_mm_and_pkru)
 	env_close(&e);
 }
 
+/* A clone(CLONE_VM) sibling is its own process on the parent's mm: the system-wide frame
+ * recount walks that mm once, not once per process (it used to count every frame twice). */
+TEST(invariants_count_a_shared_mm_once)
+{
+	struct env e = env_open();
+	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, ANON | MAP_FIXED), W);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(poke(e.t, W + (uint64_t)i * PG, 0x11), 1);
+	long pid = SC(e.t, SYS_clone, CLONE_VM | SIGCHLD, 0, 0, 0, 0, 0);
+	REQUIRE_EQ(pid > 0, 1);
+	pm_thread *c = pm_thread_of(e.sys, (int)pid);
+	REQUIRE_EQ(c != NULL, 1);
+	EXPECT_EQ(poke(c, W + PG, 0x22), 1);
+	EXPECT_EQ(peek(e.t, W + PG), 0x22);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	EXPECT_EQ(SC(c, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
+	EXPECT_EQ(pm_check_invariants(e.sys), 0);
+	env_close(&e);
+}
+
 /* vfork's child shares the parent's address space until it exits (SPEC §3). */
 TEST(vfork_child_shares_the_address_space)
 {
