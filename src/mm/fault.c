@@ -68,7 +68,7 @@ struct page *mm_anon_page_copy(struct mm_struct *mm, struct vma *v, uint64_t add
 
 /* Nothing mapped yet: zero page, fresh anon frame, or the object's page (do_fault). */
 static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep,
-				 int write)
+				 int write, int table)
 {
 	pte_t bits = mm_vma_pte_bits(v) | PTE_A;
 	if (!v->vm_obj) {
@@ -91,6 +91,12 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 	 * past EOF still leaves the VMA one (then SIGBUS), which decides later merges. */
 	if (write && !(v->vm_flags & VM_SHARED) && !mm_anon_prepare(mm, v))
 		return FAULT_OOM;
+	/* do_read_fault maps the cached pages around the fault first (fault_around.c); the
+	 * page itself among them ends the fault, even one that then fails past EOF keeps
+	 * the neighbours it mapped. */
+	int around = mm_fault_around_wanted(v, write);
+	if (around && mm_fault_around(mm, v, addr, ep, &table))
+		return FAULT_OK;
 	struct page *pg;
 	uint64_t index = linear_index(v, addr);
 	int major;
@@ -102,10 +108,15 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 	 * MADV_SEQUENTIAL, a short one otherwise. Only host files read anything. */
 	if (!(v->vm_flags & VM_RAND_READ))
 		obj_readahead(v->vm_obj, index, (v->vm_flags & VM_SEQ_READ) ? 32 : 4);
-	/* Host file pages join the file LRU when first mapped (shmem has no swap path). */
-	if (mm->sys->lru && v->vm_obj->kind == OBJ_FILE && pg->owner_kind == OWNER_OBJECT &&
-	    !(pg->flags & PG_shmem) && !pg->lru_list)
-		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE);
+	/* A file page that was not cached was read from the host: filemap_fault dropped the
+	 * mmap lock for the I/O and the fault is retried, and the retry's fault-around maps
+	 * it with whatever the read-ahead brought in (checked on Linux 6.18). Shmem's new
+	 * page needs no I/O and is mapped alone. */
+	if (around && v->vm_obj->kind == OBJ_FILE && mm_fault_around(mm, v, addr, ep, &table)) {
+		phys_put(mm->sys->ph, pg);
+		return FAULT_OK;
+	}
+	mm_file_page_lru(mm, v, pg);
 	if (v->vm_flags & VM_SYNC)
 		bits |= PTE_SYNC;	/* DAX: every store is written through (uaccess.c) */
 	if (v->vm_flags & VM_PFNMAP) {
@@ -114,17 +125,16 @@ static enum fault_ret fault_none(struct mm_struct *mm, struct vma *v, uint64_t a
 		phys_put(mm->sys->ph, pg);
 		return FAULT_OK;
 	}
-	if (v->vm_flags & VM_SHARED) {
-		/* do_shared_fault: a file page turns writable only by a write, which dirties
-		 * it in the page cache; a read maps it read-only (writenotify). */
-		int wr = (v->vm_flags & VM_WRITE) && (write || !mm_vma_writenotify(v));
-		map_page(mm, ep, pg, bits | (wr ? PTE_RW : 0) | (write ? PTE_D : 0));
-		if (write)
-			mm_file_page_dirtied(v, pg);
+	if (!write) {
+		/* A read maps a shared file page read-only (writenotify), as fault-around does. */
+		map_page(mm, ep, pg, mm_file_read_pte_bits(v) | (bits & PTE_SYNC));
 		return FAULT_OK;
 	}
-	if (!write) {
-		map_page(mm, ep, pg, bits);
+	if (v->vm_flags & VM_SHARED) {
+		/* do_shared_fault: a file page turns writable only by a write, which dirties
+		 * it in the page cache. */
+		map_page(mm, ep, pg, bits | PTE_RW | PTE_D);
+		mm_file_page_dirtied(v, pg);
 		return FAULT_OK;
 	}
 	/* Private write: copy the object's page (copy-on-write at first touch). */
@@ -203,6 +213,13 @@ static int access_error(const struct vma *v, int how)
 
 static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
 
+/* Does addr's page lie wholly past the end of v's object (the fault's SIGBUS)? */
+static int past_eof(const struct vma *v, uint64_t addr)
+{
+	uint64_t size = v->vm_obj->size;	/* may race a truncate, as the fault's own test */
+	return linear_index(v, addr) >= (size + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru)
 {
 	atomic_fetch_add(&mm->sys->pgfault, 1);	/* vmstat pgfault, as handle_mm_fault counts */
@@ -244,16 +261,24 @@ static enum fault_ret handle_fault(struct mm_struct *mm, uint64_t addr, int how,
 	if (mm_thp_fault(mm, v, addr, how & PM_WRITE_, &tr))
 		return tr;	/* a huge page mapped, or a huge PMD touched */
 	pthread_mutex_lock(&mm->ptl);
-	pte_t *ep;
+	pte_t *ep = NULL;
 	enum fault_ret r = FAULT_OK;
-	if (pgt_alloc_entry(&mm->pgt, addr, 1, &ep)) {
+	int level = 0;	/* does addr's page table exist? Only object faults ask (fault-around) */
+	int table = !v->vm_obj || (pgt_lookup(&mm->pgt, addr, &level) && level == 1);
+	if (!table && v->vm_obj && past_eof(v, addr) &&
+	    ((how & PM_WRITE_) || !mm_fault_past_eof_needs_table(v, addr))) {
+		/* do_fault's SIGBUS past EOF installs no page table: only pages fault-around
+		 * maps first would (do_cow_fault still prepares the anon identity). */
+		int cow = (how & PM_WRITE_) && !(v->vm_flags & VM_SHARED);
+		r = cow && !mm_anon_prepare(mm, v) ? FAULT_OOM : FAULT_SIGBUS;
+	} else if (pgt_alloc_entry(&mm->pgt, addr, 1, &ep)) {
 		r = FAULT_OOM;
 	} else if (pte_none(*ep)) {
-		r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
+		r = fault_none(mm, v, addr, ep, how & PM_WRITE_, table);
 		/* No free frame: drop this mm's clean MADV_FREE pages and try once more (the
 		 * direct-reclaim step, until src/reclaim scans every LRU). */
 		if (r == FAULT_OOM && mm_reclaim_lazyfree_ptl(mm))
-			r = fault_none(mm, v, addr, ep, how & PM_WRITE_);
+			r = fault_none(mm, v, addr, ep, how & PM_WRITE_, table);
 	} else if (mm_pte_poisoned(mm, *ep)) {
 		r = fault_poisoned(mm, v, ep);
 	} else if (*ep & PTE_P) {

@@ -20,7 +20,6 @@ struct copy_ctx {
 	uint64_t table_base;		/* 2 MiB block whose destination PTE table is cached */
 	pte_t *table;			/* that table's entries, or NULL */
 	int err;
-	int markers_only;		/* copy guard markers alone (a VMA without anon identity) */
 	uint64_t charged;		/* entries the child is charged for (acct.c, touch style) */
 };
 
@@ -84,8 +83,6 @@ static int copy_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
 	struct copy_ctx *c = ctx;
 	pte_t e = *ep;
-	if (c->markers_only && pte_marker(e) != PTE_MARKER_GUARD)
-		return 0;
 	if (level != 1)
 		return copy_huge(c, va, ep, level);
 	pte_t *dst = dst_pte(c, va);
@@ -187,15 +184,22 @@ struct mm_struct *mm_fork(struct mm_struct *src, int *err)
 		if (!ok || (v->vm_flags & VM_WIPEONFORK))
 			continue;	/* a wiped range starts with no pages at all */
 		/* vma_needs_copy: a VMA with no anon identity holds only what a fault would
-		 * map again (the zero page, object pages), so the child starts without PTEs.
-		 * Guard markers are the exception (VM_MAYBE_GUARD): copied alone (copy_pte_marker). */
-		int markers_only = !v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP));
-		if (markers_only && !(v->vm_flags & VM_MAYBE_GUARD))
+		 * map again (the zero page, object pages), so the child starts without PTEs;
+		 * but VM_COPY_ON_FORK (PFN maps, and VM_MAYBE_GUARD: a VMA that ever had guard
+		 * markers) copies every entry, present pages with the markers (checked on Linux
+		 * 6.18: a shared file page mapped in the parent is mapped in the child). */
+		if (!v->anon && !(v->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)))
 			continue;
 		struct copy_ctx c = { src, dst, v,
-			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0,
-			markers_only, 0 };
+			(v->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE, 0, NULL, 0, 0 };
 		pgt_walk_range(&src->pgt, v->vm_start, v->vm_end, copy_one, &c);
+		/* copy_pte_range gives the child a page table for each one the parent has under
+		 * the VMA, empty or not (fault-around tells them apart: mm/README.md). */
+		for (uint64_t a = v->vm_start; !c.err && a < v->vm_end; a = (a | (PMD_SIZE - 1)) + 1) {
+			int level = 0;
+			if (pgt_lookup(&src->pgt, a, &level) && level == 1 && !dst_pte(&c, a))
+				c.err = -ENOMEM;
+		}
 		mm_acct_touch(dst, nv, c.charged);
 		ok = c.err == 0;
 	}

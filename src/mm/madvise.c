@@ -169,6 +169,7 @@ static long madvise_vma(struct mm_struct *mm, struct vma *v, uint64_t start, uin
 		}
 		/* Guard markers survive DONTNEED; hwpoison entries do not (zap_nonpresent_ptes). */
 		mm_zap_range_details(mm, start, end, ZAP_KEEP_GUARD, NULL);
+		mm_reclaim_pgtables(mm, start, end);
 		return 0;
 	}
 	int64_t nf = advice_flags(v, a);

@@ -47,6 +47,14 @@ struct vma *mm_merge_around(struct mm_struct *mm, struct vma *v);
 /* Releases the frames mapped in [start, end) and clears their PTEs, markers included
  * (munmap's unmap_vmas with ZAP_FLAG_DROP_MARKER). */
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Zaps keep page tables, as Linux's do. mm_zap_unmap is munmap's zap of [start, end),
+ * which holds whole VMAs between the end of the one before (floor, 0 if none) and the
+ * start of the one after (ceiling, UINT64_MAX if none): it also frees the tables no VMA
+ * will span any more (free_pgtables). After MADV_DONTNEED mm_reclaim_pgtables frees the
+ * empty tables the range covers whole (pt_reclaim). */
+void mm_zap_unmap(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+		  uint64_t ceiling);
+void mm_reclaim_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* zap_page_range_single with details: ZAP_KEEP_GUARD keeps guard markers (MADV_DONTNEED,
  * truncation); with `only` set, only PTEs mapping frames of that object go (hole punch:
  * private copies stay, Linux's even_cows = false). */
@@ -102,6 +110,25 @@ enum fault_ret {
 	FAULT_EXPAND_STACK,	/* retry with mm->lock held for writing via mm_expand_stack */
 };
 enum fault_ret mm_handle_fault(struct mm_struct *mm, uint64_t addr, int how, uint32_t pkru);
+/* Fault-around (fault_around.c). Does a fault of v (write or read) map the cached pages
+ * around it first (should_fault_around)? */
+int mm_fault_around_wanted(const struct vma *v, int write);
+/* Maps the cached pages of v's object in the fault-around window of addr whose entries are
+ * empty (do_fault_around), ep being addr's entry. *table says whether addr's page table
+ * held anything before the fault (Linux would have had to install it), and is set once a
+ * page is mapped. Under mm->ptl. 1 when addr's own page was among them (the fault is
+ * done), else 0. Never reads or allocates a page. */
+int mm_fault_around(struct mm_struct *mm, struct vma *v, uint64_t addr, pte_t *ep, int *table);
+/* A read fault of v at addr, which lies past EOF, where no page table is: would Linux's
+ * fault-around map a page first (and so install the table)? If not, the fault raises
+ * SIGBUS without a table, as filemap_map_pages leaves none behind. */
+int mm_fault_past_eof_needs_table(struct vma *v, uint64_t addr);
+/* The PTE bits of a page-cache page mapped by a read fault of v (young; writable only in a
+ * shared writable VMA that needs no writenotify). */
+pte_t mm_file_read_pte_bits(const struct vma *v);
+/* A host file page mapped for the first time joins the file LRU (unevictable if v is
+ * VM_LOCKED). */
+void mm_file_page_lru(struct mm_struct *mm, const struct vma *v, struct page *pg);
 /* Does a present, counted PTE map a poisoned frame (MADV_HWPOISON)? */
 static inline int mm_pte_poisoned(struct mm_struct *mm, pte_t e)
 {

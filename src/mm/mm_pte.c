@@ -180,8 +180,9 @@ static int zap_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	return 0;
 }
 
-void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
-			  const struct vm_object *only)
+/* The zap proper; page tables left empty inside [free_lo, free_hi) go too. */
+static void zap(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
+		const struct vm_object *only, uint64_t free_lo, uint64_t free_hi)
 {
 	struct zap_ctx z = { .mm = mm, .flags = flags, .only = only, .nr = 0, .v = NULL };
 	uint64_t rss = mm_rss(mm);
@@ -196,9 +197,45 @@ void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, un
 		end &= ~(PMD_SIZE - 1);
 	if (start >= end)
 		return;
-	pgt_unmap_range(&mm->pgt, start, end, zap_one, &z);
+	/* The tables stay, as Linux's zaps keep them, but where free_pgtables frees them. */
+	uint64_t a = max_u64(start, free_lo), b = min_u64(end, free_hi);
+	if (a < b) {
+		if (start < a)
+			pgt_zap_range(&mm->pgt, start, a, zap_one, &z);
+		pgt_unmap_range(&mm->pgt, a, b, zap_one, &z);
+		if (b < end)
+			pgt_zap_range(&mm->pgt, b, end, zap_one, &z);
+	} else {
+		pgt_zap_range(&mm->pgt, start, end, zap_one, &z);
+	}
 	zap_release(&z);
 	mm_flush_tlb(mm);
+}
+
+void mm_zap_range_details(struct mm_struct *mm, uint64_t start, uint64_t end, unsigned flags,
+			  const struct vm_object *only)
+{
+	zap(mm, start, end, flags, only, 0, 0);
+}
+
+void mm_zap_unmap(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+		  uint64_t ceiling)
+{
+	/* free_pgtables: a page table goes only when no VMA is left in its span, floor and
+	 * ceiling being the ends of the VMAs around the hole. Fault-around sees the
+	 * difference (filemap_map_pages installs no new table for a window whose first
+	 * cached page is a file's last). */
+	uint64_t lo = max_u64(start & ~(PMD_SIZE - 1), (floor + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	uint64_t hi = min_u64((end + PMD_SIZE - 1) & ~(PMD_SIZE - 1), ceiling & ~(PMD_SIZE - 1));
+	zap(mm, start, end, 0, NULL, lo, hi);
+}
+
+void mm_reclaim_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	/* pt_reclaim (MADV_DONTNEED): a PTE table the zap covered whole and left empty. */
+	uint64_t lo = (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1), hi = end & ~(PMD_SIZE - 1);
+	if (lo < hi)
+		pgt_free_tables(&mm->pgt, lo, hi);
 }
 
 void mm_zap_range(struct mm_struct *mm, uint64_t start, uint64_t end)

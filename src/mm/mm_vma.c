@@ -234,7 +234,9 @@ int mm_unmap_range_locked(struct mm_struct *mm, uint64_t start, uint64_t end)
 	}
 	for (struct vma *u = v; u && u->vm_start < end; u = vma_next(&mm->mt, u))
 		mm_hugetlb_unreserve(mm, u, u->vm_start, u->vm_end);
-	mm_zap_range(mm, start, end);
+	struct vma *before = vma_prev(&mm->mt, v), *after = vma_find(&mm->mt, end);
+	mm_zap_unmap(mm, start, end, before ? before->vm_end : 0,
+		     after ? after->vm_start : UINT64_MAX);
 	while (v && v->vm_start < end) {
 		struct vma *next = vma_next(&mm->mt, v);
 		mm_writeback_vma(v, v->vm_start, v->vm_end);	/* munmap writes shared files back */

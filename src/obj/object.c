@@ -152,6 +152,23 @@ struct page *obj_peek_page(struct vm_object *o, uint64_t index)
 	return pindex_get(&o->pages, index);
 }
 
+int obj_for_each_cached(struct vm_object *o, uint64_t first, uint64_t last,
+			int (*fn)(void *ctx, uint64_t index, struct page *pg), void *ctx)
+{
+	int r = 0;
+	uint64_t i;
+	pthread_mutex_lock(&o->lock);
+	uint64_t np = obj_size_pages(o);	/* EOF, read under the lock as truncation sets it */
+	if (last >= np)
+		last = np - 1;
+	for (struct page *pg = np && first <= last ? pindex_next(&o->pages, first, &i) : NULL;
+	     pg && i <= last && !r; pg = i == last ? NULL : pindex_next(&o->pages, i + 1, &i))
+		if (!(pg->flags & (PG_hwpoison | PG_offline)))
+			r = fn(ctx, i, pg);
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
 int obj_insert_page_locked(struct vm_object *o, uint64_t index, struct page *pg)
 {
 	pg->owner_kind = OWNER_OBJECT;

@@ -179,6 +179,15 @@ int obj_fault_page(struct vm_object *o, uint64_t index, struct page **out, int *
  * or knows the frame cannot go away. */
 struct page *obj_peek_page(struct vm_object *o, uint64_t index);
 
+/* The walk of filemap_map_pages (next_uptodate_folio): calls fn(ctx, index, pg) under
+ * o->lock, in index order, for every frame already in the index at [first, last] and below
+ * EOF that may be mapped as it is (not PG_hwpoison or PG_offline). Nothing is read from the
+ * host or allocated, and no reference is taken: fn takes its own if it keeps the frame. fn
+ * may take locks below the object's (phys, lru). Stops at fn's first non-zero, which it
+ * returns; else 0. */
+int obj_for_each_cached(struct vm_object *o, uint64_t first, uint64_t last,
+			int (*fn)(void *ctx, uint64_t index, struct page *pg), void *ctx);
+
 /* Checks that every indexed frame names this object and index, the frame, swap entry and
  * dirty counters, the i_mmap list, and each kind's rules (file frames never PG_shmem, swap
  * entries only in registered shmem, each naming a live slot, memfd seals within

@@ -122,6 +122,12 @@ int pgt_walk_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn fn, 
  * unless zap returned non-zero (the caller keeps that entry, e.g. a guard marker), then
  * frees every table page left empty. Huge leaves must lie wholly inside the range. */
 void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn zap, void *ctx);
+/* pgt_unmap_range that keeps every table page, empty or not, as Linux's zaps do (its page
+ * tables go only at munmap, free_pgtables, or by pt_reclaim). */
+void pgt_zap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn zap, void *ctx);
+/* Frees the table pages under [start, end) that hold no entry (never the root); a table
+ * whose span reaches outside the range goes too when it is empty. Leaves are untouched. */
+void pgt_free_tables(struct pgt *p, uint64_t start, uint64_t end);
 /* For each present leaf in [start, end): entry = (entry & ~clear) | set. */
 void pgt_protect_range(struct pgt *p, uint64_t start, uint64_t end, pte_t clear, pte_t set);
 /* Replaces the huge leaf (level 2 or 3) that covers va with a table of next-level entries

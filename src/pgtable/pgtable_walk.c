@@ -2,7 +2,8 @@
  * Range operations over the tree: the one walker, and walk, unmap and protect built on it.
  * The walker visits only non-zero entries of tables that exist, so a pass over a sparse
  * range costs O(tables), not O(pages). Unmap frees every table page it leaves empty, up
- * to but never including the root. Nothing here frees a leaf's frame: the caller's zap
+ * to but never including the root; zap keeps them (Linux's zap_page_range), and
+ * pgt_free_tables frees the empty ones later (free_pgtables). Nothing here frees a leaf's frame: the caller's zap
  * callback decides that.
  */
 #include "pgtable/pgtable.h"
@@ -103,6 +104,20 @@ void pgt_unmap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn za
 		.p = p, .start = start, .end = end,
 		.leaf = unmap_leaf, .post = pgt_free_if_empty, .fn = zap, .ctx = ctx,
 	};
+	pgt_walk(&w);
+}
+
+void pgt_zap_range(struct pgt *p, uint64_t start, uint64_t end, pgt_leaf_fn zap, void *ctx)
+{
+	struct pgt_walker w = {
+		.p = p, .start = start, .end = end, .leaf = unmap_leaf, .fn = zap, .ctx = ctx,
+	};
+	pgt_walk(&w);
+}
+
+void pgt_free_tables(struct pgt *p, uint64_t start, uint64_t end)
+{
+	struct pgt_walker w = { .p = p, .start = start, .end = end, .post = pgt_free_if_empty };
 	pgt_walk(&w);
 }
 

@@ -1066,44 +1066,14 @@ static int maps_equal(const char *h, const char *p)
 	return strcmp(hc, pc) == 0;
 }
 
-/* The pagemap vectors, equal but for fault-around. On a read fault of a file or shared
- * anonymous (shmem) VMA, Linux's do_read_fault first maps the neighbouring pages that are
- * already in the page cache (do_fault_around, filemap_map_pages: fault_around_bytes, 64 kB,
- * aligned, clamped to the VMA, its page table and EOF), even when the fault itself then
- * fails with SIGBUS. peimm does not model fault-around yet, so a window page of a VMA with
- * an inode that the host shows present, file-backed and not anonymous where peimm shows
- * nothing mapped is not a mismatch; nor, on such pages, the exclusive bit of a present
- * file page (the host's extra mappings of the same page cache page, in this VMA or another,
- * raise its mapcount). Everything else in the vector is compared. The maps
- * lines have been compared already, so the host's tell where the inode VMAs are. */
+/* The pagemap vectors, compared exactly on every page, inode-backed ones included: peimm
+ * models Linux's fault-around (src/mm/fault_around.c), so a read fault of a file or shmem
+ * VMA maps the same cached neighbours on both sides (do_fault_around, filemap_map_pages:
+ * 64 KiB aligned, clamped to the VMA, its page table and EOF, even when the fault itself
+ * then fails with SIGBUS), with the same mapcounts behind the exclusive bit. */
 static int pagemap_equal(const struct diff_rec *h, const struct diff_rec *p)
 {
-	if (strcmp(h->pagemap, p->pagemap) == 0)
-		return 1;
-	char inode[DIFF_WIN_PAGES] = { 0 };
-	for (const char *l = h->maps; *l; ) {
-		const char *nl = strchr(l, '\n');
-		long rs, re;
-		char perms[8], off[24], dev[16], ino[4];
-		if (sscanf(l + (*l == '!'), "%lx-%lx %7s %23s %15s %3s", &rs, &re, perms, off, dev,
-			   ino) == 6 && strcmp(ino, "I") == 0)
-			for (long i = rs < 0 ? 0 : rs; i < re && i < DIFF_WIN_PAGES; i++)
-				inode[i] = 1;
-		if (!nl)
-			break;
-		l = nl + 1;
-	}
-	for (int i = 0; i < DIFF_WIN_PAGES; i++) {
-		char hc = h->pagemap[i], pc = p->pagemap[i];
-		if (hc == pc)
-			continue;
-		int h_file = hc && strchr("37bf", hc), p_file = pc && strchr("37bf", pc);
-		if (inode[i] && ((pc == '0' || pc == '8') ? h_file :
-				 h_file && p_file && (hc & ~4) == (pc & ~4)))
-			continue;
-		return 0;
-	}
-	return 1;
+	return strcmp(h->pagemap, p->pagemap) == 0;
 }
 
 static int rec_match(const struct diff_call *c, const struct diff_rec *h,

@@ -1,10 +1,10 @@
 /*
  * The smaps part of a differential record: for every smaps entry that meets the window,
  * one window-relative line of the fields both kernels must agree on: Size, Anonymous and
- * VmFlags always; Rss, Pss, Private_Dirty and Locked only for private anonymous VMAs.
- * File and shmem VMAs leave those out on purpose: Linux's fault-around (do_fault_around)
- * maps neighbouring cached pages on a read fault, which changes their Rss and, through
- * mapcounts, the Pss, Locked and private/shared split; peimm does not fault around (yet).
+ * VmFlags always; Rss, Pss, Private_Dirty and Locked for private anonymous VMAs; Rss, Pss
+ * and Locked for the others (file, shmem), which fault-around fills as Linux's does
+ * (src/mm/fault_around.c). Their clean/dirty and private/shared split is not compared
+ * (yet).
  */
 #include "diff_harness.h"
 
@@ -44,7 +44,9 @@ void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen
 		p = end;
 		if (got < 6 || e <= base || s >= base + WIN_BYTES)
 			continue;
-		int named = entry[name_at] != '\n' && entry[name_at] != '\0';
+		/* The format's last space skips a newline too: a name is what lies before it. */
+		const char *eol = strchr(entry, '\n');
+		int named = eol && entry + name_at < eol;
 		int anon_private = !ino && !named && perms[3] == 'p';
 		char flags[128];
 		const char *f = vmf + strlen("\nVmFlags:");
@@ -61,6 +63,11 @@ void diff_window_smaps(const char *text, uint64_t base, char *out, size_t outlen
 					      entry_field(entry, end, "Rss"),
 					      entry_field(entry, end, "Pss"),
 					      entry_field(entry, end, "Private_Dirty"),
+					      entry_field(entry, end, "Locked"));
+		else if (n < outlen)
+			n += (size_t)snprintf(out + n, outlen - n, " Rss=%ld Pss=%ld Lck=%ld",
+					      entry_field(entry, end, "Rss"),
+					      entry_field(entry, end, "Pss"),
 					      entry_field(entry, end, "Locked"));
 		if (n < outlen)
 			n += (size_t)snprintf(out + n, outlen - n, " VmFlags:%s\n", flags);

@@ -501,3 +501,51 @@ TEST(munmap_leaves_a_dirty_page_and_its_tail_past_eof_like_linux)
 		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x1000 },
 	      { .op = D_READ, .off = 0x29000, .len = PG });
 }
+
+/* Fault-around (src/mm/fault_around.c): a read fault past EOF maps the cached pages of its
+ * window below EOF first, but filemap_map_pages installs no new page table when the
+ * window's first cached page is the file's last, so here nothing is mapped (the VMA is
+ * alone in its 2 MiB region).  file b: 2 pages + 100 bytes; corpus seed 186. */
+TEST(fault_past_eof_maps_no_last_page_into_a_new_table_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x6000, .len = 0x3000, .prot = PROT_READ,
+		.flags = MAP_PRIVATE | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_READ, .off = 0x8000, .len = PG });
+}
+
+/* ... while a MAP_FIXED replacement leaves the page table a VMA still shares
+ * (free_pgtables' floor and ceiling), so there the same fault maps the last page of a
+ * (file a: 6 pages); corpus seed 1000025. */
+TEST(munmap_keeps_a_page_table_a_neighbour_shares_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x1e000, .len = 0x8000, .prot = PROT_READ,
+		.flags = MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, .fd = 2, .pgoff = 0 },
+	      { .op = D_MMAP, .off = 0x1d000, .len = 0x4000, .prot = PROT_READ,
+		.flags = MAP_PRIVATE | MAP_FIXED, .fd = 1, .pgoff = 0x5000 },
+	      { .op = D_READ, .off = 0x1f000, .len = PG });
+}
+
+/* A VMA that ever had guard markers is VM_COPY_ON_FORK: fork copies all its entries, so
+ * the child maps the shared file pages fault-around mapped in the parent (pagemap '3',
+ * no longer exclusive); corpus seed 1000412. */
+TEST(fork_copies_the_pages_of_a_guarded_file_mapping_like_linux)
+{
+	REPRO({ .op = D_MMAP, .off = 0x7000, .len = 0x8000, .prot = PROT_READ,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0 },
+	      { .op = D_READ, .off = 0x8000, .len = PG },
+	      CALL_MADVISE(0x9000, 0xb000, MADV_GUARD_INSTALL),
+	      { .op = D_FORK });
+}
+
+/* fork gives the child a page table for every one the parent has under a VMA it copies,
+ * empty or not (copy_pte_range), so in the child the same fault past EOF maps b's last
+ * page into that existing table; corpus seed 4000842. */
+TEST(fork_copies_empty_page_tables_of_copied_vmas_like_linux)
+{
+	REPRO(CALL_MMAP(0x30000, 0x1000, RW, ANON | MAP_FIXED | MAP_POPULATE),
+	      CALL_MADVISE(0x2b000, 0x7000, MADV_DONTNEED),
+	      { .op = D_MMAP, .off = 0x1000, .len = 0x4000, .prot = PROT_READ,
+		.flags = MAP_SHARED | MAP_FIXED, .fd = 2, .pgoff = 0x2000 },
+	      { .op = D_FORK },
+	      { .op = D_READ, .off = 0x2000, .len = PG });
+}

@@ -260,6 +260,9 @@ TEST(shared_and_mlocked_shmem_stay_resident)
 	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
 	pm_thread *ct = pm_thread_of(e.sys, (int)child);
 	EXPECT_EQ(peek(ct, W + PG), byte_of(1, 0, 5));	/* the child maps page 1 too */
+	/* ... and only page 1: the read faulted its cached neighbours in (fault-around). */
+	EXPECT_EQ(SC(ct, SYS_madvise, W, PG, MADV_DONTNEED, 0, 0, 0), 0);
+	EXPECT_EQ(SC(ct, SYS_madvise, W + 2 * PG, 2 * PG, MADV_DONTNEED, 0, 0, 0), 0);
 	long free0 = field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
 	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 12);	/* all but page 1 */
