@@ -44,16 +44,19 @@ static struct page *new_anon_page(struct mm_struct *mm, struct vma *v, uint64_t 
 		memcpy(page_address(mm->sys->ph, pg), copy_from, PAGE_SIZE);
 	pg->flags |= PG_anon;
 	/* folio_add_new_anon_rmap leaves a droppable folio !swapbacked, as MADV_FREE does:
-	 * reclaim discards it (mm_pageout_pte), swap or no swap. */
-	if (v->vm_flags & VM_DROPPABLE)
+	 * it goes on the file list and reclaim discards it (mm_pageout_pte), swap or no swap. */
+	enum lru_list list = LRU_INACTIVE_ANON;
+	if (v->vm_flags & VM_DROPPABLE) {
 		pg->flags |= PG_lazyfree;
+		list = LRU_INACTIVE_FILE;
+	}
 	pg->owner_kind = OWNER_ANON;
 	pg->owner = v->anon;
 	pg->index = linear_index(v, addr);
 	atomic_fetch_add(&mm->sys->nr_anon, 1);
 	/* lru_cache_add_inactive_or_unevictable: new anonymous memory starts inactive. */
 	if (mm->sys->lru)
-		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE : LRU_INACTIVE_ANON);
+		lru_add(mm->sys->lru, pg, (v->vm_flags & VM_LOCKED) ? LRU_UNEVICTABLE : list);
 	return pg;
 }
 

@@ -1,8 +1,10 @@
 /*
  * MADV_FREE (Linux's madvise_free_single_vma) and the reclaim of what it gives up. A
  * lazily freed page keeps its frame and contents: the PTE is made clean and old and the
- * frame gets PG_lazyfree. A later store sets D again, which cancels the free; reclaim
- * drops only pages still clean (shrink_folio_list's lazyfree case). Until src/reclaim
+ * frame gets PG_lazyfree and moves to the inactive file list (lru_lazyfree), where reclaim
+ * meets it with or without swap. A later store sets D again, which cancels the free; reclaim
+ * drops only pages still clean (shrink_folio_list's lazyfree case) and sends the others
+ * back to the active anon list (mm_lazyfree_cancel). Until src/reclaim
  * exists, reclaim runs when a fault finds no free frame, and on request (tests, sys).
  * It never drops a page some other mapping still holds.
  */
@@ -11,6 +13,7 @@
 #include <errno.h>
 
 #include "lib/pm_assert.h"
+#include "reclaim/lru.h"
 
 static int free_one(void *ctx, uint64_t va, pte_t *ep, int level)
 {
@@ -24,8 +27,22 @@ static int free_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(pg->flags & PG_anon) || atomic_load(&pg->mapcount) != 1)
 		return 0;
 	__atomic_fetch_and(ep, ~(PTE_A | PTE_D), __ATOMIC_RELAXED);
+	/* folio_mark_lazyfree: only a swap-backed frame outside the swap cache moves; one
+	 * already lazily freed stays where it is. */
+	int move = !(pg->flags & PG_lazyfree) && !atomic_load(&pg->swap_slot);
 	pg->flags |= PG_lazyfree;
+	if (move && mm->sys->lru)
+		lru_lazyfree(mm->sys->lru, pg);
 	return 0;
+}
+
+void mm_lazyfree_cancel(struct mm_sys *ms, struct page *pg)
+{
+	if (!(pg->flags & PG_lazyfree))
+		return;
+	pg->flags &= ~PG_lazyfree;
+	if (ms->lru && (pg->flags & PG_anon))
+		lru_lazyfree_cancel(ms->lru, pg);
 }
 
 /* [start, end) lies inside v; mm->lock held for writing. Private anonymous memory only:
@@ -57,7 +74,7 @@ static int reclaim_one(void *ctx, uint64_t va, pte_t *ep, int level)
 	if (!(pg->flags & PG_lazyfree))
 		return 0;
 	if ((e & PTE_D) && !(c->v->vm_flags & VM_DROPPABLE)) {
-		pg->flags &= ~PG_lazyfree;	/* written since: back to ordinary anon memory */
+		mm_lazyfree_cancel(c->mm->sys, pg);	/* written since: ordinary anon memory */
 		return 0;
 	}
 	if (atomic_load(&pg->mapcount) != 1 || atomic_load(&pg->refcount) != 1)

@@ -185,6 +185,10 @@ long madvise_guard_install(struct mm_struct *mm, struct vma *v, uint64_t start, 
 long madvise_guard_remove(struct mm_struct *mm, struct vma *v, uint64_t start, uint64_t end);
 /* Reclaims clean lazy-free pages with mm->lock held (either way) and mm->ptl held. */
 uint64_t mm_reclaim_lazyfree_ptl(struct mm_struct *mm);
+/* A lazy free cancelled (the page was written, or is shared now): PG_lazyfree goes, and a
+ * frame on the file lists moves to the active anon list (folio_set_swapbacked, then
+ * activate); an isolated frame is put back there by reclaim. */
+void mm_lazyfree_cancel(struct mm_sys *ms, struct page *pg);
 /* MADV_REMOVE: takes and drops mm->lock itself (the hole punch zaps other mms). */
 long madvise_remove(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* MADV_HWPOISON / MADV_SOFT_OFFLINE after the privilege check; take mm->lock themselves. */

@@ -273,6 +273,16 @@ static uint64_t counter_of(int how, int kswapd_stat, int direct_stat)
 	return how == RECLAIM_DIRECT ? (uint64_t)direct_stat : (uint64_t)kswapd_stat;
 }
 
+/* Where a frame reclaim keeps goes: an anonymous one whose lazy free was cancelled while
+ * it was off the lists (no longer PG_lazyfree) leaves the file lists for the active anon
+ * one (folio_set_swapbacked, then activate_locked). */
+static enum lru_list keep_list(const struct page *pg, enum lru_list back)
+{
+	if (lru_is_file(back) && (pg->flags & PG_anon) && !lru_page_lazyfree(pg))
+		return LRU_ACTIVE_ANON;
+	return back;
+}
+
 /* shrink_active_list: the oldest active frames go to the inactive list, their A bits
  * cleared on the way (a frame must be referenced again to be activated again). */
 static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
@@ -298,7 +308,8 @@ static void shrink_active(struct mm_sys *ms, enum lru_list active, unsigned nr,
 				c.locked = 0;
 			if (o)
 				obj_put(o);
-			lru_putback(ms->lru, ms->ph, pg, c.locked ? LRU_UNEVICTABLE : inactive);
+			lru_putback(ms->lru, ms->ph, pg,
+				    c.locked ? LRU_UNEVICTABLE : keep_list(pg, inactive));
 		}
 	}
 }
@@ -350,7 +361,9 @@ static uint64_t shrink_shmem_page(struct mm_sys *ms, struct page *pg, struct mm_
 
 /* shrink_inactive_list + shrink_folio_list: referenced frames are activated, locked ones
  * culled to the unevictable list, the rest unmapped and freed (swapped out, discarded when
- * lazily freed and clean, written back and dropped for files). Returns frames freed. */
+ * lazily freed and clean, written back and dropped for files). The file list also holds
+ * lazily freed anonymous frames, which take the anonymous path; the scan and steal
+ * counters follow the list, as Linux's do. Returns frames freed. */
 static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned nr,
 				struct mm_struct *self, int how)
 {
@@ -373,9 +386,11 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 				freed += shrink_shmem_page(ms, pg, self, how);
 				continue;
 			}
-			struct vm_object *o = file ? file_owner(ms, pg) : NULL;
-			enum anon_class ac = file ? ANON_SKIP : anon_class(pg);
-			if (!file && ac == ANON_SKIP) {
+			/* The anon lists' frames, and lazy frees met on the file list. */
+			int anon = !file || (pg->flags & PG_anon);
+			struct vm_object *o = anon ? NULL : file_owner(ms, pg);
+			enum anon_class ac = anon ? anon_class(pg) : ANON_SKIP;
+			if (anon && ac == ANON_SKIP) {
 				back = active;	/* pinned or KSM: not ours to take */
 			} else if (ac == ANON_CACHED_UNMAPPED) {
 				if (free_anon(ms, pg)) {	/* unmapped swap cache: just drop it */
@@ -383,13 +398,13 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 					steal_stats(ms, how, 0, 1);
 					continue;
 				}
-			} else if (file && !o) {
+			} else if (!anon && !o) {
 				back = list;	/* unreachable now: try again later */
 			} else if (rmap_walk(ms, pg, o, self, RMAP_YOUNG, &c), c.locked) {
 				back = LRU_UNEVICTABLE;
 			} else if (c.young || c.failed) {
 				back = c.young ? active : list;
-			} else if (!file && !(ac == ANON_EXCLUSIVE && (pg->flags & PG_lazyfree)) &&
+			} else if (anon && !(ac == ANON_EXCLUSIVE && (pg->flags & PG_lazyfree)) &&
 				   !atomic_load(&pg->swap_slot) && !mm_swap_available_sys(ms)) {
 				back = active;	/* no swap left: anonymous memory stays */
 			} else if (ac == ANON_SHARED && !(c.slot = mm_swap_hold(ms, pg))) {
@@ -401,7 +416,7 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 					swap_put(ms->swap, c.slot);	/* the PTEs hold their own */
 				if (!c.failed && atomic_load(&pg->mapcount) == 0) {
 					uint64_t ok = 1;
-					if (file)
+					if (!anon)
 						ok = (uint64_t)mm_reclaim_file_page(ms, pg);	/* takes our ref */
 					else if (!free_anon(ms, pg))
 						goto keep;
@@ -417,6 +432,7 @@ static uint64_t shrink_inactive(struct mm_sys *ms, enum lru_list list, unsigned 
 keep:
 			if (o)
 				obj_put(o);
+			back = keep_list(pg, back);
 			if (lru_is_active(back))
 				lru_stat_add(ms->lru, LS_PGACTIVATE, 1);
 			lru_putback(ms->lru, ms->ph, pg, back);
@@ -436,8 +452,9 @@ int mm_swap_available_sys(struct mm_sys *ms)
 }
 
 /* get_scan_count, simplified: with swappiness s (0..200) anon gets s / 200 of the scan and
- * file the rest; no anon scan without free swap (bar lazily freed pages when no file
- * frame is left) nor with s = 0 while file frames remain; all anon when no file is left. */
+ * file the rest; no anon scan without free swap nor with s = 0 while file frames remain
+ * (lazily freed anonymous frames are among them, on the file lists); all anon when no file
+ * frame is left. */
 static void scan_count(struct mm_sys *ms, const uint64_t nr[NR_LRU_LISTS], int prio,
 		       uint64_t *scan_anon, uint64_t *scan_file)
 {

@@ -95,7 +95,7 @@ uint64_t mm_swap_hold(struct mm_sys *ms, struct page *pg)
 void mm_pageout_shared_pte(struct mm_struct *mm, pte_t *ep, struct page *pg, uint64_t slot)
 {
 	pte_t e = *ep;
-	pg->flags &= ~PG_lazyfree;	/* shared: swapped like any page (try_to_unmap_one) */
+	mm_lazyfree_cancel(mm->sys, pg);	/* shared: swapped like any page (try_to_unmap_one) */
 	swap_dup(mm->sys->swap, slot);
 	pgt_set(&mm->pgt, ep, pte_mk_swap(0, slot) | (e & PTE_SOFTDIRTY));
 	atomic_fetch_add(&mm->swapents, 1);

@@ -38,7 +38,12 @@ int mm_pageout_pte(struct mm_struct *mm, const struct vma *v, pte_t *ep, struct 
 		*lazy = 1;
 		return 0;
 	}
-	pg->flags &= ~PG_lazyfree;	/* written since MADV_FREE: an ordinary page again */
+	if (pg->flags & PG_lazyfree) {
+		/* Written since MADV_FREE: try_to_unmap_one makes it swap-backed again and
+		 * gives up; reclaim activates it on the anon list, not swapping it this time. */
+		mm_lazyfree_cancel(mm->sys, pg);
+		return -EAGAIN;
+	}
 	struct swap_area *sa = mm->sys->swap;
 	if (!sa)
 		return -ENOSPC;
@@ -354,9 +359,10 @@ static int advise_one(void *ctx, uint64_t va, pte_t *ep, int level)
 		return 0;
 	__atomic_fetch_and(ep, ~PTE_A, __ATOMIC_RELAXED);	/* ptep_test_and_clear_young */
 	if (!c->pageout) {
-		if (mm->sys->lru)	/* shmem is swap-backed: the anon lists */
-			lru_move(mm->sys->lru, pg, (pg->flags & (PG_anon | PG_shmem)) ? LRU_INACTIVE_ANON
-										      : LRU_INACTIVE_FILE);
+		/* shmem is swap-backed: the anon lists; a lazy free stays on the file ones. */
+		int anon = (pg->flags & (PG_anon | PG_shmem)) && !lru_page_lazyfree(pg);
+		if (mm->sys->lru)
+			lru_move(mm->sys->lru, pg, anon ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE);
 		c->done++;
 		return 0;
 	}

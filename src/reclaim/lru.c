@@ -66,6 +66,27 @@ void lru_move(struct lru *l, struct page *pg, enum lru_list which)
 	pthread_mutex_unlock(&l->lock);
 }
 
+void lru_lazyfree(struct lru *l, struct page *pg)
+{
+	pthread_mutex_lock(&l->lock);
+	if (pg->lru_list == LRU_INACTIVE_ANON + 1 || pg->lru_list == LRU_ACTIVE_ANON + 1) {
+		del_locked(l, pg);
+		add_locked(l, pg, LRU_INACTIVE_FILE);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void lru_lazyfree_cancel(struct lru *l, struct page *pg)
+{
+	pthread_mutex_lock(&l->lock);
+	if (pg->lru_list && lru_is_file((enum lru_list)(pg->lru_list - 1))) {
+		del_locked(l, pg);
+		add_locked(l, pg, LRU_ACTIVE_ANON);
+		l->stat[LS_PGACTIVATE]++;
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
 void lru_del(struct lru *l, struct page *pg)
 {
 	pthread_mutex_lock(&l->lock);
@@ -155,8 +176,11 @@ int lru_check(struct lru *l)
 		for (struct list_head *e = l->lists[i].next; e != &l->lists[i]; e = e->next) {
 			struct page *pg = list_entry(e, struct page, lru);
 			n++;
+			/* Anonymous frames on a file list are lazily freed ones only. */
+			int stray = lru_is_file((enum lru_list)i) && (pg->flags & PG_anon) &&
+				    !lru_page_lazyfree(pg);
 			if (pg->lru_list != i + 1 || atomic_load(&pg->refcount) < 1 ||
-			    (pg->flags & PG_buddy)) {
+			    (pg->flags & PG_buddy) || stray) {
 				if (bad++ < 10)
 					fprintf(stderr, "lru: frame on list %d has lru_list %u refcount %d flags %#x\n",
 						i, pg->lru_list, atomic_load(&pg->refcount), pg->flags);

@@ -22,6 +22,12 @@ enum lru_list {
 };
 static inline int lru_is_file(enum lru_list l) { return l == LRU_INACTIVE_FILE || l == LRU_ACTIVE_FILE; }
 static inline int lru_is_active(enum lru_list l) { return l == LRU_ACTIVE_ANON || l == LRU_ACTIVE_FILE; }
+/* A lazily freed anonymous frame (MADV_FREE, MAP_DROPPABLE): Linux's anon !swapbacked folio,
+ * which lives on the file lists, so reclaim finds it with no swap as well. */
+static inline int lru_page_lazyfree(const struct page *pg)
+{
+	return (pg->flags & (PG_anon | PG_lazyfree)) == (PG_anon | PG_lazyfree);
+}
 
 /* vmstat counters produced by reclaim (each under lru->lock). */
 enum lru_stat {
@@ -45,6 +51,12 @@ uint64_t lru_destroy(struct lru *l);
 void lru_add(struct lru *l, struct page *pg, enum lru_list which);
 /* Moves pg to the head of `which` if it is on a list (a frame being reclaimed is on none). */
 void lru_move(struct lru *l, struct page *pg, enum lru_list which);
+/* lru_lazyfree: a frame on an anon list (not unevictable) that just became lazily freed
+ * moves to the head of the inactive file list; no activate/deactivate event is counted. */
+void lru_lazyfree(struct lru *l, struct page *pg);
+/* The lazy free was cancelled: a frame on a file list moves to the active anon list (an
+ * activation, as shrink_folio_list's activate_locked counts it). */
+void lru_lazyfree_cancel(struct lru *l, struct page *pg);
 /* Takes pg off its list, if any (phys' release hook calls this with ctx = l). */
 void lru_del(struct lru *l, struct page *pg);
 /* phys' release hook: takes each of pages[0..n) off its list, under one lock round trip. */
