@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -97,6 +98,18 @@ static const char *advice_str(long a, char *buf, size_t len)
 	return buf;
 }
 
+/* snprintf for a report line that may be cut short on purpose (long flag lists): going
+ * through vsnprintf keeps GCC's -Wformat-truncation, on in Release builds, quiet about
+ * the intended cut while the format attribute still checks the arguments. */
+__attribute__((format(printf, 3, 4)))
+static void report_line(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 void diff_format_call(const struct diff_call *c, char *buf, size_t len)
 {
 	char p[160], f[320], a[32];
@@ -105,10 +118,10 @@ void diff_format_call(const struct diff_call *c, char *buf, size_t len)
 	case D_MMAP:
 		bits_str(c->prot, prot_names, p, sizeof(p));
 		bits_str(c->flags, flag_names, f, sizeof(f));
-		snprintf(buf, len, "%smmap(W+%#lx, %#lx, %s, %s, %s%s, %#lx)", pre,
-			 (unsigned long)c->off, (unsigned long)c->len, p, f,
-			 c->fd ? diff_file_name(diff_fd_file(c->fd)) : "-1",
-			 !c->fd ? "" : diff_fd_rw(c->fd) ? " (rw)" : " (ro)", c->pgoff);
+		report_line(buf, len, "%smmap(W+%#lx, %#lx, %s, %s, %s%s, %#lx)", pre,
+			    (unsigned long)c->off, (unsigned long)c->len, p, f,
+			    c->fd ? diff_file_name(diff_fd_file(c->fd)) : "-1",
+			    !c->fd ? "" : diff_fd_rw(c->fd) ? " (rw)" : " (ro)", c->pgoff);
 		break;
 	case D_MUNMAP:
 		snprintf(buf, len, "%smunmap(W+%#lx, %#lx)", pre, (unsigned long)c->off,
@@ -254,6 +267,22 @@ static int dd_seal_mprotect(const struct diff_call *c, const struct diff_caps *c
  * mremap meeting a seal answers alike: EPERM when the VMA at the source is sealed, EFAULT
  * when a move or growth would cross into another VMA (check_prep_vma). */
 
+/* Is page p of the window in a MAP_SHARED VMA (maps permissions "...s")? */
+static int shared_vma_at(const struct diff_state *st, uint64_t p)
+{
+	for (const char *l = st->maps; *l;) {
+		unsigned long s, e;
+		char perms[5];
+		if (sscanf(l, "%lx-%lx %4s", &s, &e, perms) == 3 && s <= p && p < e)
+			return perms[3] == 's';
+		l = strchr(l, '\n');
+		if (!l)
+			break;
+		l++;
+	}
+	return 0;
+}
+
 /* A valid MREMAP_FIXED move whose target meets a sealed page: both sides refuse with
  * EPERM, but Linux's unmap of the target may split a VMA before it reaches the seal. */
 static int seal_meets_mremap_target(const struct diff_call *c, const struct diff_state *st)
@@ -267,9 +296,15 @@ static int seal_meets_mremap_target(const struct diff_call *c, const struct diff
 		return 0;
 	if ((c->flags & MREMAP_DONTUNMAP) && (c->len + PG - 1) / PG != (c->new_len + PG - 1) / PG)
 		return 0;
-	if (!keep || st->sealed[c->off / PG] ||
-	    !one_vma(st, c->off / PG, (c->off + keep + PG - 1) / PG))
+	if (!c->len) {
+		/* old_len 0 duplicates a shared mapping: the source need only be an unsealed
+		 * VM_SHARED VMA (a private one is EINVAL first on both sides). */
+		if (st->sealed[c->off / PG] || !shared_vma_at(st, c->off / PG))
+			return 0;
+	} else if (!keep || st->sealed[c->off / PG] ||
+		   !one_vma(st, c->off / PG, (c->off + keep + PG - 1) / PG)) {
 		return 0;	/* the source is refused first (EFAULT or EPERM) on both sides */
+	}
 	for (uint64_t p = c->new_off / PG; p < (c->new_off + c->new_len + PG - 1) / PG; p++)
 		if (st->sealed[p])
 			return 1;
