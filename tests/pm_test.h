@@ -139,4 +139,25 @@ static inline int peek(pm_thread *t, uint64_t va)
 	return r < 0 ? (int)r : v;
 }
 
+/* The number after `name` in a /proc view (its first occurrence), or -1: the system views
+ * meminfo and vmstat, or t's own view of that name. */
+static inline long view_field(pm_thread *t, const char *view, const char *name)
+{
+	int sysview = !strcmp(view, "meminfo") || !strcmp(view, "vmstat");
+	const char *s = strstr(proc_text(t, sysview ? -1 : 0, view), name);
+	return s ? strtol(s + strlen(name), NULL, 10) : -1;
+}
+
+/* How many of the pages at va mincore reports resident (pages <= 4096). */
+static inline long mincore_resident(pm_thread *t, long va, int pages)
+{
+	long vec = do_mmap(t, 0, PG, RW, ANON);
+	EXPECT_EQ(SC(t, SYS_mincore, va, pages * PG, vec, 0, 0, 0), 0);
+	long n = 0;
+	for (int i = 0; i < pages; i++)
+		n += peek(t, (uint64_t)vec + (uint64_t)i) & 1;
+	EXPECT_EQ(SC(t, SYS_munmap, vec, PG, 0, 0, 0, 0), 0);
+	return n;
+}
+
 #endif

@@ -68,25 +68,6 @@ static int same(pm_thread *t, long va, int pages, int salt)
 	return 1;
 }
 
-/* The number after "name" in a /proc view (first occurrence), or -1. */
-static long field(pm_thread *t, const char *view, const char *name)
-{
-	int sysview = !strcmp(view, "meminfo") || !strcmp(view, "vmstat");
-	const char *s = strstr(proc_text(t, sysview ? -1 : 0, view), name);
-	return s ? strtol(s + strlen(name), NULL, 10) : -1;
-}
-
-static long resident(pm_thread *t, long va, int pages)
-{
-	long vec = do_mmap(t, 0, PG, RW, ANON);
-	EXPECT_EQ(SC(t, SYS_mincore, va, pages * PG, vec, 0, 0, 0), 0);
-	long n = 0;
-	for (int i = 0; i < pages; i++)
-		n += peek(t, (uint64_t)vec + (uint64_t)i) & 1;
-	EXPECT_EQ(SC(t, SYS_munmap, vec, PG, 0, 0, 0, 0), 0);
-	return n;
-}
-
 static long memfd(pm_thread *t, const char *name, long pages)
 {
 	long fd = SC(t, SYS_memfd_create, (long)pm_scratch(t, name, strlen(name) + 1), 0, 0, 0, 0, 0);
@@ -112,31 +93,31 @@ TEST(shmem_pageout_then_fault_restores_exact_bytes)
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, SHARED | MAP_FIXED), W);
 	fill(e.t, W, 8, 1);
-	long free0 = field(e.t, "meminfo", "SwapFree:"), shmem0 = field(e.t, "meminfo", "Shmem:");
-	long commit0 = field(e.t, "meminfo", "Committed_AS:");
-	long out0 = field(e.t, "vmstat", "pswpout ");
-	EXPECT_EQ(field(e.t, "status", "RssShmem:"), 32);
+	long free0 = view_field(e.t, "meminfo", "SwapFree:"), shmem0 = view_field(e.t, "meminfo", "Shmem:");
+	long commit0 = view_field(e.t, "meminfo", "Committed_AS:");
+	long out0 = view_field(e.t, "vmstat", "pswpout ");
+	EXPECT_EQ(view_field(e.t, "status", "RssShmem:"), 32);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, 8), 0);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpout "), out0 + 8);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
-	EXPECT_EQ(field(e.t, "meminfo", "Shmem:"), shmem0 - 32);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
-	EXPECT_EQ(field(e.t, "status", "RssShmem:"), 0);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 0);	/* no swap PTE: the object holds them */
-	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 32);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "SwapPss:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpout "), out0 + 8);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Shmem:"), shmem0 - 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(view_field(e.t, "status", "RssShmem:"), 0);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), 0);	/* no swap PTE: the object holds them */
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "\nSwap:"), 32);
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "SwapPss:"), 0);
 	EXPECT_EQ(pagemap_entry(e.t, W + 3 * PG) >> 62, 0);	/* bits 62 and 63 clear */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	long in0 = field(e.t, "vmstat", "pswpin "), maj0 = field(e.t, "vmstat", "pgmajfault ");
+	long in0 = view_field(e.t, "vmstat", "pswpin "), maj0 = view_field(e.t, "vmstat", "pgmajfault ");
 	EXPECT_TRUE(same(e.t, W, 8, 1));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
-	EXPECT_EQ(field(e.t, "vmstat", "pgmajfault "), maj0 + 8);	/* each fault read a slot */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
-	EXPECT_EQ(field(e.t, "meminfo", "Shmem:"), shmem0);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 0);
-	EXPECT_EQ(resident(e.t, W, 8), 8);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pgmajfault "), maj0 + 8);	/* each fault read a slot */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Shmem:"), shmem0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "\nSwap:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 8);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	/* Writes after the swap-in land in the object, seen by a write fault as well. */
 	poke(e.t, W + 5 * PG, 0xa5);
@@ -158,13 +139,13 @@ TEST(memfd_swapped_pages_read_back_through_read_proc_mem_and_fork)
 	long fd = memfd(e.t, "swapme", 8);
 	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
 	fill(e.t, W, 8, 7);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "\nSwap:"), 32);
 	/* /proc/self/mem and process_vm_readv fault the pages in through the mapping. */
 	static uint8_t got[8 * PG];
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	long in0 = view_field(e.t, "vmstat", "pswpin ");
 	EXPECT_EQ(pm_proc_read(e.t, 0, "mem", got, PG, W), PG);
 	EXPECT_TRUE(holds(got, 0, 1, 7));
 	long dst = do_mmap(e.t, 0, PG, RW, ANON);
@@ -173,7 +154,7 @@ TEST(memfd_swapped_pages_read_back_through_read_proc_mem_and_fork)
 	EXPECT_EQ(SC(e.t, SYS_process_vm_readv, pm_pid(e.t), lv, 1, rv, 1, 0), PG);
 	EXPECT_EQ(pm_access(e.t, (uint64_t)dst, got, PG, PM_READ, NULL), PG);
 	EXPECT_TRUE(holds(got, 1, 1, 7));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 2);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 2);
 	/* A forked child shares the object: its fault swaps page 2 in, the parent then maps
 	 * the same frame without another read. */
 	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
@@ -182,17 +163,17 @@ TEST(memfd_swapped_pages_read_back_through_read_proc_mem_and_fork)
 	EXPECT_EQ(peek(ct, W + 2 * PG + 9), byte_of(2, 9, 7));
 	poke(ct, W + 2 * PG, 0x77);
 	EXPECT_EQ(peek(e.t, W + 2 * PG), 0x77);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 3);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 3);
 	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
 	/* With no mapping left, pread(2) swaps the rest in. */
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 20);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 20);
 	long b = do_mmap(e.t, 0, 8 * PG, RW, ANON);
 	EXPECT_EQ(SC(e.t, SYS_pread64, fd, b + 3 * PG, 5 * PG, 3 * PG, 0, 0), 5 * PG);
 	EXPECT_EQ(pm_access(e.t, (uint64_t)b + 3 * PG, got, 5 * PG, PM_READ, NULL), 5 * PG);
 	EXPECT_TRUE(holds(got, 3, 5, 7));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -204,25 +185,25 @@ TEST(punch_remove_truncate_and_close_free_swapped_shmem_slots)
 {
 	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
 	struct env e = env_open_cfg(&c);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	long fd = memfd(e.t, "holes", 8);
-	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	long commit0 = view_field(e.t, "meminfo", "Committed_AS:");
 	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
 	fill(e.t, W, 8, 3);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + 32);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 2 * PG, MADV_REMOVE, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 24);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 24);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 24);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + 24);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 2 * PG, MADV_REMOVE, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + 16);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(e.t, SYS_ftruncate, fd, 6 * PG + 100, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 8);	/* 7 freed, 6 read back */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 8);	/* 7 freed, 6 read back */
 	EXPECT_EQ(peek(e.t, W + 6 * PG + 99), byte_of(6, 99, 3));
 	EXPECT_EQ(peek(e.t, W + 6 * PG + 100), 0);	/* the tail was zeroed */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
@@ -230,21 +211,21 @@ TEST(punch_remove_truncate_and_close_free_swapped_shmem_slots)
 	EXPECT_EQ(peek(e.t, W + 3 * PG), 0);	/* removed */
 	EXPECT_EQ(peek(e.t, W + 4 * PG + 1), byte_of(4, 1, 3));
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 7 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 4);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapFree:") < free0 - 4);
 	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 4);	/* the mapping holds it */
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapFree:") < free0 - 4);	/* the mapping holds it */
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	/* The same for a shared anonymous mapping: munmap of the last mapping frees all. */
 	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, SHARED | MAP_FIXED), W);
 	fill(e.t, W, 4, 4);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 16);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 4 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0);
 	env_close(&e);
 }
 
@@ -263,13 +244,13 @@ TEST(shared_and_mlocked_shmem_stay_resident)
 	/* ... and only page 1: the read faulted its cached neighbours in (fault-around). */
 	EXPECT_EQ(SC(ct, SYS_madvise, W, PG, MADV_DONTNEED, 0, 0, 0), 0);
 	EXPECT_EQ(SC(ct, SYS_madvise, W + 2 * PG, 2 * PG, MADV_DONTNEED, 0, 0, 0), 0);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 12);	/* all but page 1 */
-	EXPECT_EQ(resident(e.t, W + PG, 1), 1);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 12);	/* all but page 1 */
+	EXPECT_EQ(mincore_resident(e.t, W + PG, 1), 1);
 	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
 	EXPECT_TRUE(same(e.t, W, 4, 5));
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	/* Locked beside unlocked. */
 	EXPECT_EQ(do_mmap(e.t, W + 64 * PG, 4 * PG, RW, SHARED | MAP_FIXED), W + 64 * PG);
 	fill(e.t, W + 64 * PG, 4, 6);
@@ -277,10 +258,10 @@ TEST(shared_and_mlocked_shmem_stay_resident)
 	EXPECT_ERRNO(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), -EINVAL);
 	for (int i = 0; i < 4; i++)
 		pm_debug_shrink(e.sys, 1 << 20);
-	EXPECT_EQ(resident(e.t, W, 4), 4);
-	EXPECT_EQ(resident(e.t, W + 64 * PG, 4), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
-	EXPECT_TRUE(field(e.t, "meminfo", "Unevictable:") >= 16);
+	EXPECT_EQ(mincore_resident(e.t, W, 4), 4);
+	EXPECT_EQ(mincore_resident(e.t, W + 64 * PG, 4), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "Unevictable:") >= 16);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, 4, 5));
 	EXPECT_TRUE(same(e.t, W + 64 * PG, 4, 6));
@@ -294,12 +275,12 @@ TEST(small_ram_swaps_shmem_out_under_pressure)
 {
 	pm_config c = swap_cfg(32 * MiB, 64 * MiB);
 	struct env e = env_open_cfg(&c);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	const int pages = 40 * MiB / PG, mpages = 8 * MiB / PG;
 	long fd = memfd(e.t, "big", 0);
 	long b = do_mmap(e.t, 0, PG, RW, ANON);
 	poke(e.t, (uint64_t)b, 1);
-	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	long commit0 = view_field(e.t, "meminfo", "Committed_AS:");
 	static uint8_t page[PG];
 	for (int i = 0; i < mpages; i++) {
 		for (int k = 0; k < PG; k++)
@@ -310,10 +291,10 @@ TEST(small_ram_swaps_shmem_out_under_pressure)
 	EXPECT_EQ(do_mmap(e.t, W, pages * PG, RW, SHARED | MAP_FIXED), W);
 	fill(e.t, W, pages, 8);
 	pm_system_tick(e.sys, 1);
-	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") > 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0 - 8 * 1024);
-	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + (pages + mpages) * 4);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pswpout ") > 0);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapFree:") < free0 - 8 * 1024);
+	EXPECT_EQ(view_field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + (pages + mpages) * 4);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, pages, 8));
 	static uint8_t got[PG];
@@ -327,8 +308,8 @@ TEST(small_ram_swaps_shmem_out_under_pressure)
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, pages * PG, 0, 0, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
 	/* Only the few private anonymous pages (buffers) that went out too hold slots. */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:") + view_field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -342,12 +323,12 @@ TEST(coredump_of_swapped_shmem_dumps_its_bytes)
 	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, SHARED | MAP_FIXED), W);
 	fill(e.t, W, 4, 2);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	char dir[] = "/tmp/peimm-shmcoreXXXXXX", core[64];
 	REQUIRE_EQ(mkdtemp(dir) != NULL, 1);
 	snprintf(core, sizeof(core), "%s/core", dir);
 	REQUIRE_EQ(pm_coredump(e.t, core), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);	/* nothing swapped in */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);	/* nothing swapped in */
 	int hfd = open(core, O_RDONLY);
 	static uint8_t img[1 << 20];
 	long n = pread(hfd, img, sizeof(img), 0);
@@ -400,12 +381,12 @@ TEST(fallocate_punch_hole_frees_swapped_slots_and_zeroes_the_edges)
 {
 	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
 	struct env e = env_open_cfg(&c);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	long fd = memfd(e.t, "punch", 8);
 	EXPECT_EQ(SC(e.t, SYS_mmap, W, 8 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
 	fill(e.t, W, 8, 6);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
 	long hole = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE, 0, PG, 0, 0), -EOPNOTSUPP);
 	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, PG, 0, 0), -EOPNOTSUPP);
@@ -413,10 +394,10 @@ TEST(fallocate_punch_hole_frees_swapped_slots_and_zeroes_the_edges)
 	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, 0x100, 0, PG, 0, 0), -EOPNOTSUPP);
 	EXPECT_ERRNO(SC(e.t, SYS_fallocate, fd, 0, 1, 0x7fffffffffffffffL, 0, 0), -EFBIG);
 	EXPECT_ERRNO(SC(e.t, SYS_fallocate, 99, 0, 0, PG, 0, 0), -EBADF);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
 	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, hole, 100, 3 * PG, 0, 0), 0);
 	/* Pages 1 and 2 are gone; 0 and 3 came back to be zeroed in part; 4-7 stay out. */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 16);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(peek(e.t, W + 99), byte_of(0, 99, 6));
 	EXPECT_EQ(peek(e.t, W + 100), 0);
@@ -432,16 +413,16 @@ TEST(fallocate_punch_hole_frees_swapped_slots_and_zeroes_the_edges)
 	EXPECT_EQ(peek(e.t, W + 5 * PG + 29), 0);
 	EXPECT_EQ(peek(e.t, W + 5 * PG + 30), byte_of(5, 30, 6));
 	/* Allocation grows the file and charges its new pages. */
-	long commit0 = field(e.t, "meminfo", "Committed_AS:");
+	long commit0 = view_field(e.t, "meminfo", "Committed_AS:");
 	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, 0, 8 * PG, 2 * PG, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_lseek, fd, 0, SEEK_END, 0, 0, 0), 10 * PG);
-	EXPECT_EQ(field(e.t, "meminfo", "Committed_AS:"), commit0 + 8);
+	EXPECT_EQ(view_field(e.t, "meminfo", "Committed_AS:"), commit0 + 8);
 	EXPECT_EQ(SC(e.t, SYS_fallocate, fd, FALLOC_FL_KEEP_SIZE, 10 * PG, 2 * PG, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_lseek, fd, 0, SEEK_END, 0, 0, 0), 10 * PG);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(e.t, SYS_close, fd, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 8 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:") + view_field(e.t, "status", "VmSwap:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -508,7 +489,7 @@ TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
 {
 	pm_config c = swap_cfg(32 * MiB, 32 * MiB);
 	struct env e = env_open_cfg(&c);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	long fd = memfd(e.t, "race", 64);
 	EXPECT_EQ(SC(e.t, SYS_mmap, W, 64 * PG, RW, MAP_SHARED | MAP_FIXED, fd, 0), W);
 	fill(e.t, W, 64, 4);
@@ -522,7 +503,7 @@ TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
 		{ .t = ct, .first = 32, .n = 32, .iters = 300, .pageout = 1 },
 		{ .t = st, .iters = 3000, .fd = fd, .sys = e.sys },
 	};
-	long out0 = field(e.t, "vmstat", "pswpout "), in0 = field(e.t, "vmstat", "pswpin ");
+	long out0 = view_field(e.t, "vmstat", "pswpout "), in0 = view_field(e.t, "vmstat", "pswpin ");
 	pthread_t th[3];
 	atomic_store(&race_go, 0);
 	for (int i = 0; i < 3; i++)
@@ -533,9 +514,9 @@ TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
 	for (int i = 0; i < 3; i++)
 		EXPECT_EQ(rs[i].failed, 0);
 	fprintf(stderr, "race: %ld pages swapped out, %ld read back\n",
-		field(e.t, "vmstat", "pswpout ") - out0, field(e.t, "vmstat", "pswpin ") - in0);
-	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") - out0 >= 64);
-	EXPECT_TRUE(field(e.t, "vmstat", "pswpin ") - in0 >= 64);
+		view_field(e.t, "vmstat", "pswpout ") - out0, view_field(e.t, "vmstat", "pswpin ") - in0);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pswpout ") - out0 >= 64);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pswpin ") - in0 >= 64);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	uint64_t v = 0;
 	EXPECT_EQ(pm_access(e.t, W + 40 * PG, &v, 8, PM_READ, NULL), 8);
@@ -545,7 +526,7 @@ TEST(writers_pageout_pread_and_reclaim_race_on_one_memfd)
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 64 * PG, 0, 0, 0, 0), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(st, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:") + field(e.t, "status", "VmSwap:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:") + view_field(e.t, "status", "VmSwap:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -581,9 +562,9 @@ static void shmem_mix(long swappiness, long *shmem_swapped_kb, long *file_left)
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 512 * PG, MADV_COLD, 0, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_madvise, F, 512 * PG, MADV_COLD, 0, 0, 0), 0);
 	EXPECT_TRUE(pm_debug_shrink(e.sys, 256) >= 256);
-	*shmem_swapped_kb = field(e.t, "smaps_rollup", "\nSwap:");
-	*file_left = resident(e.t, F, 512);
-	EXPECT_EQ(resident(e.t, W, 512), 512 - *shmem_swapped_kb / 4);
+	*shmem_swapped_kb = view_field(e.t, "smaps_rollup", "\nSwap:");
+	*file_left = mincore_resident(e.t, F, 512);
+	EXPECT_EQ(mincore_resident(e.t, W, 512), 512 - *shmem_swapped_kb / 4);
 	EXPECT_TRUE(same(e.t, W, 512, 3));
 	env_close(&e);
 	snprintf(p, sizeof(p), "rm -rf %s", root);

@@ -47,48 +47,29 @@ static int same(pm_thread *t, long va, int pages, int salt)
 	return 1;
 }
 
-/* The number after "name" in a /proc view (first occurrence), or -1. */
-static long field(pm_thread *t, const char *view, const char *name)
-{
-	int sysview = !strcmp(view, "meminfo") || !strcmp(view, "vmstat");
-	const char *s = strstr(proc_text(t, sysview ? -1 : 0, view), name);
-	return s ? strtol(s + strlen(name), NULL, 10) : -1;
-}
-
-static long resident(pm_thread *t, long va, int pages)
-{
-	long vec = do_mmap(t, 0, PG, RW, ANON);
-	EXPECT_EQ(SC(t, SYS_mincore, va, pages * PG, vec, 0, 0, 0), 0);
-	long n = 0;
-	for (int i = 0; i < pages; i++)
-		n += peek(t, vec + i) & 1;
-	EXPECT_EQ(SC(t, SYS_munmap, vec, PG, 0, 0, 0, 0), 0);
-	return n;
-}
-
 TEST(pageout_then_fault_restores_exact_bytes)
 {
 	pm_config c = swap_cfg(64 * MiB, 16 * MiB);
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, 8, 1);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
-	long out0 = field(e.t, "vmstat", "pswpout ");
-	EXPECT_EQ(resident(e.t, W, 8), 8);
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
+	long out0 = view_field(e.t, "vmstat", "pswpout ");
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 8);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, 8), 0);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 32);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "\nSwap:"), 32);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "SwapPss:"), 32);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 32);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpout "), out0 + 8);
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 0);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), 32);
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "\nSwap:"), 32);
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "SwapPss:"), 32);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 32);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpout "), out0 + 8);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	long in0 = view_field(e.t, "vmstat", "pswpin ");
 	EXPECT_TRUE(same(e.t, W, 8, 1));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 8);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
-	EXPECT_EQ(resident(e.t, W, 8), 8);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 8);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 8);
 	env_close(&e);
 }
 
@@ -103,30 +84,30 @@ TEST(willneed_reads_swapped_pages_into_the_swap_cache_without_mapping_them)
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 8 * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, 8, 3);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 8 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, 8), 0);
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	EXPECT_EQ(mincore_resident(e.t, W, 8), 0);
+	long in0 = view_field(e.t, "vmstat", "pswpin ");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 4 * PG, MADV_WILLNEED, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, 2), 0);
-	EXPECT_EQ(resident(e.t, W + 2 * PG, 4), 4);
-	EXPECT_EQ(resident(e.t, W + 6 * PG, 2), 0);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 32);	/* still swap entries */
-	EXPECT_EQ(field(e.t, "status", "RssAnon:"), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 16);
+	EXPECT_EQ(mincore_resident(e.t, W, 2), 0);
+	EXPECT_EQ(mincore_resident(e.t, W + 2 * PG, 4), 4);
+	EXPECT_EQ(mincore_resident(e.t, W + 6 * PG, 2), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 4);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), 32);	/* still swap entries */
+	EXPECT_EQ(view_field(e.t, "status", "RssAnon:"), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 16);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 4 * PG, MADV_WILLNEED, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4);	/* cached: not read again */
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 4);	/* cached: not read again */
 	EXPECT_EQ(SC(e.t, SYS_munmap, W + 5 * PG, PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 12);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 12);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, 5, 3));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4 + 2);	/* only pages 0 and 1 */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 4 + 2);	/* only pages 0 and 1 */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 5 * PG, 0, 0, 0, 0), 0);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W + 6 * PG, 2 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -140,20 +121,20 @@ TEST(fork_after_swapout_shares_slots_through_the_swap_cache)
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, 4, 9);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
 	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
 	EXPECT_TRUE(child > 0);
 	pm_thread *ct = pm_thread_of(e.sys, (int)child);
 	EXPECT_TRUE(ct != NULL);
-	EXPECT_EQ(field(e.t, "smaps_rollup", "SwapPss:"), 8);	/* 16 kB shared by two */
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	EXPECT_EQ(view_field(e.t, "smaps_rollup", "SwapPss:"), 8);	/* 16 kB shared by two */
+	long in0 = view_field(e.t, "vmstat", "pswpin ");
 	EXPECT_TRUE(same(e.t, W, 4, 9));
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 16);
 	EXPECT_TRUE(same(ct, W, 4, 9));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + 4);	/* the child hit the cache */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + 4);	/* the child hit the cache */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	poke(ct, W, 0x55);
 	EXPECT_EQ(peek(e.t, W), (uint8_t)(9));
 	EXPECT_EQ(peek(ct, W), 0x55);
@@ -168,16 +149,16 @@ TEST(swap_entries_are_freed_by_munmap_and_exit)
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 4 * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, 4, 3);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 4 * PG, MADV_PAGEOUT, 0, 0, 0), 0);
 	long child = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
 	pm_thread *ct = pm_thread_of(e.sys, (int)child);
 	EXPECT_EQ(SC(ct, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 16);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 16);
 	EXPECT_EQ(SC(e.t, SYS_munmap, W, 2 * PG, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 - 8);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 - 8);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W + 2 * PG, 2 * PG, MADV_DONTNEED, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	EXPECT_EQ(peek(e.t, W + 2 * PG), 0);
 	env_close(&e);
 }
@@ -194,8 +175,8 @@ TEST(locked_pages_never_go_out)
 	EXPECT_ERRNO(SC(e.t, SYS_madvise, W, 4 * PG, MADV_COLD, 0, 0, 0), -EINVAL);
 	for (int i = 0; i < 4; i++)
 		pm_debug_shrink(e.sys, 1 << 20);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), 0);
-	EXPECT_EQ(resident(e.t, W, 4), 4);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, 4), 4);
 	EXPECT_TRUE(same(e.t, W, 4, 5));
 	env_close(&e);
 }
@@ -207,13 +188,13 @@ TEST(cold_then_lru_reclaim_swaps_out)
 	struct env e = env_open_cfg(&c);
 	EXPECT_EQ(do_mmap(e.t, W, 64 * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, 64, 2);
-	EXPECT_TRUE(field(e.t, "meminfo", "Inactive(anon):") >= 256);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "Inactive(anon):") >= 256);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, 64 * PG, MADV_COLD, 0, 0, 0), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "Inactive(anon):") >= 256);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "Inactive(anon):") >= 256);
 	EXPECT_TRUE(pm_debug_shrink(e.sys, 64) >= 32);
-	EXPECT_TRUE(field(e.t, "status", "VmSwap:") > 0);
-	EXPECT_TRUE(field(e.t, "vmstat", "pgsteal_kswapd ") > 0);
-	EXPECT_TRUE(field(e.t, "vmstat", "pgscan_anon ") > 0);
+	EXPECT_TRUE(view_field(e.t, "status", "VmSwap:") > 0);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pgsteal_kswapd ") > 0);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pgscan_anon ") > 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, 64, 2));
 	env_close(&e);
@@ -240,8 +221,8 @@ TEST(small_ram_with_swap_survives_more_than_ram)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	for (int i = 0; i < 3; i++)
 		EXPECT_TRUE(same(t[i], W, pages, 20 + i));
-	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") > 0);
-	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pswpout ") > 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "oom_kill "), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -261,7 +242,7 @@ TEST(process_madvise_pageout_remotely)
 	uint64_t vec[2] = { (uint64_t)W, 4 * PG };
 	EXPECT_EQ(pm_access(e.t, (uint64_t)iov, vec, sizeof(vec), PM_WRITE, NULL), (long)sizeof(vec));
 	EXPECT_EQ(SC(e.t, SYS_process_madvise, pidfd, iov, 1, MADV_PAGEOUT, 0, 0), 4 * PG);
-	EXPECT_EQ(field(ct, "status", "VmSwap:"), 16);
+	EXPECT_EQ(view_field(ct, "status", "VmSwap:"), 16);
 	EXPECT_TRUE(same(ct, W, 4, 11));
 	env_close(&e);
 }

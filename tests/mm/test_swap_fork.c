@@ -66,14 +66,6 @@ static int same(pm_thread *t, long va, int pages, int salt)
 	return same_from(t, va, 0, pages, salt);
 }
 
-/* The number after name in a system view (meminfo, vmstat) or t's own view. */
-static long field(pm_thread *t, const char *view, const char *name)
-{
-	int sysview = !strcmp(view, "meminfo") || !strcmp(view, "vmstat");
-	const char *s = strstr(proc_text(t, sysview ? -1 : 0, view), name);
-	return s ? strtol(s + strlen(name), NULL, 10) : -1;
-}
-
 /* The number after name in the smaps block of t's VMA that starts at va, or -1. */
 static long vma_field(pm_thread *t, long va, const char *name)
 {
@@ -82,17 +74,6 @@ static long vma_field(pm_thread *t, long va, const char *name)
 	const char *s = strstr(proc_text(t, 0, "smaps"), key);
 	const char *f = s ? strstr(s, name) : NULL;
 	return f ? strtol(f + strlen(name), NULL, 10) : -1;
-}
-
-static long resident(pm_thread *t, long va, int pages)
-{
-	long vec = do_mmap(t, 0, PG, RW, ANON);
-	EXPECT_EQ(SC(t, SYS_mincore, va, pages * PG, vec, 0, 0, 0), 0);
-	long n = 0;
-	for (int i = 0; i < pages; i++)
-		n += peek(t, vec + i) & 1;
-	EXPECT_EQ(SC(t, SYS_munmap, vec, PG, 0, 0, 0, 0), 0);
-	return n;
 }
 
 /* Swap slot of each page in [va, va + n pages) of pid as pagemap shows it to a SeTcb
@@ -140,7 +121,7 @@ TEST(fork_shared_pages_swap_out_once_from_both_twins)
 	pm_thread *p = pm_thread_of(e.sys, (int)ppid);
 	REQUIRE_EQ(p != NULL, 1);
 	shrink_all(e.sys);	/* whatever else is cold goes first */
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	REQUIRE_EQ(do_mmap(p, W, N * PG, RW, ANON | MAP_FIXED), W);
 	fill(p, W, N, 1);
 	long cpid = SC(p, SYS_fork, 0, 0, 0, 0, 0, 0);
@@ -150,18 +131,18 @@ TEST(fork_shared_pages_swap_out_once_from_both_twins)
 	EXPECT_EQ(vma_field(ch, W, "\nPss:"), N * 2);
 	/* MADV_PAGEOUT leaves shared pages alone (folio_maybe_mapped_shared). */
 	EXPECT_EQ(SC(p, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(p, W, N), N);
-	long rss_p = field(p, "status", "RssAnon:"), rss_c = field(ch, "status", "RssAnon:");
+	EXPECT_EQ(mincore_resident(p, W, N), N);
+	long rss_p = view_field(p, "status", "RssAnon:"), rss_c = view_field(ch, "status", "RssAnon:");
 	shrink_all(e.sys);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	EXPECT_EQ(resident(p, W, N), 0);
-	EXPECT_EQ(resident(ch, W, N), 0);
+	EXPECT_EQ(mincore_resident(p, W, N), 0);
+	EXPECT_EQ(mincore_resident(ch, W, N), 0);
 	EXPECT_EQ(vma_field(p, W, "\nSwap:"), N * 4);
 	EXPECT_EQ(vma_field(ch, W, "\nSwap:"), N * 4);
 	EXPECT_EQ(vma_field(ch, W, "\nSwapPss:"), N * 2);	/* each slot named twice */
 	EXPECT_EQ(vma_field(ch, W, "\nRss:"), 0);
-	EXPECT_TRUE(field(p, "status", "RssAnon:") <= rss_p - N * 4);
-	EXPECT_TRUE(field(ch, "status", "RssAnon:") <= rss_c - N * 4);
+	EXPECT_TRUE(view_field(p, "status", "RssAnon:") <= rss_p - N * 4);
+	EXPECT_TRUE(view_field(ch, "status", "RssAnon:") <= rss_c - N * 4);
 	uint64_t sp[N], sc[N];
 	slots_of(tcb, (int)ppid, W, N, sp);
 	slots_of(tcb, (int)cpid, W, N, sc);
@@ -170,10 +151,10 @@ TEST(fork_shared_pages_swap_out_once_from_both_twins)
 		EXPECT_EQ(sp[i], sc[i]);	/* one slot for both twins */
 	}
 	/* W is all P and C hold: VmSwap counts N pages in each, SwapFree drops by N, not 2N. */
-	EXPECT_EQ(field(p, "status", "VmSwap:"), N * 4);
-	EXPECT_EQ(field(ch, "status", "VmSwap:"), N * 4);
-	EXPECT_EQ(free0 - field(e.t, "meminfo", "SwapFree:"), N * 4);
-	EXPECT_TRUE(field(e.t, "vmstat", "pgsteal_anon ") >= N);
+	EXPECT_EQ(view_field(p, "status", "VmSwap:"), N * 4);
+	EXPECT_EQ(view_field(ch, "status", "VmSwap:"), N * 4);
+	EXPECT_EQ(free0 - view_field(e.t, "meminfo", "SwapFree:"), N * 4);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pgsteal_anon ") >= N);
 	/* Both read back; the child's read maps the swap-cache frame the parent's left. */
 	EXPECT_TRUE(same(p, W, N, 1));
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
@@ -190,17 +171,17 @@ TEST(fork_shared_pages_swap_out_once_from_both_twins)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	/* Out again, then exits: each drops its own references. */
 	shrink_all(e.sys);
-	EXPECT_EQ(resident(ch, W + 2 * PG, N - 2), 0);
-	long mid = field(e.t, "meminfo", "SwapFree:");
+	EXPECT_EQ(mincore_resident(ch, W + 2 * PG, N - 2), 0);
+	long mid = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(ch, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") < free0);	/* P still names them */
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapFree:") >= mid);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapFree:") < free0);	/* P still names them */
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapFree:") >= mid);
 	EXPECT_TRUE(same_from(p, W, 2, N - 2, 1));	/* the parent's copy, now its own */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(p, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
 	env_close(&e);
 }
 
@@ -220,7 +201,7 @@ TEST(reclaim_reaches_a_grandchild_across_an_exited_middle_generation)
 	pm_thread *p = pm_thread_of(e.sys, (int)ppid);
 	REQUIRE_EQ(p != NULL, 1);
 	shrink_all(e.sys);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	REQUIRE_EQ(do_mmap(p, W, N * PG, RW, ANON | MAP_FIXED), W);
 	REQUIRE_EQ(do_mmap(p, WIPE, 4 * PG, RW, ANON | MAP_FIXED), WIPE);
 	fill(p, W, N, 7);
@@ -239,9 +220,9 @@ TEST(reclaim_reaches_a_grandchild_across_an_exited_middle_generation)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	shrink_all(e.sys);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	EXPECT_EQ(resident(p, W, N), 0);
-	EXPECT_EQ(resident(g, W2, N), 0);
-	EXPECT_EQ(resident(p, WIPE, 4), 0);	/* exclusive: the old path */
+	EXPECT_EQ(mincore_resident(p, W, N), 0);
+	EXPECT_EQ(mincore_resident(g, W2, N), 0);
+	EXPECT_EQ(mincore_resident(p, WIPE, 4), 0);	/* exclusive: the old path */
 	uint64_t sp[N], sg[N];
 	slots_of(tcb, (int)ppid, W, N, sp);
 	slots_of(tcb, (int)gpid, W2, N, sg);
@@ -257,7 +238,7 @@ TEST(reclaim_reaches_a_grandchild_across_an_exited_middle_generation)
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_EQ(SC(g, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
 	EXPECT_EQ(SC(p, SYS_exit_group, 0, 0, 0, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	env_close(&e);
 }
 
@@ -271,24 +252,24 @@ TEST(unmapped_swap_cache_frames_are_reclaimed)
 	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, N, 3);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	long swapfree = field(e.t, "meminfo", "SwapFree:");
+	long swapfree = view_field(e.t, "meminfo", "SwapFree:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_WILLNEED, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), N * 4);
-	EXPECT_EQ(resident(e.t, W, N), N);
-	long steal0 = field(e.t, "vmstat", "pgsteal_anon ");
-	long memfree = field(e.t, "meminfo", "MemFree:");
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), N * 4);
+	EXPECT_EQ(mincore_resident(e.t, W, N), N);
+	long steal0 = view_field(e.t, "vmstat", "pgsteal_anon ");
+	long memfree = view_field(e.t, "meminfo", "MemFree:");
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	pm_debug_shrink(e.sys, 1 << 20);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
-	EXPECT_EQ(resident(e.t, W, N), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "MemFree:") >= memfree + N * 4);
-	EXPECT_TRUE(field(e.t, "vmstat", "pgsteal_anon ") >= steal0 + N);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), swapfree);	/* slots kept */
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), N * 4);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
+	EXPECT_TRUE(view_field(e.t, "meminfo", "MemFree:") >= memfree + N * 4);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pgsteal_anon ") >= steal0 + N);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), swapfree);	/* slots kept */
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), N * 4);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	long in0 = field(e.t, "vmstat", "pswpin ");
+	long in0 = view_field(e.t, "vmstat", "pswpin ");
 	EXPECT_TRUE(same(e.t, W, N, 3));
-	EXPECT_EQ(field(e.t, "vmstat", "pswpin "), in0 + N);	/* read again from the slots */
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpin "), in0 + N);	/* read again from the slots */
 	env_close(&e);
 }
 
@@ -306,18 +287,18 @@ TEST(willneed_swap_cache_gives_way_to_new_memory)
 	REQUIRE_EQ(do_mmap(e.t, W, n * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, n, 5);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, n * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "status", "VmSwap:"), n * 4);
+	EXPECT_EQ(view_field(e.t, "status", "VmSwap:"), n * 4);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, n * PG, MADV_WILLNEED, 0, 0, 0), 0);
-	EXPECT_TRUE(field(e.t, "meminfo", "SwapCached:") >= 16 * 1024);	/* > 1/32 reserve */
+	EXPECT_TRUE(view_field(e.t, "meminfo", "SwapCached:") >= 16 * 1024);	/* > 1/32 reserve */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	REQUIRE_EQ(do_mmap(e.t, W2, n * PG, RW, ANON | MAP_FIXED), W2);
 	fill(e.t, W2, n, 6);
 	pm_system_tick(e.sys, 1);
-	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "oom_kill "), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W2, n, 6));
 	EXPECT_TRUE(same(e.t, W, n, 5));
-	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "oom_kill "), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -334,21 +315,21 @@ TEST(a_twin_read_back_frame_is_reclaimed_from_both_twins)
 	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, N, 4);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	long cpid = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
 	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
 	REQUIRE_EQ(ch != NULL, 1);
 	EXPECT_TRUE(same(ch, W, N, 4));
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), N * 4);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), N * 4);
 	EXPECT_TRUE(same(e.t, W, N, 4));	/* maps the cached frames */
 	EXPECT_EQ(vma_field(ch, W, "\nPss:"), N * 2);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0 + N * 4);	/* slots gone */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0 + N * 4);	/* slots gone */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	shrink_all(e.sys);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
-	EXPECT_EQ(resident(e.t, W, N), 0);
-	EXPECT_EQ(resident(ch, W, N), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
+	EXPECT_EQ(mincore_resident(ch, W, N), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
 	EXPECT_TRUE(same(e.t, W, N, 4));
 	EXPECT_TRUE(same(ch, W, N, 4));
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
@@ -373,14 +354,14 @@ TEST(a_busy_twin_keeps_shared_frames_in_both_until_it_is_free)
 	pthread_rwlock_rdlock(&busy->lock);
 	shrink_all(e.sys);
 	pthread_rwlock_unlock(&busy->lock);
-	EXPECT_EQ(resident(e.t, W, N), N);
-	EXPECT_EQ(resident(ch, W, N), N);
+	EXPECT_EQ(mincore_resident(e.t, W, N), N);
+	EXPECT_EQ(mincore_resident(ch, W, N), N);
 	EXPECT_EQ(vma_field(ch, W, "\nSwap:"), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);	/* nor held in the swap cache */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);	/* nor held in the swap cache */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	shrink_all(e.sys);
-	EXPECT_EQ(resident(e.t, W, N), 0);
-	EXPECT_EQ(resident(ch, W, N), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
+	EXPECT_EQ(mincore_resident(ch, W, N), 0);
 	EXPECT_TRUE(same(ch, W, N, 9));
 	EXPECT_TRUE(same(e.t, W, N, 9));
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
@@ -398,23 +379,23 @@ TEST(pageout_of_a_swap_cached_page_mapped_once_reuses_its_slot)
 	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, ANON | MAP_FIXED), W);
 	fill(e.t, W, N, 2);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	long free0 = field(e.t, "meminfo", "SwapFree:");
+	long free0 = view_field(e.t, "meminfo", "SwapFree:");
 	long cpid = SC(e.t, SYS_fork, 0, 0, 0, 0, 0, 0);
 	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
 	REQUIRE_EQ(ch != NULL, 1);
 	EXPECT_TRUE(same(e.t, W, N, 2));
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), N * 4);
-	long out0 = field(e.t, "vmstat", "pswpout ");
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), N * 4);
+	long out0 = view_field(e.t, "vmstat", "pswpout ");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, N), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
-	EXPECT_EQ(field(e.t, "vmstat", "pswpout "), out0);	/* nothing written: same slots */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapFree:"), free0);
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "pswpout "), out0);	/* nothing written: same slots */
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapFree:"), free0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(ch, W, N, 2));
 	EXPECT_TRUE(same(e.t, W, N, 2));
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, N), N);	/* both map them now: shared, left alone */
+	EXPECT_EQ(mincore_resident(e.t, W, N), N);	/* both map them now: shared, left alone */
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -487,8 +468,8 @@ TEST(twins_racing_reclaim_read_their_own_bytes)
 	atomic_store(&race_stop, 1);
 	for (int k = 0; k < 3; k++)
 		pthread_join(th[k], NULL);
-	printf("race: pswpout %ld, pswpin %ld\n", field(e.t, "vmstat", "pswpout "),
-	       field(e.t, "vmstat", "pswpin "));
+	printf("race: pswpout %ld, pswpin %ld\n", view_field(e.t, "vmstat", "pswpout "),
+	       view_field(e.t, "vmstat", "pswpin "));
 	for (int k = 0; k < 3; k++) {
 		EXPECT_EQ(atomic_load(&tw[k].bad), 0);
 		for (long i = 0; i < RACE_PAGES; i++) {
@@ -500,8 +481,8 @@ TEST(twins_racing_reclaim_read_their_own_bytes)
 			}
 		}
 	}
-	EXPECT_TRUE(field(e.t, "vmstat", "pswpout ") > 0);
-	EXPECT_EQ(field(e.t, "vmstat", "oom_kill "), 0);
+	EXPECT_TRUE(view_field(e.t, "vmstat", "pswpout ") > 0);
+	EXPECT_EQ(view_field(e.t, "vmstat", "oom_kill "), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	env_close(&e);
 }
@@ -517,14 +498,14 @@ TEST(shmem_willneed_swap_cache_frames_are_reclaimed)
 	REQUIRE_EQ(do_mmap(e.t, W, N * PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED), W);
 	fill(e.t, W, N, 12);
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_PAGEOUT, 0, 0, 0), 0);
-	EXPECT_EQ(resident(e.t, W, N), 0);
-	long cached0 = field(e.t, "meminfo", "SwapCached:");
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
+	long cached0 = view_field(e.t, "meminfo", "SwapCached:");
 	EXPECT_EQ(SC(e.t, SYS_madvise, W, N * PG, MADV_WILLNEED, 0, 0, 0), 0);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), cached0 + N * 4);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), cached0 + N * 4);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	pm_debug_shrink(e.sys, 1 << 20);
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 0);
-	EXPECT_EQ(resident(e.t, W, N), 0);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 0);
+	EXPECT_EQ(mincore_resident(e.t, W, N), 0);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
 	EXPECT_TRUE(same(e.t, W, N, 12));
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
@@ -548,7 +529,7 @@ TEST(collapse_accepts_the_swap_cache_reference)
 	pm_thread *ch = pm_thread_of(e.sys, (int)cpid);
 	REQUIRE_EQ(ch != NULL, 1);
 	EXPECT_TRUE(same_from(e.t, H, 0, 1, 6));	/* mapped, and cached for the twin */
-	EXPECT_EQ(field(e.t, "meminfo", "SwapCached:"), 4);
+	EXPECT_EQ(view_field(e.t, "meminfo", "SwapCached:"), 4);
 	EXPECT_EQ(SC(e.t, SYS_madvise, H, N * PG, MADV_COLLAPSE, 0, 0, 0), 0);
 	EXPECT_EQ(vma_field(e.t, H, "AnonHugePages:"), 2048);
 	EXPECT_EQ(pm_check_invariants(e.sys), 0);
